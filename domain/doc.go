@@ -1,0 +1,61 @@
+// Package domain holds the pure rules of ecoregistry: the types of the four
+// environmental rights (carbon emission allowances, water-use rights,
+// pollutant-discharge rights and carbon-sink rights), the accounts that hold
+// them, the commands that change them, the events that record each change,
+// and the numbered checks that refuse a command.
+//
+// The package imports the standard library only and does no I/O. It has two
+// aggregates, each rebuilt from its own event stream:
+//
+//   - Account (stream "account-<AccountID>"): who holds units, and whether the
+//     account may send, receive or retire them.
+//   - Right (stream "right-<RightID>"): one registered quantity of one right
+//     type with its attributes, its serial block and every holding of it.
+//     Transfers and retirements of a right are events of the right's own
+//     stream, so one append at an expected revision decides each of them.
+//
+// State changes only through Apply, one event at a time. Commands are decided
+// by pure functions (DecideOpenAccount, DecideChangeAccountStatus,
+// DecideRegisterRight, DecideTransfer, DecideRetire) that take the current
+// state, the command, the facts they need about other aggregates and the
+// current time, and return either the events to append or an error. They never
+// modify the state they are given, so callers may decide speculatively on
+// cached state.
+//
+// # Rejections
+//
+// Every refusal carries a Check from one table (see AllChecks): a stable code
+// such as "E5001", an UPPER_SNAKE name, a Class that maps to a gRPC status code
+// and a summary. Rejections are *Rejection values; invalid commands return a
+// *ValidationError that lists every field violation. Both match their checks
+// with errors.Is, for example errors.Is(err, CheckInsufficientAvailableUnits).
+//
+// # Serial numbers and identifiers
+//
+// Units are numbered 1..Quantity within their right. A serial block is written
+//
+//	<TYPE>-<JURISDICTION>-<VINTAGE>-<RIGHT ID>-<START>-<END>
+//	CEA-420000-2025-HB2025A-000000001-000010000
+//
+// where TYPE is CEA, WUR (water-use right), PDR (pollutant-discharge right)
+// or CSR (carbon-sink right), and START and END are zero-padded to at least
+// nine digits. Account and right ids are 1 to 64 characters from
+// [A-Za-z0-9._-] starting with a letter or digit. A right id may contain '-':
+// ParseSerial reads the three fixed fields from the left and the two numbers
+// from the right, so whatever lies between them is the right id.
+//
+// # Buffer pool
+//
+// A carbon-sink registration sets aside BufferBasisPoints/10000 of its
+// quantity (rounded down) in a non-tradable buffer pool that belongs to the
+// right rather than to any account. The buffer receives the highest serials of
+// the issuance and the holder the rest; the RightRegistered event records the
+// buffer block explicitly. Buffer units can be neither transferred nor retired
+// (check E5006); a later issue cancels them to cover reversals.
+//
+// # Account statuses
+//
+// An Open account may do everything. A Restricted account may receive and
+// retire units but not send them or receive a new registration. A Suspended
+// account may do nothing until reopened, and a Closed account never again.
+package domain
