@@ -1,0 +1,269 @@
+// Package pebblestore is the embedded, durable implementation of the
+// eventstore port: one directory on disk, managed by the Pebble key-value
+// engine, used by one process at a time.
+//
+// Every Append is synced to disk before it returns. Appends are handed to a
+// single sequencer goroutine, which checks expected revisions, assigns stream
+// revisions and gapless global positions (Commit == Prepare = 1, 2, 3, ...)
+// in commit order, and writes everything that is waiting as one Pebble batch.
+// Concurrent appends therefore share one fsync (group commit) and throughput
+// grows with the number of writers. Readers and subscribers only ever see
+// events up to the durable position, which the store advances after each
+// sync, so a reader that has seen position N has seen every event before N
+// and no reader sees an event that a crash could take back.
+package pebblestore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/ecoregistry/ecoregistry/eventstore"
+)
+
+// Options tunes a Store. The zero value is ready to use.
+type Options struct {
+	// Logger receives Pebble's messages: informational ones at debug level,
+	// errors at error level. Nil sends errors to slog.Default and drops the
+	// rest.
+	Logger *slog.Logger
+	// MemTableSize is the size of Pebble's memtable in bytes; 0 means 64 MiB.
+	// Larger memtables absorb bursts of appends before they are flushed.
+	MemTableSize uint64
+	// CacheSize is the size of Pebble's block cache in bytes; 0 means 128 MiB.
+	CacheSize int64
+}
+
+// ErrDirectoryInUse reports that another process, or another Store of this
+// process, has the directory open.
+var ErrDirectoryInUse = errors.New("pebblestore: directory is in use by another process")
+
+// Store is an eventstore.Store kept in one directory on disk. It is safe for
+// concurrent use by many goroutines. Open creates it; Close releases it.
+type Store struct {
+	db    *pebble.DB
+	cache interface{ Unref() }
+	lock  *pebble.Lock
+
+	// queue carries appends to the sequencer; synced carries the batches the
+	// sequencer committed to the syncer, which waits for their fsync in
+	// order and then acknowledges them.
+	queue  chan *appendRequest
+	synced chan *commitGroup
+	// workers ends when the sequencer and syncer have exited.
+	workers sync.WaitGroup
+
+	// durable is the position of the last event known to be on disk; notify
+	// is closed and replaced each time durable advances, which wakes every
+	// waiting subscriber at once.
+	durable atomic.Uint64
+	notify  atomic.Pointer[chan struct{}]
+
+	// mu guards closed: readers and appenders hold it shared while they use
+	// the database or the queue, so that Close (exclusive) waits for them
+	// and nothing touches Pebble after it is closed.
+	mu     sync.RWMutex
+	closed bool
+	// done is closed when Close starts, to wake subscribers.
+	done      chan struct{}
+	closeOnce sync.Once
+
+	// failed holds the error of a failed sync. After one, no append is
+	// acknowledged again: Pebble cannot tell which writes reached the disk.
+	failed atomic.Pointer[error]
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Open opens the store in dir, creating the directory and an empty store when
+// they do not exist. Only one Store, in one process, may have a directory
+// open at a time: Open returns an error wrapping ErrDirectoryInUse when
+// another has it.
+func Open(dir string, opts Options) (*Store, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("pebblestore: open %s: %w", dir, err)
+	}
+	// Take Pebble's lock ourselves, before Open, so that a held lock can be
+	// told apart from every other failure and reported as such.
+	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	if err != nil {
+		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EACCES) {
+			return nil, fmt.Errorf("%w: %s is locked by another process (%v)", ErrDirectoryInUse, dir, err)
+		}
+		if err.Error() == "lock held by current process" {
+			return nil, fmt.Errorf("%w: %s is already open in this process", ErrDirectoryInUse, dir)
+		}
+		return nil, fmt.Errorf("pebblestore: lock %s: %w", dir, err)
+	}
+	if opts.MemTableSize == 0 {
+		opts.MemTableSize = 64 << 20
+	}
+	if opts.CacheSize == 0 {
+		opts.CacheSize = 128 << 20
+	}
+	cache := pebble.NewCache(opts.CacheSize)
+	popts := &pebble.Options{
+		Cache:                       cache,
+		Lock:                        lock,
+		MemTableSize:                opts.MemTableSize,
+		MemTableStopWritesThreshold: 4,
+		FormatMajorVersion:          pebble.FormatNewest,
+		Logger:                      pebbleLogger{opts.Logger},
+	}
+	db, err := pebble.Open(dir, popts)
+	if err != nil {
+		cache.Unref()
+		_ = lock.Close()
+		return nil, fmt.Errorf("pebblestore: open %s: %w", dir, err)
+	}
+	s := &Store{
+		db:     db,
+		cache:  cache,
+		lock:   lock,
+		queue:  make(chan *appendRequest, 4096),
+		synced: make(chan *commitGroup, 64),
+		done:   make(chan struct{}),
+	}
+	ch := make(chan struct{})
+	s.notify.Store(&ch)
+	last, err := s.init()
+	if err != nil {
+		_ = db.Close()
+		cache.Unref()
+		_ = lock.Close()
+		return nil, fmt.Errorf("pebblestore: open %s: %w", dir, err)
+	}
+	// Everything Pebble recovered is on disk now, so it is all durable.
+	s.durable.Store(last)
+	seq := newSequencer(s, last+1)
+	s.workers.Add(2)
+	go func() { defer s.workers.Done(); seq.run() }()
+	go func() { defer s.workers.Done(); s.runSyncer() }()
+	return s, nil
+}
+
+// init checks the format marker, writing it into a new store, and returns
+// the last position of the log.
+func (s *Store) init() (uint64, error) {
+	v, closer, err := s.db.Get(formatKey)
+	switch {
+	case errors.Is(err, pebble.ErrNotFound):
+		it, err := s.db.NewIter(nil)
+		if err != nil {
+			return 0, err
+		}
+		empty := !it.First()
+		if err := errors.Join(it.Error(), it.Close()); err != nil {
+			return 0, err
+		}
+		if !empty {
+			return 0, errors.New("directory holds a Pebble database that is not an event store")
+		}
+		if err := s.db.Set(formatKey, formatValue, pebble.Sync); err != nil {
+			return 0, err
+		}
+	case err != nil:
+		return 0, err
+	default:
+		ok := string(v) == string(formatValue)
+		got := string(v)
+		_ = closer.Close()
+		if !ok {
+			return 0, fmt.Errorf("unknown store format %q (want %q)", got, formatValue)
+		}
+	}
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: logLower, UpperBound: logUpper})
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	if !it.Last() {
+		return 0, it.Error()
+	}
+	last, ok := decodeLogKey(it.Key())
+	if !ok {
+		return 0, fmt.Errorf("%w: log key %x", errCorrupt, it.Key())
+	}
+	return last, nil
+}
+
+// Close stops the store: appends already queued are written and
+// acknowledged, subscriptions end with eventstore.ErrClosed, and the database
+// is closed. Calls after Close, Close included, return eventstore.ErrClosed.
+func (s *Store) Close() error {
+	err := eventstore.ErrClosed
+	s.closeOnce.Do(func() {
+		close(s.done)
+		// Wait for readers and for appenders that are queueing, then refuse
+		// any new ones.
+		s.mu.Lock()
+		s.closed = true
+		s.mu.Unlock()
+		close(s.queue)
+		s.workers.Wait()
+		err = s.db.Close()
+		s.cache.Unref()
+		err = errors.Join(err, s.lock.Close())
+		if err != nil {
+			err = fmt.Errorf("pebblestore: close: %w", err)
+		}
+	})
+	return err
+}
+
+// acquire makes sure the store is open and stays open until release; ctx is
+// checked first so that a cancelled call does nothing.
+func (s *Store) acquire(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return eventstore.ErrClosed
+	}
+	return nil
+}
+
+func (s *Store) release() { s.mu.RUnlock() }
+
+// publish advances the durable position and wakes the subscribers waiting
+// for it. durable is stored before the channel is swapped, so a subscriber
+// that loads the new channel is sure to see the new position.
+func (s *Store) publish(pos uint64) {
+	s.durable.Store(pos)
+	next := make(chan struct{})
+	close(*s.notify.Swap(&next))
+}
+
+// pebbleLogger adapts slog to Pebble's logger.
+type pebbleLogger struct{ l *slog.Logger }
+
+func (p pebbleLogger) Infof(format string, args ...any) {
+	if p.l != nil {
+		p.l.Debug(fmt.Sprintf(format, args...), "component", "pebble")
+	}
+}
+
+func (p pebbleLogger) Errorf(format string, args ...any) {
+	l := p.l
+	if l == nil {
+		l = slog.Default()
+	}
+	l.Error(fmt.Sprintf(format, args...), "component", "pebble")
+}
+
+func (p pebbleLogger) Fatalf(format string, args ...any) {
+	p.Errorf(format, args...)
+	// Pebble calls Fatalf when it cannot go on safely; carrying on could
+	// acknowledge writes that are not on disk.
+	os.Exit(1)
+}
