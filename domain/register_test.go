@@ -98,7 +98,7 @@ func TestBufferQuantity(t *testing.T) {
 		{100, 0, 0},
 		{100, 10000, 100},
 		{MaxQuantity, 9999, MaxQuantity / 10000 * 9999},
-		{MaxQuantity - 1, 3, (MaxQuantity - 1) / 10000 * 3 + (MaxQuantity-1)%10000*3/10000},
+		{MaxQuantity - 1, 3, (MaxQuantity-1)/10000*3 + (MaxQuantity-1)%10000*3/10000},
 	}
 	for _, tt := range tests {
 		if got := BufferQuantity(tt.q, tt.bp); got != tt.want {
