@@ -40,8 +40,10 @@ type transferRecord struct {
 
 // Right is the state of one registered right and all its holdings, rebuilt
 // from the right's event stream by Apply. The zero Right is a right that has
-// not been registered. A Right is not safe for concurrent mutation; Decide
-// functions only read it, and Clone makes an independent copy.
+// not been registered. Decide functions only read a Right, so several
+// goroutines may decide on one Right at once as long as none applies to it
+// meanwhile; Clone makes an independent copy. Copying a Right by assignment
+// shares its holdings: use Clone.
 type Right struct {
 	id           string
 	typ          RightType

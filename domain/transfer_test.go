@@ -20,7 +20,7 @@ func TestTransferByQuantityTakesLowestSerialsFirst(t *testing.T) {
 		t.Fatal("event metadata wrong")
 	}
 	transfer(t, &r, TransferUnits{RightID: r.ID(), TransferID: "T2", From: "issuer", To: "b", Quantity: 50})
-	// a gives units back out of the middle of b's... no: a sends 30, which are its lowest.
+	// a sends on 30 units, which are its lowest serials, 1..30.
 	transfer(t, &r, TransferUnits{RightID: r.ID(), TransferID: "T3", From: "a", To: "b", Quantity: 30})
 	if h := r.Holding("b"); h.Available != 80 || !equalBlocks(h.AvailableBlocks, blocks(1, 30, 101, 150)) {
 		t.Fatalf("b holds %+v", h)
