@@ -371,16 +371,6 @@ func (v *violations) add(c Check, field, format string, args ...any) {
 	v.list = append(v.list, Rejection{Check: c, Field: field, Detail: fmt.Sprintf(format, args...)})
 }
 
-// has reports whether the field already has a violation.
-func (v *violations) has(field string) bool {
-	for i := range v.list {
-		if v.list[i].Field == field {
-			return true
-		}
-	}
-	return false
-}
-
 // err returns the collected violations as a *ValidationError, or nil.
 func (v *violations) err() error {
 	if len(v.list) == 0 {

@@ -150,3 +150,25 @@ func TestEnumsNameTheirValues(t *testing.T) {
 		t.Fatal("empty code names a type")
 	}
 }
+
+func TestEveryEventNamesItsTypeStreamAndTime(t *testing.T) {
+	tests := []struct {
+		e      Event
+		typ    string
+		stream string
+	}{
+		{AccountOpened{AccountID: "a1", OpenedAt: t0}, "AccountOpened", "account-a1"},
+		{AccountStatusChanged{AccountID: "a1", ChangedAt: t0}, "AccountStatusChanged", "account-a1"},
+		{RightRegistered{RightID: "r1", RegisteredAt: t0}, "RightRegistered", "right-r1"},
+		{UnitsTransferred{RightID: "r1", TransferredAt: t0}, "UnitsTransferred", "right-r1"},
+		{UnitsRetired{RightID: "r1", RetiredAt: t0}, "UnitsRetired", "right-r1"},
+	}
+	for _, tt := range tests {
+		if tt.e.EventType() != tt.typ || tt.e.StreamID() != tt.stream || !tt.e.OccurredAt().Equal(t0) {
+			t.Errorf("%T names %s, %s, %v", tt.e, tt.e.EventType(), tt.e.StreamID(), tt.e.OccurredAt())
+		}
+	}
+	if CheckAccountClosed.Error() != "domain: E4004 ACCOUNT_CLOSED: "+CheckAccountClosed.Summary {
+		t.Errorf("Check.Error() = %q", CheckAccountClosed.Error())
+	}
+}
