@@ -1,0 +1,304 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+)
+
+// ActorHeader is the gRPC metadata key that names who issues a command. The
+// registry records it on every event it writes and refuses commands without
+// it.
+const ActorHeader = "x-ecoregistry-actor"
+
+// DefaultServer is the registry address used when neither --server nor
+// ECOREGISTRY_SERVER is given.
+const DefaultServer = "127.0.0.1:50051"
+
+// Exit codes of ecoctl.
+const (
+	exitOK       = 0
+	exitRejected = 1 // the registry (or the network) refused or failed the call
+	exitUsage    = 2 // the command line is wrong; nothing was sent
+)
+
+// command is one ecoctl subcommand: how to read its command line into a
+// request, which RPC sends it, and how to show the answer.
+type command struct {
+	// path is the words that name the command, e.g. "account open".
+	path string
+	// args names the positional arguments, e.g. []string{"ID"}.
+	args []string
+	// summary is the one line shown in the command list.
+	summary string
+	// about is the longer prose shown by the command's -h.
+	about string
+	// example is a complete command line.
+	example string
+	// define declares the command's flags and returns the function that
+	// builds the request once they are parsed; pos holds the positional
+	// arguments, already checked against args.
+	define func(fs *flagSet) func(pos []string) (proto.Message, error)
+	// call sends req over cc.
+	call func(ctx context.Context, cc grpc.ClientConnInterface, req proto.Message) (proto.Message, error)
+	// render prints a successful response as text.
+	render func(w io.Writer, req, resp proto.Message) error
+}
+
+// rpc adapts a typed client method to command.call.
+func rpc[Req, Resp proto.Message](f func(ctx context.Context, cc grpc.ClientConnInterface, req Req) (Resp, error)) func(context.Context, grpc.ClientConnInterface, proto.Message) (proto.Message, error) {
+	return func(ctx context.Context, cc grpc.ClientConnInterface, req proto.Message) (proto.Message, error) {
+		resp, err := f(ctx, cc, req.(Req))
+		if err != nil {
+			// A typed nil inside a non-nil interface would look like a response.
+			return nil, err
+		}
+		return resp, nil
+	}
+}
+
+// view adapts a typed renderer to command.render.
+func view[Req, Resp proto.Message](f func(w io.Writer, req Req, resp Resp) error) func(io.Writer, proto.Message, proto.Message) error {
+	return func(w io.Writer, req, resp proto.Message) error { return f(w, req.(Req), resp.(Resp)) }
+}
+
+// groups are the nouns that take a verb; the others are single words.
+var groups = map[string]string{
+	"account": "open, change the status of, and show accounts",
+	"right":   "register and show rights",
+	"holding": "show what an account holds of a right",
+}
+
+// commands lists every subcommand in the order help shows them.
+var commands = []*command{
+	accountOpenCommand, accountStatusCommand, accountShowCommand,
+	rightRegisterCommand, rightShowCommand, holdingShowCommand,
+	transferCommand, retireCommand,
+}
+
+func findCommand(path string) *command {
+	for _, c := range commands {
+		if c.path == path {
+			return c
+		}
+	}
+	return nil
+}
+
+// invocation is a parsed command line: what to send, where, and how.
+type invocation struct {
+	cmd     *command
+	req     proto.Message
+	globals globals
+}
+
+// usageError is a command line ecoctl cannot act on. usage is the short
+// help printed after the message.
+type usageError struct {
+	msg   string
+	usage string
+}
+
+// commandError is a usage error of one command.
+func commandError(cmd *command, format string, a ...any) *usageError {
+	return &usageError{msg: fmt.Sprintf(format, a...), usage: fmt.Sprintf("usage: %s\nRun 'ecoctl %s -h' for its flags.\n", synopsis(cmd), cmd.path)}
+}
+
+// rootError is a usage error before a command was identified.
+func rootError(format string, a ...any) *usageError {
+	return &usageError{msg: fmt.Sprintf(format, a...), usage: shortRootUsage()}
+}
+
+func (e *usageError) Error() string { return e.msg }
+
+// helpRequest is returned by parse when the user asked for help; text is
+// what to print on stdout.
+type helpRequest struct{ text string }
+
+func (h *helpRequest) Error() string { return "help requested" }
+
+// defaultGlobals reads the environment for the global flags' defaults.
+func defaultGlobals() globals {
+	g := globals{server: os.Getenv("ECOREGISTRY_SERVER"), actor: os.Getenv("ECOREGISTRY_ACTOR"), timeout: 10 * time.Second}
+	if g.server == "" {
+		g.server = DefaultServer
+	}
+	if g.actor == "" {
+		if u, err := user.Current(); err == nil {
+			g.actor = u.Username
+		} else {
+			// Containers often run as a uid with no passwd entry.
+			g.actor = os.Getenv("USER")
+		}
+	}
+	return g
+}
+
+// parse reads a whole command line (without the program name). It returns a
+// *usageError for a command line that is wrong and a *helpRequest when help
+// was asked for; nothing is sent in either case.
+func parse(args []string) (*invocation, error) {
+	g := defaultGlobals()
+	root := newFlagSet("ecoctl")
+	g.register(root)
+	if err := root.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, &helpRequest{text: rootUsage(root)}
+		}
+		return nil, rootError("%s", flagError(err))
+	}
+	rest := root.Args()
+	if len(rest) == 0 {
+		return nil, rootError("no command given")
+	}
+	word := rest[0]
+	rest = rest[1:]
+	if word == "help" {
+		return nil, helpFor(rest, root)
+	}
+	path := word
+	if _, ok := groups[word]; ok {
+		switch {
+		case len(rest) == 0:
+			return nil, &usageError{msg: fmt.Sprintf("%q needs a subcommand", word), usage: groupUsage(word)}
+		case rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help":
+			return nil, &helpRequest{text: groupUsage(word)}
+		}
+		path = word + " " + rest[0]
+		rest = rest[1:]
+	}
+	cmd := findCommand(path)
+	if cmd == nil {
+		if _, ok := groups[word]; ok {
+			return nil, &usageError{msg: fmt.Sprintf("unknown command %q", path), usage: groupUsage(word)}
+		}
+		return nil, rootError("unknown command %q", path)
+	}
+
+	fs := newFlagSet("ecoctl " + cmd.path)
+	build := cmd.define(fs)
+	g.register(fs)
+	pos, err := fs.parseInterleaved(rest)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, &helpRequest{text: commandUsage(cmd, fs)}
+		}
+		return nil, commandError(cmd, "%s", flagError(err))
+	}
+	if len(pos) != len(cmd.args) {
+		want := "no arguments"
+		if len(cmd.args) > 0 {
+			want = fmt.Sprintf("%d argument(s), %s", len(cmd.args), strings.Join(cmd.args, " "))
+		}
+		return nil, commandError(cmd, "%s takes %s; got %d: %q", cmd.path, want, len(pos), pos)
+	}
+	if missing := fs.missing(); len(missing) > 0 {
+		return nil, commandError(cmd, "missing required flag(s): %s", strings.Join(missing, ", "))
+	}
+	req, err := build(pos)
+	if err != nil {
+		return nil, commandError(cmd, "%s", err)
+	}
+	return &invocation{cmd: cmd, req: req, globals: g}, nil
+}
+
+// flagError rewrites the flag package's messages with the double dash
+// ecoctl's help uses.
+func flagError(err error) string {
+	msg := err.Error()
+	msg = strings.Replace(msg, "flag provided but not defined: -", "unknown flag --", 1)
+	msg = strings.Replace(msg, " for flag -", " for flag --", 1)
+	msg = strings.Replace(msg, "flag needs an argument: -", "flag needs an argument: --", 1)
+	return msg
+}
+
+func helpFor(words []string, root *flagSet) error {
+	switch len(words) {
+	case 0:
+		return &helpRequest{text: rootUsage(root)}
+	case 1:
+		if _, ok := groups[words[0]]; ok {
+			return &helpRequest{text: groupUsage(words[0])}
+		}
+	}
+	cmd := findCommand(strings.Join(words, " "))
+	if cmd == nil {
+		return rootError("no help for unknown command %q", strings.Join(words, " "))
+	}
+	fs := newFlagSet("ecoctl " + cmd.path)
+	cmd.define(fs)
+	g := defaultGlobals()
+	g.register(fs)
+	return &helpRequest{text: commandUsage(cmd, fs)}
+}
+
+// run is ecoctl: it parses args (without the program name), sends one
+// request, prints the outcome and returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	inv, err := parse(args)
+	var help *helpRequest
+	var usage *usageError
+	switch {
+	case errors.As(err, &help):
+		fmt.Fprint(stdout, help.text)
+		return exitOK
+	case errors.As(err, &usage):
+		fmt.Fprintf(stderr, "error: %s\n\n%s", usage.msg, usage.usage)
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	g := inv.globals
+
+	conn, err := grpc.NewClient(g.server, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		fmt.Fprintf(stderr, "error: --server %q: %v\n", g.server, err)
+		return exitUsage
+	}
+	defer conn.Close()
+
+	if g.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, g.timeout)
+		defer cancel()
+	}
+	if g.actor != "" {
+		ctx = metadata.AppendToOutgoingContext(ctx, ActorHeader, g.actor)
+	}
+	resp, err := inv.cmd.call(ctx, conn, inv.req)
+	if err != nil {
+		if g.json {
+			writeErrorJSON(stdout, err)
+		} else {
+			writeErrorText(stderr, err)
+		}
+		return exitRejected
+	}
+	if g.json {
+		b, err := protojson.MarshalOptions{EmitUnpopulated: true}.Marshal(resp)
+		if err != nil {
+			fmt.Fprintf(stderr, "error: encoding the response as JSON: %v\n", err)
+			return exitRejected
+		}
+		fmt.Fprintf(stdout, "%s\n", b)
+		return exitOK
+	}
+	if err := inv.cmd.render(stdout, inv.req, resp); err != nil {
+		fmt.Fprintf(stderr, "error: writing output: %v\n", err)
+		return exitRejected
+	}
+	return exitOK
+}

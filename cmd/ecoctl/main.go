@@ -1,0 +1,63 @@
+// Command ecoctl is the operator and regulator command line of ecoregistry,
+// the event-sourced registry of carbon emission allowances, water-use rights,
+// pollutant-discharge rights and carbon-sink rights. Each invocation sends
+// one gRPC request to the registry and prints the answer.
+//
+// Usage:
+//
+//	ecoctl [global flags] <command> [flags] [arguments]
+//
+// The commands are:
+//
+//	account open     open an account for a holder
+//	account status   change an account's status (open, restricted, suspended, closed)
+//	account show     show an account
+//	right register   register (issue) a right of one of the four types to a holder
+//	right show       show a right's attributes and a table of its holdings
+//	holding show     show what one account holds of one right
+//	transfer         move a quantity or a serial range between accounts
+//	retire           retire (surrender) a quantity or a serial range
+//
+// "ecoctl --help" lists them with examples and "ecoctl <command> -h" lists a
+// command's flags with their meaning and defaults.
+//
+// Global flags, accepted before or after the command: --server (default
+// 127.0.0.1:50051, or $ECOREGISTRY_SERVER), --actor (sent as the gRPC
+// metadata x-ecoregistry-actor and recorded on every event the command
+// writes; default $ECOREGISTRY_ACTOR, else the OS user name), --json and
+// --timeout (default 10s).
+//
+// Quantities are whole units. Amounts with a fraction are read as decimal
+// strings and converted exactly, never through floating point: --price is
+// the price per unit in yuan (58.25 is sent as 5825 fen) and --area-ha is
+// hectares with at most four decimals (12.34 is sent as 123400 square metres).
+// Dates are YYYY-MM-DD at 00:00 China Standard Time, or RFC 3339 times.
+//
+// By default the output is aligned text: key/value lines, then tables of
+// holdings or serial blocks, with the commit (stream, revision, global
+// position) of every command that wrote. With --json, stdout carries exactly
+// one JSON object: the response in protojson, or, on failure,
+// {"code", "message", "check", "metadata", "violations"}.
+//
+// When the registry refuses a command, ecoctl prints "error: <code>:
+// <message>", the registry's check code (the google.rpc.ErrorInfo reason,
+// e.g. E5001) with its metadata, and each google.rpc.BadRequest field
+// violation on its own line, and exits 1. A wrong command line prints the
+// problem and the command's usage and exits 2 without sending anything.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	// An interrupt cancels the call in flight instead of killing the
+	// process mid-write, so the error says what happened.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
