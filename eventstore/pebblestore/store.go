@@ -43,8 +43,23 @@ type Options struct {
 }
 
 // ErrDirectoryInUse reports that another process, or another Store of this
-// process, has the directory open.
-var ErrDirectoryInUse = errors.New("pebblestore: directory is in use by another process")
+// process, has the directory open. Open's error says which.
+var ErrDirectoryInUse = errors.New("pebblestore: directory is in use")
+
+// dirInUseError is Open's error for a locked directory.
+type dirInUseError struct {
+	dir, by string
+	err     error // the lock's own error, if any
+}
+
+func (e *dirInUseError) Error() string {
+	return fmt.Sprintf("pebblestore: directory %s is in use by %s", e.dir, e.by)
+}
+
+// Is makes errors.Is(err, ErrDirectoryInUse) hold.
+func (e *dirInUseError) Is(target error) bool { return target == ErrDirectoryInUse }
+
+func (e *dirInUseError) Unwrap() error { return e.err }
 
 // Store is an eventstore.Store kept in one directory on disk. It is safe for
 // concurrent use by many goroutines. Open creates it; Close releases it.
@@ -95,11 +110,13 @@ func Open(dir string, opts Options) (*Store, error) {
 	// told apart from every other failure and reported as such.
 	lock, err := pebble.LockDirectory(dir, vfs.Default)
 	if err != nil {
+		// fcntl reports a lock held by another process as EAGAIN or EACCES;
+		// Pebble refuses a second lock within the process itself.
 		if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EACCES) {
-			return nil, fmt.Errorf("%w: %s is locked by another process (%v)", ErrDirectoryInUse, dir, err)
+			return nil, &dirInUseError{dir: dir, by: "another process", err: err}
 		}
 		if err.Error() == "lock held by current process" {
-			return nil, fmt.Errorf("%w: %s is already open in this process", ErrDirectoryInUse, dir)
+			return nil, &dirInUseError{dir: dir, by: "another Store of this process", err: err}
 		}
 		return nil, fmt.Errorf("pebblestore: lock %s: %w", dir, err)
 	}

@@ -1,7 +1,13 @@
 package pebblestore_test
 
 import (
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"github.com/ecoregistry/ecoregistry/eventstore"
 	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
@@ -24,4 +30,80 @@ func openStore(t testing.TB, dir string) *pebblestore.Store {
 		t.Fatalf("Open: %v", err)
 	}
 	return s
+}
+
+func TestPositions(t *testing.T) {
+	t.Run("positions are gapless from 1 and a refused append takes none", func(t *testing.T) {
+		s := openStore(t, t.TempDir())
+		defer s.Close()
+		ctx := t.Context()
+		ev := func() eventstore.EventData {
+			return eventstore.EventData{ID: uuid.New(), Type: "Tested"}
+		}
+		res, err := s.Append(ctx, "a", eventstore.NoStream(), ev(), ev())
+		if err != nil || res.Position != (eventstore.Position{Commit: 2, Prepare: 2}) {
+			t.Fatalf("first append: %v at %s, want position 2/2", err, res.Position)
+		}
+		if _, err := s.Append(ctx, "a", eventstore.NoStream(), ev()); !errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+			t.Fatalf("conflicting append gives %v", err)
+		}
+		if _, err := s.Append(ctx, "b", eventstore.Any(), eventstore.EventData{}); !errors.Is(err, eventstore.ErrInvalidEvent) {
+			t.Fatalf("invalid append gives %v", err)
+		}
+		res, err = s.Append(ctx, "b", eventstore.Any(), ev())
+		if err != nil || res.Position != (eventstore.Position{Commit: 3, Prepare: 3}) {
+			t.Fatalf("append after refused ones: %v at %s, want position 3/3", err, res.Position)
+		}
+		all, err := s.ReadAll(ctx, eventstore.Start, eventstore.Forwards, 0, eventstore.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range all {
+			if e.Position.Commit != uint64(i+1) || e.Position.Prepare != e.Position.Commit {
+				t.Fatalf("event %d is at %s, want %d/%d", i, e.Position, i+1, i+1)
+			}
+		}
+	})
+
+	t.Run("concurrent appends fill positions without gaps", func(t *testing.T) {
+		s := openStore(t, t.TempDir())
+		defer s.Close()
+		ctx := t.Context()
+		var wg sync.WaitGroup
+		var appended atomic.Uint64
+		for g := range 16 {
+			wg.Go(func() {
+				for i := range 50 {
+					evs := make([]eventstore.EventData, 1+i%4)
+					for k := range evs {
+						evs[k] = eventstore.EventData{ID: uuid.New(), Type: "Tested"}
+					}
+					// Half the appends conflict on purpose; they must
+					// leave no hole behind.
+					expected := eventstore.Any()
+					if i%2 == 1 {
+						expected = eventstore.NoStream()
+					}
+					if _, err := s.Append(ctx, fmt.Sprint("stream-", g%4), expected, evs...); err == nil {
+						appended.Add(uint64(len(evs)))
+					} else if !errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+						t.Errorf("Append: %v", err)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		all, err := s.ReadAll(ctx, eventstore.Start, eventstore.Forwards, 0, eventstore.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if uint64(len(all)) != appended.Load() {
+			t.Fatalf("the log holds %d events, %d were appended", len(all), appended.Load())
+		}
+		for i, e := range all {
+			if e.Position.Commit != uint64(i+1) {
+				t.Fatalf("event %d is at %s: the log has a gap", i, e.Position)
+			}
+		}
+	})
 }
