@@ -2,8 +2,9 @@ package pebblestore
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -11,48 +12,13 @@ import (
 	"github.com/ecoregistry/ecoregistry/eventstore"
 )
 
-// Limits of one commit group: enough to amortise an fsync over many appends,
-// small enough that a group's batch stays in memory comfortably. A single
-// append larger than these is still written, as a group of its own.
-const (
-	maxGroupEvents = 16 << 10
-	maxGroupBytes  = 32 << 20
-	// maxCachedHeads bounds the sequencer's cache of stream heads; the cache
-	// is dropped when it grows past this and refilled from disk on demand.
-	maxCachedHeads = 1 << 20
-)
-
-// States of an appendRequest. The sequencer claims a pending request before
-// it reads the caller's events; Append abandons a pending one when its
-// context ends. Whichever comes first wins, so an abandoned append is never
-// written and a claimed one is never left half read.
-const (
-	reqPending int32 = iota
-	reqClaimed
-	reqAbandoned
-)
-
-type appendRequest struct {
-	stream   string
-	expected eventstore.ExpectedRevision
-	events   []eventstore.EventData
-	state    atomic.Int32
-	result   eventstore.AppendResult
-	done     chan error
-}
-
-// commitGroup is one Pebble batch holding the appends of several callers,
-// committed but maybe not yet synced.
-type commitGroup struct {
-	batch   *pebble.Batch
-	reqs    []*appendRequest
-	lastPos uint64
-}
+// maxCachedHeads bounds the sequencer's cache of stream heads; the cache is
+// dropped when it grows past this and refilled from disk on demand.
+const maxCachedHeads = 1 << 20
 
 // Append writes events at the end of stream; see eventstore.Store.Append.
-// It returns once the events are synced to disk. When ctx ends first, Append
-// returns ctx's error; if the append had not been picked up by the writer
-// yet, it is then guaranteed not to happen.
+// It returns once the events are synced to disk, or ctx's error when ctx
+// ended before that.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
 	if err := eventstore.ValidateAppend(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
@@ -60,30 +26,29 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err := s.acquire(ctx); err != nil {
 		return eventstore.AppendResult{}, err
 	}
+	defer s.release()
 	if err := s.failure(); err != nil {
-		s.release()
 		return eventstore.AppendResult{}, err
 	}
-	req := &appendRequest{stream: stream, expected: expected, events: events, done: make(chan error, 1)}
-	select {
-	case s.queue <- req:
-	case <-ctx.Done():
-		s.release()
-		return eventstore.AppendResult{}, ctx.Err()
+	batch, res, err := s.seq.commit(s.db, stream, expected, events)
+	if err != nil {
+		return eventstore.AppendResult{}, err
 	}
-	s.release()
-	select {
-	case err := <-req.done:
-		return req.result, err
-	case <-ctx.Done():
-		if !req.state.CompareAndSwap(reqPending, reqAbandoned) {
-			// The sequencer is reading the caller's events; returning now
-			// would let the caller change them under it. The outcome is at
-			// most one fsync away.
-			<-req.done
-		}
-		return eventstore.AppendResult{}, ctx.Err()
+	// The batch is in the WAL and waits for its fsync. Pebble syncs every
+	// batch that is waiting with one fsync, so concurrent appends share it:
+	// this is the group commit.
+	err = batch.SyncWait()
+	_ = batch.Close()
+	if err != nil {
+		err = fmt.Errorf("pebblestore: sync: %w", err)
+		s.failed.CompareAndSwap(nil, &err)
+		return eventstore.AppendResult{}, err
 	}
+	s.publish(res.Position.Commit)
+	if err := ctx.Err(); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	return res, nil
 }
 
 func (s *Store) failure() error {
@@ -93,140 +58,73 @@ func (s *Store) failure() error {
 	return nil
 }
 
-// sequencer is the only writer of the database. Because it alone assigns
-// revisions and positions, and commits its batches to Pebble in the order it
-// assigned them, positions follow commit order with no gap; an append it
-// rejects never takes a position.
+// sequencer decides appends and assigns their revisions and positions. Its
+// lock is held from the check of the expected revision until the batch is
+// in Pebble's commit pipeline, so positions follow Pebble's commit order,
+// which is the WAL's order: there is no gap in the log, whatever prefix of
+// the WAL survives a crash, and an append it refuses takes no position.
 type sequencer struct {
-	s *Store
+	mu sync.Mutex
 	// next is the position the next event will get.
 	next uint64
 	// heads caches, per stream, the number of events it has (0 for a stream
-	// that has none). It reflects committed batches, synced or not.
+	// that has none). It counts committed appends, synced or not.
 	heads map[string]uint64
-	group []*appendRequest
 }
 
-func newSequencer(s *Store, next uint64) *sequencer {
-	return &sequencer{s: s, next: next, heads: make(map[string]uint64)}
-}
-
-func (q *sequencer) run() {
-	defer close(q.s.synced)
-	for first := range q.s.queue {
-		q.collect(first)
-		q.commit()
+// commit checks expected against the stream, and when it holds, commits the
+// events to Pebble without waiting for their sync. The caller waits with
+// SyncWait and then closes the batch.
+func (q *sequencer) commit(db *pebble.DB, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData) (*pebble.Batch, eventstore.AppendResult, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	count, err := q.head(db, stream)
+	if err != nil {
+		return nil, eventstore.AppendResult{}, err
 	}
-}
-
-// collect takes first and whatever else is already waiting, within the
-// group limits. It never waits for more: the appends that arrive while this
-// group syncs form the next one, which is what makes group commit adapt to
-// the load by itself.
-func (q *sequencer) collect(first *appendRequest) {
-	q.group = append(q.group[:0], first)
-	events, size := len(first.events), eventsSize(first.events)
-	for events < maxGroupEvents && size < maxGroupBytes {
-		select {
-		case r, ok := <-q.s.queue:
-			if !ok {
-				return
-			}
-			q.group = append(q.group, r)
-			events += len(r.events)
-			size += eventsSize(r.events)
-		default:
-			return
+	exists := count > 0
+	if !expected.Check(exists, count-1) {
+		werr := &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Exists: exists}
+		if exists {
+			werr.Actual = count - 1
 		}
+		return nil, eventstore.AppendResult{}, werr
 	}
-}
-
-func eventsSize(events []eventstore.EventData) int {
-	n := 0
+	batch := db.NewBatch()
+	recorded := time.Now().UnixNano()
+	pos := q.next
+	var key [logKeyLen]byte
 	for i := range events {
 		ev := &events[i]
-		n += 64 + len(ev.Type) + len(ev.ContentType) + len(ev.Data) + len(ev.Metadata)
+		rev := count + uint64(i)
+		op := batch.SetDeferred(logKeyLen, recordLen(stream, rev, ev))
+		putLogKey(key[:], pos+uint64(i))
+		copy(op.Key, key[:])
+		putRecord(op.Value, stream, rev, recorded, ev)
+		_ = op.Finish() // Finish only fails on indexed batches.
 	}
-	return n
-}
-
-// commit decides every append of the group, writes the accepted ones as one
-// batch and hands the batch to the syncer.
-func (q *sequencer) commit() {
-	s := q.s
-	start := q.next
-	batch := s.db.NewBatch()
-	accepted := make([]*appendRequest, 0, len(q.group))
-	recorded := time.Now().UnixNano()
-	var key [logKeyLen]byte
-	for _, req := range q.group {
-		if !req.state.CompareAndSwap(reqPending, reqClaimed) {
-			continue
-		}
-		if err := s.failure(); err != nil {
-			req.done <- err
-			continue
-		}
-		count, err := q.head(req.stream)
-		if err != nil {
-			req.done <- err
-			continue
-		}
-		exists := count > 0
-		if !req.expected.Check(exists, count-1) {
-			werr := &eventstore.WrongExpectedRevisionError{Stream: req.stream, Expected: req.expected, Exists: exists}
-			if exists {
-				werr.Actual = count - 1
-			}
-			req.done <- werr
-			continue
-		}
-		pos := q.next
-		for i := range req.events {
-			ev := &req.events[i]
-			rev := count + uint64(i)
-			op := batch.SetDeferred(logKeyLen, recordLen(req.stream, rev, ev))
-			putLogKey(key[:], pos+uint64(i))
-			copy(op.Key, key[:])
-			putRecord(op.Value, req.stream, rev, recorded, ev)
-			_ = op.Finish() // Finish only fails on indexed batches.
-		}
-		n := uint64(len(req.events))
-		var val [8 + 10]byte
-		// Set fails only on indexed batches, which this one is not.
-		_ = batch.Set(streamKey(streamPrefix(req.stream), count), appendIndexValue(val[:0], pos, n), nil)
-		q.heads[req.stream] = count + n
-		q.next += n
-		req.result = eventstore.AppendResult{
-			NextExpectedRevision: count + n - 1,
-			Position:             eventstore.Position{Commit: q.next - 1, Prepare: q.next - 1},
-		}
-		accepted = append(accepted, req)
-	}
-	// The caller's events are copied into the batch; drop the references
-	// so that the group slice does not keep them alive.
-	clear(q.group)
-	if len(accepted) == 0 {
+	n := uint64(len(events))
+	// The index entry goes after the log records: Pebble inserts a batch
+	// into its memtable in order, each insert starting from where the
+	// previous one ended, so consecutive log keys are a short step each.
+	var val [8 + binary.MaxVarintLen64]byte
+	_ = batch.Set(streamKey(streamPrefix(stream), count), appendIndexValue(val[:0], pos, n), nil)
+	if err := db.ApplyNoSyncWait(batch, pebble.Sync); err != nil {
 		_ = batch.Close()
-		return
+		// Nothing was written: the position and the head stay as they were.
+		return nil, eventstore.AppendResult{}, fmt.Errorf("pebblestore: append to %q: %w", stream, err)
 	}
-	if err := s.db.ApplyNoSyncWait(batch, pebble.Sync); err != nil {
-		// Nothing of the batch was written: give the positions back and
-		// forget the heads it moved, which reload from disk.
-		q.next = start
-		for _, req := range accepted {
-			delete(q.heads, req.stream)
-			req.done <- fmt.Errorf("pebblestore: append to %q: %w", req.stream, err)
-		}
-		_ = batch.Close()
-		return
-	}
-	s.synced <- &commitGroup{batch: batch, reqs: accepted, lastPos: q.next - 1}
+	q.heads[stream] = count + n
+	q.next += n
+	return batch, eventstore.AppendResult{
+		NextExpectedRevision: count + n - 1,
+		Position:             eventstore.Position{Commit: q.next - 1, Prepare: q.next - 1},
+	}, nil
 }
 
 // head returns the number of events of stream, from the cache or from the
 // stream index.
-func (q *sequencer) head(stream string) (uint64, error) {
+func (q *sequencer) head(db *pebble.DB, stream string) (uint64, error) {
 	if n, ok := q.heads[stream]; ok {
 		return n, nil
 	}
@@ -235,7 +133,7 @@ func (q *sequencer) head(stream string) (uint64, error) {
 	}
 	// Reading from the database sees every committed batch, synced or not,
 	// which is what the sequencer needs: later appends build on earlier ones.
-	e, ok, err := lastIndexEntry(q.s.db, streamPrefix(stream), ^uint64(0))
+	e, ok, err := lastIndexEntry(db, streamPrefix(stream), ^uint64(0))
 	if err != nil {
 		return 0, err
 	}
@@ -245,26 +143,4 @@ func (q *sequencer) head(stream string) (uint64, error) {
 	}
 	q.heads[stream] = n
 	return n, nil
-}
-
-// runSyncer waits, in commit order, for each group's fsync, then makes its
-// events visible and acknowledges its appends. Doing this in order is what
-// keeps the durable position a prefix of the log.
-func (s *Store) runSyncer() {
-	for g := range s.synced {
-		err := g.batch.SyncWait()
-		if err == nil {
-			err = s.failure()
-		}
-		if err != nil {
-			err = fmt.Errorf("pebblestore: sync: %w", err)
-			s.failed.CompareAndSwap(nil, &err)
-		} else {
-			s.publish(g.lastPos)
-		}
-		for _, req := range g.reqs {
-			req.done <- err
-		}
-		_ = g.batch.Close()
-	}
 }

@@ -23,7 +23,7 @@ import (
 )
 
 var (
-	crashKills = flag.Int("crash.kills", 20, "how many times TestCrashSafety kills a writing process")
+	crashKills = flag.Int("crash.kills", 50, "how many times TestCrashSafety kills a writing process")
 	crashSeed  = flag.Uint64("crash.seed", 0, "seed of TestCrashSafety's random choices; 0 picks one")
 )
 

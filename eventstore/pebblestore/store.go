@@ -2,15 +2,20 @@
 // eventstore port: one directory on disk, managed by the Pebble key-value
 // engine, used by one process at a time.
 //
-// Every Append is synced to disk before it returns. Appends are handed to a
-// single sequencer goroutine, which checks expected revisions, assigns stream
-// revisions and gapless global positions (Commit == Prepare = 1, 2, 3, ...)
-// in commit order, and writes everything that is waiting as one Pebble batch.
-// Concurrent appends therefore share one fsync (group commit) and throughput
-// grows with the number of writers. Readers and subscribers only ever see
-// events up to the durable position, which the store advances after each
-// sync, so a reader that has seen position N has seen every event before N
-// and no reader sees an event that a crash could take back.
+// Every Append is synced to disk before it returns. Under one lock, the
+// store checks the append's expected revision, assigns stream revisions and
+// gapless global positions (Commit == Prepare = 1, 2, 3, ...) and hands the
+// append to Pebble's commit pipeline, so positions follow the order of the
+// write-ahead log. The append then waits for the log's fsync outside the
+// lock; Pebble covers every append waiting at that moment with one fsync, so
+// concurrent appends share it (group commit) and throughput grows with the
+// number of writers. Readers and subscribers only ever see events up to the
+// durable position, which advances after each fsync, so a reader that has
+// seen position N has seen every event before N, and no reader sees an
+// event that a crash could take back.
+//
+// The keyspace, the record encoding and the reasons behind them are
+// described in record.go.
 package pebblestore
 
 import (
@@ -68,13 +73,8 @@ type Store struct {
 	cache interface{ Unref() }
 	lock  *pebble.Lock
 
-	// queue carries appends to the sequencer; synced carries the batches the
-	// sequencer committed to the syncer, which waits for their fsync in
-	// order and then acknowledges them.
-	queue  chan *appendRequest
-	synced chan *commitGroup
-	// workers ends when the sequencer and syncer have exited.
-	workers sync.WaitGroup
+	// seq assigns revisions and positions and commits appends.
+	seq sequencer
 
 	// durable is the position of the last event known to be on disk; notify
 	// is closed and replaced each time durable advances, which wakes every
@@ -83,8 +83,8 @@ type Store struct {
 	notify  atomic.Pointer[chan struct{}]
 
 	// mu guards closed: readers and appenders hold it shared while they use
-	// the database or the queue, so that Close (exclusive) waits for them
-	// and nothing touches Pebble after it is closed.
+	// the database, so that Close (exclusive) waits for them and nothing
+	// touches Pebble after it is closed.
 	mu     sync.RWMutex
 	closed bool
 	// done is closed when Close starts, to wake subscribers.
@@ -142,12 +142,10 @@ func Open(dir string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("pebblestore: open %s: %w", dir, err)
 	}
 	s := &Store{
-		db:     db,
-		cache:  cache,
-		lock:   lock,
-		queue:  make(chan *appendRequest, 4096),
-		synced: make(chan *commitGroup, 64),
-		done:   make(chan struct{}),
+		db:    db,
+		cache: cache,
+		lock:  lock,
+		done:  make(chan struct{}),
 	}
 	ch := make(chan struct{})
 	s.notify.Store(&ch)
@@ -160,10 +158,8 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	// Everything Pebble recovered is on disk now, so it is all durable.
 	s.durable.Store(last)
-	seq := newSequencer(s, last+1)
-	s.workers.Add(2)
-	go func() { defer s.workers.Done(); seq.run() }()
-	go func() { defer s.workers.Done(); s.runSyncer() }()
+	s.seq.next = last + 1
+	s.seq.heads = make(map[string]uint64)
 	return s, nil
 }
 
@@ -212,20 +208,17 @@ func (s *Store) init() (uint64, error) {
 	return last, nil
 }
 
-// Close stops the store: appends already queued are written and
-// acknowledged, subscriptions end with eventstore.ErrClosed, and the database
-// is closed. Calls after Close, Close included, return eventstore.ErrClosed.
+// Close stops the store: appends in flight finish, subscriptions end with
+// eventstore.ErrClosed, and the database is closed. Calls after Close, Close included, return eventstore.ErrClosed.
 func (s *Store) Close() error {
 	err := eventstore.ErrClosed
 	s.closeOnce.Do(func() {
 		close(s.done)
-		// Wait for readers and for appenders that are queueing, then refuse
-		// any new ones.
+		// Wait for readers and for appends in flight, then refuse any new
+		// ones.
 		s.mu.Lock()
 		s.closed = true
 		s.mu.Unlock()
-		close(s.queue)
-		s.workers.Wait()
 		err = s.db.Close()
 		s.cache.Unref()
 		err = errors.Join(err, s.lock.Close())
@@ -252,11 +245,24 @@ func (s *Store) acquire(ctx context.Context) error {
 
 func (s *Store) release() { s.mu.RUnlock() }
 
-// publish advances the durable position and wakes the subscribers waiting
-// for it. durable is stored before the channel is swapped, so a subscriber
+// publish advances the durable position to pos, if it is not past it
+// already, and wakes the subscribers waiting for it.
+//
+// Appends finish their sync in any order, but the WAL is one sequential
+// file and an fsync covers everything written before it, so once the events
+// at pos are synced, so are all those before: the durable position can jump
+// to pos. durable is stored before the channel is swapped, so a subscriber
 // that loads the new channel is sure to see the new position.
 func (s *Store) publish(pos uint64) {
-	s.durable.Store(pos)
+	for {
+		cur := s.durable.Load()
+		if pos <= cur {
+			return
+		}
+		if s.durable.CompareAndSwap(cur, pos) {
+			break
+		}
+	}
 	next := make(chan struct{})
 	close(*s.notify.Swap(&next))
 }
