@@ -28,6 +28,7 @@ type Account struct {
 	status          AccountStatus
 	openedAt        time.Time
 	statusChangedAt time.Time
+	statusReason    string
 	version         int64
 }
 
@@ -54,6 +55,10 @@ func (a *Account) OpenedAt() time.Time { return a.openedAt }
 
 // StatusChangedAt returns when the status last changed (the opening time if never).
 func (a *Account) StatusChangedAt() time.Time { return a.statusChangedAt }
+
+// StatusReason returns the reason given for the last status change; empty
+// when the status never changed since opening.
+func (a *Account) StatusReason() string { return a.statusReason }
 
 // Version returns how many events have been applied to the account.
 func (a *Account) Version() int64 { return a.version }
@@ -85,6 +90,7 @@ func (a *Account) Apply(e Event) error {
 		}
 		a.status = e.To
 		a.statusChangedAt = e.ChangedAt
+		a.statusReason = e.Reason
 	default:
 		return fmt.Errorf("%w: %T is not an account event", ErrEventDoesNotApply, e)
 	}

@@ -128,6 +128,10 @@ var (
 	CheckInvalidVerificationDate = Check{"E1025", "INVALID_VERIFICATION_DATE", ClassInvalidArgument,
 		"The verification report date must lie between the end of the monitoring period and the time of registration."}
 
+	// CheckActorRequired refuses a command that does not say who makes it.
+	CheckActorRequired = Check{"E1026", "ACTOR_REQUIRED", ClassInvalidArgument,
+		"A command must name its actor (request metadata x-ecoregistry-actor): every event records who made it."}
+
 	// CheckAccountNotFound refuses a command naming an account that was never opened.
 	CheckAccountNotFound = Check{"E2001", "ACCOUNT_NOT_FOUND", ClassNotFound,
 		"The account does not exist."}
@@ -212,7 +216,7 @@ var allChecks = []Check{
 	CheckAttributesTypeMismatch, CheckUnitTypeMismatch, CheckInvalidCompliancePeriod,
 	CheckInvalidMonitoringPeriod, CheckInvalidArea, CheckInvalidBufferShare, CheckInvalidAnnualVolume,
 	CheckInvalidSerialRange, CheckInvalidTransferID, CheckInvalidRetirementID, CheckInvalidPrice,
-	CheckInvalidSerialNumber, CheckInvalidVerificationDate,
+	CheckInvalidSerialNumber, CheckInvalidVerificationDate, CheckActorRequired,
 	CheckAccountNotFound, CheckRightNotFound,
 	CheckAccountAlreadyExists, CheckRightAlreadyExists, CheckDuplicateTransferID, CheckTransferIDReused,
 	CheckDuplicateRetirementID, CheckRetirementIDReused,

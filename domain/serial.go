@@ -39,6 +39,10 @@ func (s SerialNumber) String() string {
 // "CEA-420000-2025-HB2025A-000000001-000010000".
 func FormatSerial(r Right, b Block) string { return formatSerial(r.serialPrefix, b) }
 
+// FormatSerialWithPrefix returns the serial number of a block of the right
+// whose serial prefix (Right.SerialPrefix) is prefix.
+func FormatSerialWithPrefix(prefix string, b Block) string { return formatSerial(prefix, b) }
+
 func formatSerial(prefix string, b Block) string {
 	var sb strings.Builder
 	sb.Grow(len(prefix) + 2*(serialDigits+1))

@@ -227,3 +227,23 @@ func utc(t time.Time) time.Time {
 	}
 	return t.UTC().Round(0)
 }
+
+// MaxActorLength is the longest actor name, in bytes.
+const MaxActorLength = 256
+
+// ValidateActor checks the name of who makes a command, which every event
+// records: it must be present, valid UTF-8 without control characters, and
+// at most MaxActorLength bytes. field names where the actor came from (for
+// example the request metadata key) for the violation.
+func ValidateActor(field, actor string) error {
+	var v violations
+	switch {
+	case actor == "" || isBlank(actor):
+		v.add(CheckActorRequired, field, "commands must name their actor in %s", field)
+	case len(actor) > MaxActorLength:
+		v.add(CheckInvalidText, field, "the actor is %d bytes long, at most %d allowed", len(actor), MaxActorLength)
+	default:
+		checkText(&v, field, actor, true, MaxActorLength)
+	}
+	return v.err()
+}
