@@ -1,0 +1,352 @@
+// Package registry is ecoregistry's application service: for each command it
+// loads the state of the stream it concerns, asks package domain to decide,
+// and appends the resulting events at the exact revision it decided on,
+// deciding again on fresh state when another writer got there first.
+//
+// The state of recently used streams stays in memory, so a command on a busy
+// right does not replay the right's history: it decides on the cached state
+// and appends. Commands of this process on one stream are serialised by the
+// stream's cache entry; writers elsewhere are caught by the expected
+// revision of every append, so no update is ever lost.
+package registry
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/ecoregistry/ecoregistry/domain"
+	"github.com/ecoregistry/ecoregistry/eventstore"
+	"go.uber.org/zap"
+)
+
+// ErrContention reports a command that lost the race for its stream more
+// often than the service retries. The command was not recorded; the client
+// may retry it.
+var ErrContention = errors.New("registry: too much contention on the stream")
+
+// Meta is what the service records about who made a command and why.
+type Meta struct {
+	// Actor is who made the command. Until authentication exists, it is the
+	// actor the client names in its request metadata.
+	Actor string
+	// CorrelationID ties the events to the request that caused them.
+	CorrelationID string
+	// CommandID is the command's own id (a transfer id, ...), if any.
+	CommandID string
+}
+
+// Commit tells where a command's events were written.
+type Commit struct {
+	// Stream is the stream the events were appended to.
+	Stream string
+	// Revision is the stream revision of the last event written.
+	Revision uint64
+	// Position is the global position of the last event written.
+	Position eventstore.Position
+	// CorrelationID is the correlation id recorded in the envelope.
+	CorrelationID string
+}
+
+// Options tune a Service. The zero value is usable.
+type Options struct {
+	// Logger receives the service's logs; nil means no logs.
+	Logger *zap.Logger
+	// Clock tells the time of decisions; nil means time.Now.
+	Clock func() time.Time
+	// MaxRetries bounds how often a command is decided again after losing
+	// a race for its stream; 0 means 16.
+	MaxRetries int
+	// CacheSize bounds how many streams of each kind stay in memory; 0
+	// means 100000.
+	CacheSize int
+}
+
+// Service runs the registry's commands and consistent reads.
+type Service struct {
+	store    eventstore.Store
+	log      *zap.Logger
+	clock    func() time.Time
+	accounts *streams[domain.Account, *domain.Account]
+	rights   *streams[domain.Right, *domain.Right]
+}
+
+// New returns a service over store.
+func New(store eventstore.Store, opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = zap.NewNop()
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.MaxRetries <= 0 {
+		opts.MaxRetries = 16
+	}
+	if opts.CacheSize <= 0 {
+		opts.CacheSize = 100_000
+	}
+	return &Service{
+		store:    store,
+		log:      opts.Logger,
+		clock:    func() time.Time { return opts.Clock().UTC() },
+		accounts: newStreams[domain.Account, *domain.Account](store, opts.CacheSize, opts.MaxRetries),
+		rights:   newStreams[domain.Right, *domain.Right](store, opts.CacheSize, opts.MaxRetries),
+	}
+}
+
+// OpenAccount opens an account and returns it as opened.
+func (s *Service) OpenAccount(ctx context.Context, meta Meta, cmd domain.OpenAccount) (domain.Account, Commit, error) {
+	if !domain.ValidID(cmd.AccountID) {
+		// Decide reports the malformed id; there is no stream to load for it.
+		_, err := domain.DecideOpenAccount(domain.Account{}, cmd, s.clock())
+		return domain.Account{}, Commit{}, err
+	}
+	var out domain.Account
+	_, commit, err := s.accounts.execute(ctx, domain.AccountStream(cmd.AccountID), meta, s.clock,
+		func(a *domain.Account, _ bool, now time.Time) ([]domain.Event, error) {
+			return domain.DecideOpenAccount(*a, cmd, now)
+		})
+	if err != nil {
+		return domain.Account{}, Commit{}, err
+	}
+	out, _, err = s.Account(ctx, cmd.AccountID)
+	return out, commit, err
+}
+
+// ChangeAccountStatus changes an account's status and returns the account
+// after the change.
+func (s *Service) ChangeAccountStatus(ctx context.Context, meta Meta, cmd domain.ChangeAccountStatus) (domain.Account, Commit, error) {
+	if !domain.ValidID(cmd.AccountID) {
+		_, err := domain.DecideChangeAccountStatus(domain.Account{}, cmd, s.clock())
+		return domain.Account{}, Commit{}, err
+	}
+	_, commit, err := s.accounts.execute(ctx, domain.AccountStream(cmd.AccountID), meta, s.clock,
+		func(a *domain.Account, _ bool, now time.Time) ([]domain.Event, error) {
+			return domain.DecideChangeAccountStatus(*a, cmd, now)
+		})
+	if err != nil {
+		return domain.Account{}, Commit{}, err
+	}
+	out, _, err := s.Account(ctx, cmd.AccountID)
+	return out, commit, err
+}
+
+// Account reads an account from its stream, including every event appended
+// before the call. It returns a rejection by domain.CheckAccountNotFound
+// when there is no such account.
+func (s *Service) Account(ctx context.Context, id string) (domain.Account, uint64, error) {
+	if !domain.ValidID(id) {
+		return domain.Account{}, 0, &domain.ValidationError{Violations: []domain.Rejection{{Check: domain.CheckInvalidAccountID, Field: "account_id", Detail: "not a valid account id"}}}
+	}
+	var (
+		out    domain.Account
+		found  bool
+		revOut uint64
+	)
+	err := s.accounts.read(ctx, domain.AccountStream(id), func(a *domain.Account, exists bool, rev uint64) {
+		out, found, revOut = *a, exists && a.Opened(), rev
+	})
+	if err != nil {
+		return domain.Account{}, 0, err
+	}
+	if !found {
+		return domain.Account{}, 0, &domain.Rejection{Check: domain.CheckAccountNotFound, Field: "account_id", Detail: "no account " + quote(id)}
+	}
+	return out, revOut, nil
+}
+
+// accountViews loads what decisions need to know of the named accounts.
+// Accounts that do not exist are left out, for the decision to refuse.
+func (s *Service) accountViews(ctx context.Context, ids ...string) (domain.AccountLookup, error) {
+	m := make(map[string]domain.AccountView, len(ids))
+	for _, id := range ids {
+		if !domain.ValidID(id) {
+			continue
+		}
+		if _, done := m[id]; done {
+			continue
+		}
+		err := s.accounts.cached(ctx, domain.AccountStream(id), func(a *domain.Account, exists bool) {
+			if exists && a.Opened() {
+				m[id] = a.View()
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return domain.AccountsFromMap(m), nil
+}
+
+// RegisterRight registers a right and returns it as registered.
+func (s *Service) RegisterRight(ctx context.Context, meta Meta, cmd domain.RegisterRight) (domain.Right, Commit, error) {
+	accounts, err := s.accountViews(ctx, cmd.HolderAccountID)
+	if err != nil {
+		return domain.Right{}, Commit{}, err
+	}
+	if !domain.ValidID(cmd.RightID) {
+		_, err := domain.DecideRegisterRight(domain.Right{}, cmd, accounts, s.clock())
+		return domain.Right{}, Commit{}, err
+	}
+	_, commit, err := s.rights.execute(ctx, domain.RightStream(cmd.RightID), meta, s.clock,
+		func(r *domain.Right, _ bool, now time.Time) ([]domain.Event, error) {
+			return domain.DecideRegisterRight(*r, cmd, accounts, now)
+		})
+	if err != nil {
+		return domain.Right{}, Commit{}, err
+	}
+	out, _, err := s.Right(ctx, cmd.RightID)
+	return out, commit, err
+}
+
+// Transferred is the outcome of a transfer.
+type Transferred struct {
+	// Event is the event that records the transfer.
+	Event domain.UnitsTransferred
+	// SerialPrefix begins the serial numbers of the right's units.
+	SerialPrefix string
+	// Commit tells where the event was written.
+	Commit Commit
+}
+
+// TransferUnits moves units of a right between accounts.
+func (s *Service) TransferUnits(ctx context.Context, meta Meta, cmd domain.TransferUnits) (Transferred, error) {
+	accounts, err := s.accountViews(ctx, cmd.From, cmd.To)
+	if err != nil {
+		return Transferred{}, err
+	}
+	if meta.CommandID == "" {
+		meta.CommandID = cmd.TransferID
+	}
+	var prefix string
+	evs, commit, err := s.onRight(ctx, cmd.RightID, meta, func(r *domain.Right, now time.Time) ([]domain.Event, error) {
+		prefix = r.SerialPrefix()
+		return domain.DecideTransfer(*r, cmd, accounts, now)
+	})
+	if err != nil {
+		return Transferred{}, err
+	}
+	for _, ev := range evs {
+		if t, ok := ev.(domain.UnitsTransferred); ok {
+			return Transferred{Event: t, SerialPrefix: prefix, Commit: commit}, nil
+		}
+	}
+	return Transferred{}, errors.New("registry: transfer decided without a UnitsTransferred event")
+}
+
+// Retired is the outcome of a retirement.
+type Retired struct {
+	// Event is the event that records the retirement.
+	Event domain.UnitsRetired
+	// SerialPrefix begins the serial numbers of the right's units.
+	SerialPrefix string
+	// Commit tells where the event was written.
+	Commit Commit
+}
+
+// RetireUnits retires units of a right.
+func (s *Service) RetireUnits(ctx context.Context, meta Meta, cmd domain.RetireUnits) (Retired, error) {
+	accounts, err := s.accountViews(ctx, cmd.Holder)
+	if err != nil {
+		return Retired{}, err
+	}
+	if meta.CommandID == "" {
+		meta.CommandID = cmd.RetirementID
+	}
+	var prefix string
+	evs, commit, err := s.onRight(ctx, cmd.RightID, meta, func(r *domain.Right, now time.Time) ([]domain.Event, error) {
+		prefix = r.SerialPrefix()
+		return domain.DecideRetire(*r, cmd, accounts, now)
+	})
+	if err != nil {
+		return Retired{}, err
+	}
+	for _, ev := range evs {
+		if t, ok := ev.(domain.UnitsRetired); ok {
+			return Retired{Event: t, SerialPrefix: prefix, Commit: commit}, nil
+		}
+	}
+	return Retired{}, errors.New("registry: retirement decided without a UnitsRetired event")
+}
+
+// onRight runs a decision on an existing right.
+func (s *Service) onRight(ctx context.Context, rightID string, meta Meta, decide func(*domain.Right, time.Time) ([]domain.Event, error)) ([]domain.Event, Commit, error) {
+	if !domain.ValidID(rightID) {
+		// Let the domain describe the malformed command on an empty right.
+		evs, err := decide(&domain.Right{}, s.clock())
+		if err == nil && len(evs) > 0 {
+			err = errors.New("registry: domain accepted a command with an invalid right id")
+		}
+		return nil, Commit{}, err
+	}
+	return s.rights.execute(ctx, domain.RightStream(rightID), meta, s.clock,
+		func(r *domain.Right, _ bool, now time.Time) ([]domain.Event, error) {
+			return decide(r, now)
+		})
+}
+
+// Right reads a right, with all its holdings, from its stream, including
+// every event appended before the call. The result is a copy the caller may
+// keep. It returns a rejection by domain.CheckRightNotFound when there is no
+// such right.
+func (s *Service) Right(ctx context.Context, id string) (domain.Right, uint64, error) {
+	if !domain.ValidID(id) {
+		return domain.Right{}, 0, &domain.ValidationError{Violations: []domain.Rejection{{Check: domain.CheckInvalidRightID, Field: "right_id", Detail: "not a valid right id"}}}
+	}
+	var (
+		out    domain.Right
+		found  bool
+		revOut uint64
+	)
+	err := s.rights.read(ctx, domain.RightStream(id), func(r *domain.Right, exists bool, rev uint64) {
+		found, revOut = exists && r.Registered(), rev
+		if found {
+			out = r.Clone()
+		}
+	})
+	if err != nil {
+		return domain.Right{}, 0, err
+	}
+	if !found {
+		return domain.Right{}, 0, &domain.Rejection{Check: domain.CheckRightNotFound, Field: "right_id", Detail: "no right " + quote(id)}
+	}
+	return out, revOut, nil
+}
+
+// Holding reads what one account holds of one right, consistently with
+// every event appended before the call. An account that holds nothing of
+// the right gets an empty holding; an unknown right or account is refused.
+func (s *Service) Holding(ctx context.Context, rightID, accountID string) (domain.HoldingView, uint64, error) {
+	if _, _, err := s.Account(ctx, accountID); err != nil {
+		return domain.HoldingView{}, 0, err
+	}
+	if !domain.ValidID(rightID) {
+		return domain.HoldingView{}, 0, &domain.ValidationError{Violations: []domain.Rejection{{Check: domain.CheckInvalidRightID, Field: "right_id", Detail: "not a valid right id"}}}
+	}
+	var (
+		out    domain.HoldingView
+		found  bool
+		revOut uint64
+	)
+	err := s.rights.read(ctx, domain.RightStream(rightID), func(r *domain.Right, exists bool, rev uint64) {
+		found, revOut = exists && r.Registered(), rev
+		if found {
+			out = r.Holding(accountID)
+		}
+	})
+	if err != nil {
+		return domain.HoldingView{}, 0, err
+	}
+	if !found {
+		return domain.HoldingView{}, 0, &domain.Rejection{Check: domain.CheckRightNotFound, Field: "right_id", Detail: "no right " + quote(rightID)}
+	}
+	out.AccountID = accountID
+	return out, revOut, nil
+}
+
+func quote(s string) string {
+	if len(s) > 80 {
+		s = s[:80] + "..."
+	}
+	return "\"" + s + "\""
+}

@@ -1,0 +1,278 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/ecoregistry/ecoregistry/domain"
+	"github.com/ecoregistry/ecoregistry/eventcodec"
+	"github.com/ecoregistry/ecoregistry/eventstore"
+	"github.com/google/uuid"
+)
+
+// aggregate is a pointer to domain state that changes only by Apply.
+type aggregate[S any] interface {
+	*S
+	Apply(domain.Event) error
+}
+
+// entry is the cached state of one stream. Its mutex serialises the
+// commands of this process on the stream, so that they decide on fresh state
+// and rarely conflict; other writers (another node on a shared store) are
+// caught by the expected revision of every append.
+type entry[S any] struct {
+	mu sync.Mutex
+	// loaded is false until the state was read from the store, and again
+	// after an append whose outcome is unknown.
+	loaded bool
+	exists bool
+	// rev is the revision of the last event applied, when exists.
+	rev   uint64
+	head  eventcodec.Hash
+	state S
+}
+
+// streams caches the state of the streams of one aggregate type and runs
+// commands on them.
+type streams[S any, P aggregate[S]] struct {
+	store      eventstore.Store
+	maxRetries int
+	maxEntries int
+
+	mu      sync.Mutex
+	entries map[string]*entry[S]
+}
+
+func newStreams[S any, P aggregate[S]](store eventstore.Store, maxEntries, maxRetries int) *streams[S, P] {
+	return &streams[S, P]{store: store, maxEntries: maxEntries, maxRetries: maxRetries, entries: make(map[string]*entry[S])}
+}
+
+// get returns the cache entry of a stream, making it when needed. When the
+// cache is full it drops an entry nobody is using; a dropped entry only
+// costs a reload.
+func (c *streams[S, P]) get(stream string) *entry[S] {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.entries[stream]; ok {
+		return e
+	}
+	if len(c.entries) >= c.maxEntries {
+		for k, e := range c.entries {
+			if e.mu.TryLock() {
+				delete(c.entries, k)
+				e.mu.Unlock()
+				break
+			}
+		}
+	}
+	e := &entry[S]{}
+	c.entries[stream] = e
+	return e
+}
+
+// readPage bounds the events read at once when loading a stream.
+const readPage = 4096
+
+// catchUp applies to e the events of the stream that it has not seen: all
+// of them when e is not loaded. The caller holds e.mu.
+func (c *streams[S, P]) catchUp(ctx context.Context, stream string, e *entry[S]) error {
+	if !e.loaded {
+		var zero S
+		e.state, e.exists, e.rev, e.head = zero, false, 0, eventcodec.GenesisHash
+	}
+	from := uint64(0)
+	if e.exists {
+		from = e.rev + 1
+	}
+	for {
+		evs, err := c.store.ReadStream(ctx, stream, from, eventstore.Forwards, readPage)
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			e.loaded = true
+			return nil
+		}
+		if err != nil {
+			e.loaded = false
+			return fmt.Errorf("registry: read %s: %w", stream, err)
+		}
+		for _, rec := range evs {
+			ev, err := eventcodec.Decode(rec.Type, rec.Data)
+			if err != nil {
+				e.loaded = false
+				return fmt.Errorf("registry: %s revision %d: %w", stream, rec.Revision, err)
+			}
+			if err := P(&e.state).Apply(ev); err != nil {
+				e.loaded = false
+				return fmt.Errorf("registry: %s revision %d: %w", stream, rec.Revision, err)
+			}
+			e.exists, e.rev = true, rec.Revision
+			e.head = eventcodec.ChainHash(rec.Type, rec.Data, rec.Metadata)
+		}
+		e.loaded = true
+		if len(evs) < readPage {
+			return nil
+		}
+		from = e.rev + 1
+	}
+}
+
+// read runs view on the state of the stream brought up to date with the
+// store, so that it sees every event appended before read was called.
+func (c *streams[S, P]) read(ctx context.Context, stream string, view func(state *S, exists bool, rev uint64)) error {
+	e := c.get(stream)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := c.catchUp(ctx, stream, e); err != nil {
+		return err
+	}
+	view(&e.state, e.exists, e.rev)
+	return nil
+}
+
+// cached runs view on the cached state of the stream, loading it when it is
+// not cached. It does not look for events appended by other processes.
+func (c *streams[S, P]) cached(ctx context.Context, stream string, view func(state *S, exists bool)) error {
+	e := c.get(stream)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.loaded {
+		if err := c.catchUp(ctx, stream, e); err != nil {
+			return err
+		}
+	}
+	view(&e.state, e.exists)
+	return nil
+}
+
+// awaitRevision catches e up with the revision that a conflicting append
+// reported. A store may report a revision whose append is still being made
+// durable, and readers see it only then; deciding again before that would
+// only conflict again, so it waits, briefly and with backoff, for the
+// revision to become readable. The caller holds e.mu.
+func (c *streams[S, P]) awaitRevision(ctx context.Context, stream string, e *entry[S], conflict error) error {
+	var wrong *eventstore.WrongExpectedRevisionError
+	target, known := uint64(0), errors.As(conflict, &wrong) && wrong.Exists
+	if known {
+		target = wrong.Actual
+	}
+	wait := 50 * time.Microsecond
+	for i := 0; ; i++ {
+		if err := c.catchUp(ctx, stream, e); err != nil {
+			return err
+		}
+		if !known || (e.exists && e.rev >= target) || i >= 20 {
+			return nil
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, 10*time.Millisecond)
+	}
+}
+
+// decideFunc decides a command on the current state of a stream. It must
+// not modify the state.
+type decideFunc[S any] func(state *S, exists bool, now time.Time) ([]domain.Event, error)
+
+// execute decides a command on the stream's state and appends the events
+// at the expected revision. On a conflict it catches up with what the other
+// writer appended and decides again, up to maxRetries times. It returns the
+// events written and where.
+func (c *streams[S, P]) execute(ctx context.Context, stream string, meta Meta, clock func() time.Time, decide decideFunc[S]) ([]domain.Event, Commit, error) {
+	for attempt := 0; ; attempt++ {
+		evs, commit, err := c.try(ctx, stream, meta, clock(), decide)
+		if !errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+			return evs, commit, err
+		}
+		if attempt >= c.maxRetries {
+			return nil, Commit{}, fmt.Errorf("%w: %s after %d attempts: %v", ErrContention, stream, attempt+1, err)
+		}
+		// Writers that keep colliding would collide again in lockstep; a
+		// short random pause lets one of them through.
+		pause := time.Duration(rand.Int64N(int64(50*time.Microsecond) << min(attempt, 8)))
+		select {
+		case <-ctx.Done():
+			return nil, Commit{}, ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}
+
+func (c *streams[S, P]) try(ctx context.Context, stream string, meta Meta, now time.Time, decide decideFunc[S]) ([]domain.Event, Commit, error) {
+	e := c.get(stream)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.loaded {
+		if err := c.catchUp(ctx, stream, e); err != nil {
+			return nil, Commit{}, err
+		}
+	}
+	evs, err := decide(&e.state, e.exists, now)
+	if err != nil || len(evs) == 0 {
+		return nil, Commit{}, err
+	}
+	data, _, err := encode(evs, meta, now, e.head)
+	if err != nil {
+		return nil, Commit{}, err
+	}
+	expected := eventstore.NoStream()
+	if e.exists {
+		expected = eventstore.Exact(e.rev)
+	}
+	res, err := c.store.Append(ctx, stream, expected, data...)
+	if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+		// Another writer got there first: learn what it wrote, so that the
+		// next attempt decides on the state it left.
+		if cerr := c.awaitRevision(ctx, stream, e, err); cerr != nil {
+			return nil, Commit{}, cerr
+		}
+		return nil, Commit{}, err
+	}
+	if err != nil {
+		// The append may or may not have happened (a cancelled context, an
+		// I/O error): forget the cached state and read it again next time.
+		e.loaded = false
+		return nil, Commit{}, fmt.Errorf("registry: append to %s: %w", stream, err)
+	}
+	for i, ev := range evs {
+		if err := P(&e.state).Apply(ev); err != nil {
+			e.loaded = false
+			return nil, Commit{}, fmt.Errorf("registry: apply %s to %s: %w", ev.EventType(), stream, err)
+		}
+		e.head = eventcodec.ChainHash(data[i].Type, data[i].Data, data[i].Metadata)
+	}
+	e.exists, e.rev = true, res.NextExpectedRevision
+	return evs, Commit{Stream: stream, Revision: res.NextExpectedRevision, Position: res.Position, CorrelationID: meta.CorrelationID}, nil
+}
+
+// encode turns decided events into stored events whose envelopes continue
+// the stream's hash chain from head.
+func encode(evs []domain.Event, meta Meta, at time.Time, head eventcodec.Hash) ([]eventstore.EventData, eventcodec.Hash, error) {
+	out := make([]eventstore.EventData, len(evs))
+	for i, ev := range evs {
+		typ, payload, err := eventcodec.Encode(ev)
+		if err != nil {
+			return nil, head, err
+		}
+		md, err := eventcodec.EncodeMetadata(eventcodec.Envelope{
+			Actor:         meta.Actor,
+			OccurredAt:    at,
+			CorrelationID: meta.CorrelationID,
+			CommandID:     meta.CommandID,
+			PreviousHash:  head,
+		})
+		if err != nil {
+			return nil, head, err
+		}
+		out[i] = eventstore.EventData{ID: uuid.New(), Type: typ, ContentType: eventcodec.ContentType, Data: payload, Metadata: md}
+		head = eventcodec.ChainHash(typ, payload, md)
+	}
+	return out, head, nil
+}
