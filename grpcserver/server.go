@@ -1,0 +1,158 @@
+// Package grpcserver is the gRPC edge of ecoregistry: it turns API requests
+// into domain commands for package registry, turns results back into API
+// responses, and maps every error to a gRPC status through one table
+// (errors.go). Rejections carry their check code as the google.rpc.ErrorInfo
+// reason; unexpected errors become Internal and are logged, never shown.
+package grpcserver
+
+import (
+	"context"
+
+	"github.com/ecoregistry/ecoregistry/domain"
+	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
+	"github.com/ecoregistry/ecoregistry/registry"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+)
+
+// New returns a gRPC server with the registry's services, the standard
+// health service (reporting SERVING) and server reflection, so that grpcurl
+// works without the .proto files.
+func New(svc *registry.Service, log *zap.Logger, opts ...grpc.ServerOption) *grpc.Server {
+	opts = append([]grpc.ServerOption{grpc.ChainUnaryInterceptor(unaryInterceptor(log))}, opts...)
+	s := grpc.NewServer(opts...)
+	h := &handlers{svc: svc, log: log}
+	pb.RegisterAccountServiceServer(s, h)
+	pb.RegisterRightServiceServer(s, h)
+	pb.RegisterTransferServiceServer(s, h)
+	pb.RegisterRetirementServiceServer(s, h)
+	hs := health.NewServer()
+	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
+	for _, name := range []string{pb.AccountService_ServiceDesc.ServiceName, pb.RightService_ServiceDesc.ServiceName, pb.TransferService_ServiceDesc.ServiceName, pb.RetirementService_ServiceDesc.ServiceName} {
+		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
+	}
+	healthpb.RegisterHealthServer(s, hs)
+	reflection.Register(s)
+	return s
+}
+
+type handlers struct {
+	pb.UnimplementedAccountServiceServer
+	pb.UnimplementedRightServiceServer
+	pb.UnimplementedTransferServiceServer
+	pb.UnimplementedRetirementServiceServer
+	svc *registry.Service
+	log *zap.Logger
+}
+
+// meta builds the envelope facts of a command from the call's metadata. A
+// command without an actor is refused: every event must say who made it.
+func (h *handlers) meta(ctx context.Context) (registry.Meta, error) {
+	ci := infoFrom(ctx)
+	if err := domain.ValidateActor(ActorHeader, ci.actor); err != nil {
+		return registry.Meta{}, err
+	}
+	return registry.Meta{Actor: ci.actor, CorrelationID: ci.correlationID}, nil
+}
+
+func (h *handlers) fail(ctx context.Context, method string, err error) error {
+	return toStatus(ctx, h.log, method, err)
+}
+
+func (h *handlers) OpenAccount(ctx context.Context, req *pb.OpenAccountRequest) (*pb.OpenAccountResponse, error) {
+	const method = "OpenAccount"
+	meta, err := h.meta(ctx)
+	if err != nil {
+		return nil, h.fail(ctx, method, err)
+	}
+	a, commit, err := h.svc.OpenAccount(ctx, meta, openAccountFromProto(req))
+	if err != nil {
+		return nil, h.fail(ctx, method, err)
+	}
+	return &pb.OpenAccountResponse{Account: accountToProto(a, commit.Revision, ""), Commit: commitToProto(commit)}, nil
+}
+
+func (h *handlers) ChangeAccountStatus(ctx context.Context, req *pb.ChangeAccountStatusRequest) (*pb.ChangeAccountStatusResponse, error) {
+	const method = "ChangeAccountStatus"
+	meta, err := h.meta(ctx)
+	if err != nil {
+		return nil, h.fail(ctx, method, err)
+	}
+	cmd := domain.ChangeAccountStatus{AccountID: req.GetAccountId(), To: domain.AccountStatus(req.GetStatus()), Reason: req.GetReason()}
+	a, commit, err := h.svc.ChangeAccountStatus(ctx, meta, cmd)
+	if err != nil {
+		return nil, h.fail(ctx, method, err)
+	}
+	return &pb.ChangeAccountStatusResponse{Account: accountToProto(a, commit.Revision, a.StatusReason()), Commit: commitToProto(commit)}, nil
+}
+
+func (h *handlers) GetAccount(ctx context.Context, req *pb.GetAccountRequest) (*pb.GetAccountResponse, error) {
+	a, rev, err := h.svc.Account(ctx, req.GetAccountId())
+	if err != nil {
+		return nil, h.fail(ctx, "GetAccount", err)
+	}
+	return &pb.GetAccountResponse{Account: accountToProto(a, rev, a.StatusReason())}, nil
+}
+
+func (h *handlers) RegisterRight(ctx context.Context, req *pb.RegisterRightRequest) (*pb.RegisterRightResponse, error) {
+	const method = "RegisterRight"
+	meta, err := h.meta(ctx)
+	if err != nil {
+		return nil, h.fail(ctx, method, err)
+	}
+	r, commit, err := h.svc.RegisterRight(ctx, meta, registerRightFromProto(req))
+	if err != nil {
+		return nil, h.fail(ctx, method, err)
+	}
+	return &pb.RegisterRightResponse{Right: rightToProto(&r, commit.Revision), Commit: commitToProto(commit)}, nil
+}
+
+func (h *handlers) GetRight(ctx context.Context, req *pb.GetRightRequest) (*pb.GetRightResponse, error) {
+	r, rev, err := h.svc.Right(ctx, req.GetRightId())
+	if err != nil {
+		return nil, h.fail(ctx, "GetRight", err)
+	}
+	return &pb.GetRightResponse{Right: rightToProto(&r, rev)}, nil
+}
+
+func (h *handlers) GetHolding(ctx context.Context, req *pb.GetHoldingRequest) (*pb.GetHoldingResponse, error) {
+	r, rev, err := h.svc.Right(ctx, req.GetRightId())
+	if err != nil {
+		return nil, h.fail(ctx, "GetHolding", err)
+	}
+	if _, _, err := h.svc.Account(ctx, req.GetAccountId()); err != nil {
+		return nil, h.fail(ctx, "GetHolding", err)
+	}
+	hv := r.Holding(req.GetAccountId())
+	hv.AccountID = req.GetAccountId()
+	return &pb.GetHoldingResponse{Holding: holdingToProto(&r, hv), Revision: rev}, nil
+}
+
+func (h *handlers) TransferUnits(ctx context.Context, req *pb.TransferUnitsRequest) (*pb.TransferUnitsResponse, error) {
+	const method = "TransferUnits"
+	meta, err := h.meta(ctx)
+	if err != nil {
+		return nil, h.fail(ctx, method, err)
+	}
+	t, err := h.svc.TransferUnits(ctx, meta, transferFromProto(req))
+	if err != nil {
+		return nil, h.fail(ctx, method, err)
+	}
+	return &pb.TransferUnitsResponse{TransferId: t.Event.TransferID, Quantity: t.Event.Quantity, Ranges: prefixedRanges(t.SerialPrefix, t.Event.Blocks), Commit: commitToProto(t.Commit)}, nil
+}
+
+func (h *handlers) RetireUnits(ctx context.Context, req *pb.RetireUnitsRequest) (*pb.RetireUnitsResponse, error) {
+	const method = "RetireUnits"
+	meta, err := h.meta(ctx)
+	if err != nil {
+		return nil, h.fail(ctx, method, err)
+	}
+	r, err := h.svc.RetireUnits(ctx, meta, retireFromProto(req))
+	if err != nil {
+		return nil, h.fail(ctx, method, err)
+	}
+	return &pb.RetireUnitsResponse{RetirementId: r.Event.RetirementID, Quantity: r.Event.Quantity, Ranges: prefixedRanges(r.SerialPrefix, r.Event.Blocks), Commit: commitToProto(r.Commit)}, nil
+}
