@@ -1,0 +1,212 @@
+// Command ecoregistryd is the ecoregistry server: a gRPC service that records
+// the registration and every later change of carbon-emission, water-use,
+// pollutant-discharge and carbon-sink rights as immutable events.
+//
+// With no flags it listens on 127.0.0.1:50051 and keeps its events in the
+// embedded store under ./data. Every flag has an ECOREGISTRY_* environment
+// equivalent (--listen and ECOREGISTRY_LISTEN, ...); a flag given on the
+// command line wins over the environment.
+//
+// SIGINT or SIGTERM stops it gracefully: it stops accepting calls, finishes
+// the calls in flight, and closes the store.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/ecoregistry/ecoregistry/eventstore"
+	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
+	"github.com/ecoregistry/ecoregistry/grpcserver"
+	"github.com/ecoregistry/ecoregistry/registry"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"google.golang.org/grpc"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	cfg, err := ParseConfig(os.Args[1:], os.Getenv, os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ecoregistryd:", err)
+		os.Exit(2)
+	}
+	m := NewMain(cfg)
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "ecoregistryd:", err)
+		os.Exit(1)
+	}
+	<-ctx.Done()
+	if err := m.Close(); err != nil {
+		fmt.Fprintln(os.Stderr, "ecoregistryd:", err)
+		os.Exit(1)
+	}
+}
+
+// Config is the server's configuration.
+type Config struct {
+	// Listen is the TCP address to serve gRPC on.
+	Listen string
+	// Data is the directory of the embedded event store.
+	Data string
+	// LogLevel is one of debug, info, warn, error.
+	LogLevel string
+	// ShutdownTimeout bounds how long Close waits for calls in flight.
+	ShutdownTimeout time.Duration
+}
+
+// ParseConfig reads the configuration from command-line args, falling back
+// to ECOREGISTRY_* variables read through getenv, then to the defaults.
+// Usage and errors go to out. It returns flag.ErrHelp for -h.
+func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	env := func(name, def string) string {
+		if v := getenv(name); v != "" {
+			return v
+		}
+		return def
+	}
+	fs := flag.NewFlagSet("ecoregistryd", flag.ContinueOnError)
+	fs.SetOutput(out)
+	var cfg Config
+	fs.StringVar(&cfg.Listen, "listen", env("ECOREGISTRY_LISTEN", "127.0.0.1:50051"), "gRPC listen address (env ECOREGISTRY_LISTEN)")
+	fs.StringVar(&cfg.Data, "data", env("ECOREGISTRY_DATA", "./data"), "directory of the embedded event store (env ECOREGISTRY_DATA)")
+	fs.StringVar(&cfg.LogLevel, "log-level", env("ECOREGISTRY_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env ECOREGISTRY_LOG_LEVEL)")
+	shutdown := env("ECOREGISTRY_SHUTDOWN_TIMEOUT", "30s")
+	fs.StringVar(&shutdown, "shutdown-timeout", shutdown, "how long a graceful stop waits for calls in flight (env ECOREGISTRY_SHUTDOWN_TIMEOUT)")
+	fs.Usage = func() {
+		fmt.Fprintf(out, "Usage: ecoregistryd [flags]\n\nRuns the ecoregistry gRPC server on the embedded event store.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	d, err := time.ParseDuration(shutdown)
+	if err != nil || d <= 0 {
+		return Config{}, fmt.Errorf("--shutdown-timeout %q: want a positive duration such as 30s", shutdown)
+	}
+	cfg.ShutdownTimeout = d
+	if _, err := zapcore.ParseLevel(cfg.LogLevel); err != nil {
+		return Config{}, fmt.Errorf("--log-level %q: want debug, info, warn or error", cfg.LogLevel)
+	}
+	if strings.TrimSpace(cfg.Data) == "" {
+		return Config{}, errors.New("--data must name a directory")
+	}
+	return cfg, nil
+}
+
+// Main is a running server: the store, the registry service and the gRPC
+// server, opened by Run and released by Close.
+type Main struct {
+	Config Config
+	// Logger is built by Run from Config.LogLevel unless set before.
+	Logger *zap.Logger
+
+	store    eventstore.Store
+	server   *grpc.Server
+	listener net.Listener
+	served   chan error
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// NewMain returns a server with the given configuration, not yet running.
+func NewMain(cfg Config) *Main { return &Main{Config: cfg} }
+
+// Run opens the store, starts listening and serves in the background. It
+// returns once the server accepts calls, or with the error that prevented it.
+func (m *Main) Run(ctx context.Context) (err error) {
+	if m.Logger == nil {
+		level, err := zapcore.ParseLevel(m.Config.LogLevel)
+		if err != nil {
+			return fmt.Errorf("log level: %w", err)
+		}
+		zc := zap.NewProductionConfig()
+		zc.Level = zap.NewAtomicLevelAt(level)
+		if m.Logger, err = zc.Build(); err != nil {
+			return fmt.Errorf("logger: %w", err)
+		}
+	}
+	// Pebble logs through slog; its warnings and errors go to stderr as JSON
+	// lines, beside zap's.
+	storeLog := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	m.store, err = pebblestore.Open(m.Config.Data, pebblestore.Options{Logger: storeLog})
+	if err != nil {
+		return fmt.Errorf("open store in %s: %w", m.Config.Data, err)
+	}
+	defer func() {
+		if err != nil {
+			m.store.Close()
+		}
+	}()
+	svc := registry.New(m.store, registry.Options{Logger: m.Logger})
+	m.server = grpcserver.New(svc, m.Logger)
+	var lc net.ListenConfig
+	m.listener, err = lc.Listen(ctx, "tcp", m.Config.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", m.Config.Listen, err)
+	}
+	m.served = make(chan error, 1)
+	go func() { m.served <- m.server.Serve(m.listener) }()
+	m.Logger.Info("ecoregistryd serving", zap.String("addr", m.listener.Addr().String()), zap.String("data", m.Config.Data))
+	return nil
+}
+
+// Addr is the address the server listens on (useful with port 0).
+func (m *Main) Addr() string { return m.listener.Addr().String() }
+
+// Close stops the server gracefully: no new calls, calls in flight finish
+// (up to Config.ShutdownTimeout, after which they are cancelled), then the
+// store is closed so that nothing acknowledged is lost. Calls after the
+// first return the first's result.
+func (m *Main) Close() error {
+	m.closeOnce.Do(func() { m.closeErr = m.close() })
+	return m.closeErr
+}
+
+func (m *Main) close() error {
+	if m.server != nil {
+		done := make(chan struct{})
+		go func() { m.server.GracefulStop(); close(done) }()
+		timeout := m.Config.ShutdownTimeout
+		if timeout <= 0 {
+			timeout = 30 * time.Second
+		}
+		select {
+		case <-done:
+		case <-time.After(timeout):
+			m.Logger.Warn("graceful stop timed out; cancelling calls in flight", zap.Duration("timeout", timeout))
+			m.server.Stop()
+			<-done
+		}
+		if err := <-m.served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			m.Logger.Error("serve", zap.Error(err))
+		}
+	}
+	var err error
+	if m.store != nil {
+		err = m.store.Close()
+	}
+	m.Logger.Info("ecoregistryd stopped")
+	_ = m.Logger.Sync()
+	return err
+}
