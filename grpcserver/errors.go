@@ -3,6 +3,7 @@ package grpcserver
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/ecoregistry/ecoregistry/domain"
 	"github.com/ecoregistry/ecoregistry/eventstore"
@@ -70,7 +71,8 @@ func rejectionStatus(err error, violations []domain.Rejection) error {
 	if !ok {
 		code = codes.FailedPrecondition
 	}
-	st := status.New(code, err.Error())
+	// The package prefix helps in logs but means nothing to a client.
+	st := status.New(code, strings.TrimPrefix(err.Error(), "domain: "))
 	md := map[string]string{"check": first.Check.Code, "name": first.Check.Name}
 	if first.Field != "" {
 		md["field"] = first.Field
