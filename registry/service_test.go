@@ -270,3 +270,25 @@ func BenchmarkTransferOnHotRight(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "transfers/s")
 }
+
+// BenchmarkConcurrentTransfersOnHotRight has 64 goroutines transferring
+// units of one right: the case that batching of commands on one stream is for.
+func BenchmarkConcurrentTransfersOnHotRight(b *testing.B) {
+	st := openStore(b)
+	s := New(st, Options{})
+	setup(b, s, 2, domain.MaxQuantity)
+	ctx := context.Background()
+	var n atomic.Int64
+	b.SetParallelism(32) // 64 goroutines on 2 cores
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			if _, err := s.TransferUnits(ctx, meta, domain.TransferUnits{RightID: "CEA1", TransferID: fmt.Sprintf("T%d", i), From: "ACC0", To: "ACC1", Quantity: 1}); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "transfers/s")
+}

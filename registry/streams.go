@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
-	"sync"
+		"sync"
 	"time"
 
 	"github.com/ecoregistry/ecoregistry/domain"
@@ -45,6 +44,10 @@ type streams[S any, P aggregate[S]] struct {
 
 	mu      sync.Mutex
 	entries map[string]*entry[S]
+
+	// qmu guards queues, the commands waiting for each stream's batch.
+	qmu    sync.Mutex
+	queues map[string]*queue[S]
 }
 
 func newStreams[S any, P aggregate[S]](store eventstore.Store, maxEntries, maxRetries int) *streams[S, P] {
@@ -181,75 +184,32 @@ func (c *streams[S, P]) awaitRevision(ctx context.Context, stream string, e *ent
 // not modify the state.
 type decideFunc[S any] func(state *S, exists bool, now time.Time) ([]domain.Event, error)
 
-// execute decides a command on the stream's state and appends the events
-// at the expected revision. On a conflict it catches up with what the other
-// writer appended and decides again, up to maxRetries times. It returns the
-// events written and where.
+// execute decides a command on the stream's state and appends its events
+// at the expected revision, and returns the events written and where.
+//
+// Concurrent commands on one stream are batched: while one batch is being
+// appended, newer commands queue up, and the next batch decides each of them
+// in order against the state the previous ones left, then writes all their
+// events in one append, so a busy stream costs one disk sync per batch, not
+// per command. A refused command does not fail the others. On a conflict
+// with another writer the batch catches up with what that writer appended
+// and is decided again, up to maxRetries times, then refused with
+// ErrContention.
 func (c *streams[S, P]) execute(ctx context.Context, stream string, meta Meta, clock func() time.Time, decide decideFunc[S]) ([]domain.Event, Commit, error) {
-	for attempt := 0; ; attempt++ {
-		evs, commit, err := c.try(ctx, stream, meta, clock(), decide)
-		if !errors.Is(err, eventstore.ErrWrongExpectedRevision) {
-			return evs, commit, err
-		}
-		if attempt >= c.maxRetries {
-			return nil, Commit{}, fmt.Errorf("%w: %s after %d attempts: %v", ErrContention, stream, attempt+1, err)
-		}
-		// Writers that keep colliding would collide again in lockstep; a
-		// short random pause lets one of them through.
-		pause := time.Duration(rand.Int64N(int64(50*time.Microsecond) << min(attempt, 8)))
-		select {
-		case <-ctx.Done():
-			return nil, Commit{}, ctx.Err()
-		case <-time.After(pause):
-		}
-	}
-}
-
-func (c *streams[S, P]) try(ctx context.Context, stream string, meta Meta, now time.Time, decide decideFunc[S]) ([]domain.Event, Commit, error) {
-	e := c.get(stream)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.loaded {
-		if err := c.catchUp(ctx, stream, e); err != nil {
-			return nil, Commit{}, err
-		}
-	}
-	evs, err := decide(&e.state, e.exists, now)
-	if err != nil || len(evs) == 0 {
+	if err := ctx.Err(); err != nil {
 		return nil, Commit{}, err
 	}
-	data, _, err := encode(evs, meta, now, e.head)
-	if err != nil {
-		return nil, Commit{}, err
+	req := &request[S]{ctx: ctx, meta: meta, decide: decide, done: make(chan struct{})}
+	c.enqueue(stream, req, clock)
+	select {
+	case <-req.done:
+		return req.events, req.commit, req.err
+	case <-ctx.Done():
+		// The command may still be recorded by the batch it is in; as for
+		// any timeout, the client learns the outcome by reading or by
+		// retrying with the same id.
+		return nil, Commit{}, ctx.Err()
 	}
-	expected := eventstore.NoStream()
-	if e.exists {
-		expected = eventstore.Exact(e.rev)
-	}
-	res, err := c.store.Append(ctx, stream, expected, data...)
-	if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
-		// Another writer got there first: learn what it wrote, so that the
-		// next attempt decides on the state it left.
-		if cerr := c.awaitRevision(ctx, stream, e, err); cerr != nil {
-			return nil, Commit{}, cerr
-		}
-		return nil, Commit{}, err
-	}
-	if err != nil {
-		// The append may or may not have happened (a cancelled context, an
-		// I/O error): forget the cached state and read it again next time.
-		e.loaded = false
-		return nil, Commit{}, fmt.Errorf("registry: append to %s: %w", stream, err)
-	}
-	for i, ev := range evs {
-		if err := P(&e.state).Apply(ev); err != nil {
-			e.loaded = false
-			return nil, Commit{}, fmt.Errorf("registry: apply %s to %s: %w", ev.EventType(), stream, err)
-		}
-		e.head = eventcodec.ChainHash(data[i].Type, data[i].Data, data[i].Metadata)
-	}
-	e.exists, e.rev = true, res.NextExpectedRevision
-	return evs, Commit{Stream: stream, Revision: res.NextExpectedRevision, Position: res.Position, CorrelationID: meta.CorrelationID}, nil
 }
 
 // encode turns decided events into stored events whose envelopes continue

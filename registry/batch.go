@@ -1,0 +1,230 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/ecoregistry/ecoregistry/domain"
+	"github.com/ecoregistry/ecoregistry/eventstore"
+)
+
+// maxBatch bounds the commands decided and appended together, so that one
+// append stays a modest write and the first command's latency bounded.
+const maxBatch = 512
+
+// request is one command waiting for its stream's batch.
+type request[S any] struct {
+	ctx    context.Context
+	meta   Meta
+	decide decideFunc[S]
+
+	// Set by the batch before done is closed.
+	events []domain.Event
+	commit Commit
+	err    error
+	done   chan struct{}
+}
+
+func (r *request[S]) finish(evs []domain.Event, commit Commit, err error) {
+	r.events, r.commit, r.err = evs, commit, err
+	close(r.done)
+}
+
+// queue holds the commands waiting for one stream.
+type queue[S any] struct {
+	pending []*request[S]
+	// running tells whether a goroutine is draining the queue.
+	running bool
+}
+
+// enqueue adds req to its stream's queue and, when nobody drains that queue,
+// starts draining it.
+func (c *streams[S, P]) enqueue(stream string, req *request[S], clock func() time.Time) {
+	c.qmu.Lock()
+	if c.queues == nil {
+		c.queues = make(map[string]*queue[S])
+	}
+	q := c.queues[stream]
+	if q == nil {
+		q = &queue[S]{}
+		c.queues[stream] = q
+	}
+	q.pending = append(q.pending, req)
+	start := !q.running
+	q.running = true
+	c.qmu.Unlock()
+	if start {
+		go c.drain(stream, q, clock)
+	}
+}
+
+// drain runs batches of the stream's queue until it is empty.
+func (c *streams[S, P]) drain(stream string, q *queue[S], clock func() time.Time) {
+	for {
+		c.qmu.Lock()
+		n := min(len(q.pending), maxBatch)
+		if n == 0 {
+			q.running = false
+			delete(c.queues, stream)
+			c.qmu.Unlock()
+			return
+		}
+		batch := make([]*request[S], n)
+		copy(batch, q.pending)
+		q.pending = append(q.pending[:0], q.pending[n:]...)
+		c.qmu.Unlock()
+		c.runBatch(stream, batch, clock)
+	}
+}
+
+// runBatch decides and appends one batch, retrying on conflicts, and
+// finishes every request in it.
+func (c *streams[S, P]) runBatch(stream string, batch []*request[S], clock func() time.Time) {
+	e := c.get(stream)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	defer func() {
+		// A panic in a decision must not leave the queue without a drainer
+		// and its callers waiting forever: fail what is unfinished (the
+		// gRPC layer logs it as an internal error) and forget the
+		// half-changed state.
+		if p := recover(); p != nil {
+			e.loaded = false
+			for _, r := range batch {
+				if !isDone(r.done) {
+					r.finish(nil, Commit{}, fmt.Errorf("registry: panic while deciding on %s: %v", stream, p))
+				}
+			}
+		}
+	}()
+	// The append outlives any one caller: a client that gives up must not
+	// abort the durable write of the others' commands.
+	ctx := context.Background()
+	for attempt := 0; ; attempt++ {
+		conflict, err := c.tryBatch(ctx, stream, e, batch, clock())
+		if err != nil {
+			for _, r := range batch {
+				if !isDone(r.done) {
+					r.finish(nil, Commit{}, err)
+				}
+			}
+			return
+		}
+		if conflict == nil {
+			return
+		}
+		if attempt >= c.maxRetries {
+			err := fmt.Errorf("%w: %s after %d attempts: %v", ErrContention, stream, attempt+1, conflict)
+			for _, r := range batch {
+				if !isDone(r.done) {
+					r.finish(nil, Commit{}, err)
+				}
+			}
+			return
+		}
+		// Writers that keep colliding would collide again in lockstep; a
+		// short random pause lets one of them through.
+		time.Sleep(time.Duration(rand.Int64N(int64(50*time.Microsecond) << min(attempt, 8))))
+	}
+}
+
+func isDone(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}
+
+// tryBatch makes one attempt at a batch. It finishes the requests whose
+// outcome is known (refused, or written) and returns the conflict error when
+// the append lost a race, in which case the unfinished requests are to be
+// decided again. A non-nil error fails every unfinished request.
+func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S], batch []*request[S], now time.Time) (conflict error, err error) {
+	if !e.loaded {
+		if err := c.catchUp(ctx, stream, e); err != nil {
+			return nil, err
+		}
+	}
+	type accepted struct {
+		req    *request[S]
+		events []domain.Event
+		// first and last index of its events in data
+		first, last int
+	}
+	var (
+		acc  []accepted
+		data []eventstore.EventData
+		head = e.head
+	)
+	// Each command is decided on the state its predecessors in the batch
+	// left, so the state is changed as the batch goes; if the append then
+	// fails, the cached state is dropped and read again from the store.
+	dirty := false
+	for _, r := range batch {
+		if isDone(r.done) {
+			continue
+		}
+		if err := r.ctx.Err(); err != nil {
+			r.finish(nil, Commit{}, err)
+			continue
+		}
+		evs, derr := r.decide(&e.state, e.exists || dirty, now)
+		if derr != nil || len(evs) == 0 {
+			r.finish(nil, Commit{}, derr)
+			continue
+		}
+		stored, h, eerr := encode(evs, r.meta, now, head)
+		if eerr != nil {
+			r.finish(nil, Commit{}, eerr)
+			continue
+		}
+		for _, ev := range evs {
+			if aerr := P(&e.state).Apply(ev); aerr != nil {
+				e.loaded = false
+				return nil, fmt.Errorf("registry: apply %s to %s: %w", ev.EventType(), stream, aerr)
+			}
+		}
+		dirty = true
+		head = h
+		acc = append(acc, accepted{req: r, events: evs, first: len(data), last: len(data) + len(stored) - 1})
+		data = append(data, stored...)
+	}
+	if len(data) == 0 {
+		return nil, nil
+	}
+	expected := eventstore.NoStream()
+	if e.exists {
+		expected = eventstore.Exact(e.rev)
+	}
+	res, aerr := c.store.Append(ctx, stream, expected, data...)
+	if errors.Is(aerr, eventstore.ErrWrongExpectedRevision) {
+		// Another writer got there first. The speculative state is wrong:
+		// reload it, including what the other writer appended, so that the
+		// next attempt decides on the state it left.
+		e.loaded = false
+		if cerr := c.awaitRevision(ctx, stream, e, aerr); cerr != nil {
+			return nil, cerr
+		}
+		return aerr, nil
+	}
+	if aerr != nil {
+		// The append may or may not have happened (an I/O error, a closing
+		// store): forget the cached state and read it again next time.
+		e.loaded = false
+		return nil, fmt.Errorf("registry: append to %s: %w", stream, aerr)
+	}
+	first := res.NextExpectedRevision + 1 - uint64(len(data))
+	e.exists, e.rev, e.head = true, res.NextExpectedRevision, head
+	for _, a := range acc {
+		// Revisions are dense, so each command's own last revision is
+		// known; the position is the batch's, which is at or after the
+		// command's own events, so waiting for it is safe.
+		a.req.finish(a.events, Commit{Stream: stream, Revision: first + uint64(a.last), Position: res.Position, CorrelationID: a.req.meta.CorrelationID}, nil)
+	}
+	return nil, nil
+}
