@@ -1,0 +1,491 @@
+package esdbfake
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
+	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
+	"github.com/google/uuid"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+)
+
+// MaxAppendSize is EventStoreDB's default limit on the size of one append.
+const MaxAppendSize = 1 << 20
+
+// eventOverhead approximates what an event adds to an append's size beside
+// its type, data and metadata.
+const eventOverhead = 64
+
+// Append implements Streams.Append: one options message, then the proposed
+// events, then one reply.
+func (n *streamsService) Append(srv streams.Streams_AppendServer) error {
+	first, err := srv.Recv()
+	if err != nil {
+		return err
+	}
+	opts := first.GetOptions()
+	if opts == nil {
+		return errorf(codes.InvalidArgument, "an append must start with its options")
+	}
+	if requiresLeader(srv.Context()) && !n.isLeader() {
+		return n.notLeader(srv.Context())
+	}
+	stream := string(opts.GetStreamIdentifier().GetStreamName())
+	if stream == "" {
+		return errorf(codes.InvalidArgument, "an append must name a stream")
+	}
+	var exp expectation
+	switch r := opts.GetExpectedStreamRevision().(type) {
+	case *streams.AppendReq_Options_Any:
+		exp.kind = expectAny
+	case *streams.AppendReq_Options_NoStream:
+		exp.kind = expectNoStream
+	case *streams.AppendReq_Options_StreamExists:
+		exp.kind = expectStreamExists
+	case *streams.AppendReq_Options_Revision:
+		exp = expectation{kind: expectRevision, revision: r.Revision}
+	default:
+		return errorf(codes.InvalidArgument, "an append must state an expected stream revision")
+	}
+	var events []proposed
+	size := 0
+	for {
+		req, err := srv.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		pm := req.GetProposedMessage()
+		if pm == nil {
+			return errorf(codes.InvalidArgument, "after the options an append sends only proposed messages")
+		}
+		typ, ok := pm.GetMetadata()["type"]
+		if !ok {
+			return requiredMetadata("type")
+		}
+		contentType, ok := pm.GetMetadata()["content-type"]
+		if !ok {
+			return requiredMetadata("content-type")
+		}
+		id, err := fromUUID(pm.GetId())
+		if err != nil {
+			return errorf(codes.InvalidArgument, "event %d: %v", len(events), err)
+		}
+		size += eventOverhead + len(typ) + len(pm.GetData()) + len(pm.GetCustomMetadata())
+		if size > MaxAppendSize {
+			_ = grpc.SetTrailer(srv.Context(), metadataPairs("exception", "maximum-append-size-exceeded"))
+			return status.Errorf(codes.InvalidArgument, "Maximum Append Size of %d Exceeded.", MaxAppendSize)
+		}
+		events = append(events, proposed{
+			id: id, typ: typ, json: contentType == "application/json",
+			data: pm.GetData(), metadata: pm.GetCustomMetadata(),
+		})
+	}
+
+	out := n.srv.log.appendEvents(stream, exp, events)
+	if out.ok {
+		ok := &streams.AppendResp_Success{}
+		if out.exists {
+			ok.CurrentRevisionOption = &streams.AppendResp_Success_CurrentRevision{CurrentRevision: out.current}
+		} else {
+			ok.CurrentRevisionOption = &streams.AppendResp_Success_NoStream{NoStream: &shared.Empty{}}
+		}
+		if out.noPosition {
+			ok.PositionOption = &streams.AppendResp_Success_NoPosition{NoPosition: &shared.Empty{}}
+		} else {
+			// EventStoreDB reports the log position of the last event as
+			// both commit and prepare position.
+			ok.PositionOption = &streams.AppendResp_Success_Position{Position: &streams.AppendResp_Position{
+				CommitPosition: out.lastPos, PreparePosition: out.lastPos}}
+		}
+		return srv.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_Success_{Success: ok}})
+	}
+	wrong := &streams.AppendResp_WrongExpectedVersion{}
+	if out.exists {
+		wrong.CurrentRevisionOption = &streams.AppendResp_WrongExpectedVersion_CurrentRevision{CurrentRevision: out.current}
+	} else {
+		wrong.CurrentRevisionOption = &streams.AppendResp_WrongExpectedVersion_CurrentNoStream{CurrentNoStream: &shared.Empty{}}
+	}
+	switch exp.kind {
+	case expectAny:
+		wrong.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedAny{ExpectedAny: &shared.Empty{}}
+	case expectStreamExists:
+		wrong.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedStreamExists{ExpectedStreamExists: &shared.Empty{}}
+	case expectNoStream:
+		wrong.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedNoStream{ExpectedNoStream: &shared.Empty{}}
+	default:
+		wrong.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedRevision{ExpectedRevision: exp.revision}
+	}
+	return srv.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_WrongExpectedVersion_{WrongExpectedVersion: wrong}})
+}
+
+// Read implements Streams.Read: reads of one stream or of $all, and
+// subscriptions to $all.
+func (n *streamsService) Read(req *streams.ReadReq, srv streams.Streams_ReadServer) error {
+	opts := req.GetOptions()
+	if opts == nil {
+		return errorf(codes.InvalidArgument, "a read needs options")
+	}
+	if requiresLeader(srv.Context()) && !n.isLeader() {
+		return n.notLeader(srv.Context())
+	}
+	filter, err := compileFilter(opts)
+	if err != nil {
+		return err
+	}
+	enc := encoder{asString: opts.GetUuidOption().GetString_() != nil}
+	backwards := opts.GetReadDirection() == streams.ReadReq_Options_Backwards
+	switch opts.GetCountOption().(type) {
+	case *streams.ReadReq_Options_Subscription:
+		if opts.GetAll() == nil {
+			return errorf(codes.Unimplemented, "subscriptions to a single stream are not implemented")
+		}
+		if backwards {
+			return errorf(codes.InvalidArgument, "a subscription reads forwards")
+		}
+		return n.subscribeAll(opts.GetAll(), filter, enc, srv)
+	case *streams.ReadReq_Options_Count:
+	default:
+		return errorf(codes.InvalidArgument, "a read needs a count or subscription options")
+	}
+	count := opts.GetCount()
+	switch {
+	case opts.GetStream() != nil:
+		return n.readStream(opts.GetStream(), backwards, count, enc, srv)
+	case opts.GetAll() != nil:
+		return n.readAll(opts.GetAll(), backwards, count, filter, enc, srv)
+	}
+	return errorf(codes.InvalidArgument, "a read names a stream or $all")
+}
+
+func (n *streamsService) readStream(o *streams.ReadReq_Options_StreamOptions, backwards bool, count uint64, enc encoder, srv streams.Streams_ReadServer) error {
+	name := o.GetStreamIdentifier().GetStreamName()
+	records := n.srv.log.stream(string(name))
+	if len(records) == 0 {
+		return srv.Send(&streams.ReadResp{Content: &streams.ReadResp_StreamNotFound_{StreamNotFound: &streams.ReadResp_StreamNotFound{
+			StreamIdentifier: &shared.StreamIdentifier{StreamName: name}}}})
+	}
+	last := uint64(len(records) - 1)
+	var from uint64
+	switch r := o.GetRevisionOption().(type) {
+	case *streams.ReadReq_Options_StreamOptions_Start:
+		from = 0
+	case *streams.ReadReq_Options_StreamOptions_End:
+		if !backwards {
+			return nil
+		}
+		from = last
+	case *streams.ReadReq_Options_StreamOptions_Revision:
+		from = r.Revision
+	default:
+		return errorf(codes.InvalidArgument, "a stream read needs a start revision")
+	}
+	sent := uint64(0)
+	if backwards {
+		// Backwards from beyond the end starts at the last event.
+		for i := int64(min(from, last)); i >= 0 && sent < count; i-- {
+			if err := srv.Send(enc.event(records[i])); err != nil {
+				return err
+			}
+			sent++
+		}
+		return nil
+	}
+	for i := from; i <= last && sent < count; i++ {
+		if err := srv.Send(enc.event(records[i])); err != nil {
+			return err
+		}
+		sent++
+	}
+	return nil
+}
+
+func (n *streamsService) readAll(o *streams.ReadReq_Options_AllOptions, backwards bool, count uint64, filter *filter, enc encoder, srv streams.Streams_ReadServer) error {
+	records, _ := n.srv.log.snapshot()
+	send := func(r *record) (bool, error) {
+		if filter != nil && !filter.match(r) {
+			return false, nil
+		}
+		return true, srv.Send(enc.event(r))
+	}
+	sent := uint64(0)
+	if backwards {
+		// Backwards from P returns the events that end at or before P, so
+		// the event at P itself is excluded.
+		start := len(records)
+		if p := o.GetPosition(); p != nil {
+			at := position{p.GetCommitPosition(), p.GetPreparePosition()}
+			start = sort.Search(len(records), func(i int) bool {
+				return at.less(position{records[i].next, records[i].next})
+			})
+		} else if o.GetStart() != nil {
+			start = 0
+		}
+		for i := start - 1; i >= 0 && sent < count; i-- {
+			ok, err := send(records[i])
+			if err != nil {
+				return err
+			}
+			if ok {
+				sent++
+			}
+		}
+		return nil
+	}
+	// Forwards from P includes the event at P.
+	start := 0
+	if p := o.GetPosition(); p != nil {
+		start = firstAtOrAfter(records, position{p.GetCommitPosition(), p.GetPreparePosition()})
+	} else if o.GetEnd() != nil {
+		start = len(records)
+	}
+	for i := start; i < len(records) && sent < count; i++ {
+		ok, err := send(records[i])
+		if err != nil {
+			return err
+		}
+		if ok {
+			sent++
+		}
+	}
+	return nil
+}
+
+// liveSubscription is a running subscription, which the server can drop.
+type liveSubscription struct {
+	dropped  chan struct{}
+	dropOnce sync.Once
+}
+
+// subscribeAll serves a subscription to $all: a confirmation, the stored
+// events after the start position (catch-up), a caught-up message, then each
+// new event as it is written (live). With a filter it sends a checkpoint
+// after every interval of considered events, at the position of the last one
+// considered, so that a client may resume after it.
+func (n *streamsService) subscribeAll(o *streams.ReadReq_Options_AllOptions, filter *filter, enc encoder, srv streams.Streams_ReadServer) error {
+	ctx := srv.Context()
+	sub := &liveSubscription{dropped: make(chan struct{})}
+	s := n.srv
+	s.mu.Lock()
+	s.subs[sub] = struct{}{}
+	s.filters = append(s.filters, filter.describe())
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.subs, sub)
+		s.mu.Unlock()
+	}()
+
+	records, changed := s.log.snapshot()
+	next := 0
+	switch {
+	case o.GetPosition() != nil:
+		p := o.GetPosition()
+		next = firstAfter(records, position{p.GetCommitPosition(), p.GetPreparePosition()})
+	case o.GetEnd() != nil:
+		next = len(records)
+	}
+	if err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_Confirmation{Confirmation: &streams.ReadResp_SubscriptionConfirmation{
+		SubscriptionId: uuid.NewString()}}}); err != nil {
+		return err
+	}
+	considered, caughtUp := 0, false
+	for {
+		for ; next < len(records); next++ {
+			select {
+			case <-sub.dropped:
+				return dropped()
+			case <-ctx.Done():
+				return status.FromContextError(ctx.Err()).Err()
+			default:
+			}
+			r := records[next]
+			if filter == nil || filter.match(r) {
+				if err := srv.Send(enc.event(r)); err != nil {
+					return err
+				}
+			}
+			if filter != nil {
+				considered++
+				if considered >= filter.checkpointInterval {
+					considered = 0
+					if err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_Checkpoint_{Checkpoint: &streams.ReadResp_Checkpoint{
+						CommitPosition: r.pos, PreparePosition: r.pos}}}); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if !caughtUp {
+			caughtUp = true
+			if err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_CaughtUp_{CaughtUp: &streams.ReadResp_CaughtUp{}}}); err != nil {
+				return err
+			}
+		}
+		select {
+		case <-changed:
+			records, changed = s.log.snapshot()
+		case <-sub.dropped:
+			return dropped()
+		case <-ctx.Done():
+			return status.FromContextError(ctx.Err()).Err()
+		}
+	}
+}
+
+func dropped() error {
+	return status.Error(codes.Unavailable, "esdbfake: subscription dropped: the node is changing role")
+}
+
+// filter is a compiled server-side filter on stream names or event types.
+type filter struct {
+	onStream           bool
+	prefixes           []string
+	regex              *regexp.Regexp
+	checkpointInterval int
+}
+
+// compileFilter reads a read request's filter options; it returns nil for
+// no filter.
+func compileFilter(opts *streams.ReadReq_Options) (*filter, error) {
+	fo := opts.GetFilter()
+	if fo == nil {
+		return nil, nil
+	}
+	f := &filter{}
+	var expr *streams.ReadReq_Options_FilterOptions_Expression
+	switch x := fo.GetFilter().(type) {
+	case *streams.ReadReq_Options_FilterOptions_StreamIdentifier:
+		f.onStream, expr = true, x.StreamIdentifier
+	case *streams.ReadReq_Options_FilterOptions_EventType:
+		expr = x.EventType
+	default:
+		return nil, errorf(codes.InvalidArgument, "a filter applies to stream names or event types")
+	}
+	// As in EventStoreDB, prefixes win over a regular expression.
+	if len(expr.GetPrefix()) > 0 {
+		f.prefixes = expr.GetPrefix()
+	} else {
+		re, err := regexp.Compile(expr.GetRegex())
+		if err != nil {
+			return nil, errorf(codes.InvalidArgument, "filter regex %q: %v", expr.GetRegex(), err)
+		}
+		f.regex = re
+	}
+	window := 32 // EventStoreDB's read batch size, used when no window is given
+	if m, ok := fo.GetWindow().(*streams.ReadReq_Options_FilterOptions_Max); ok && m.Max > 0 {
+		window = int(m.Max)
+	}
+	multiplier := int(fo.GetCheckpointIntervalMultiplier())
+	if multiplier == 0 {
+		return nil, errorf(codes.InvalidArgument, "checkpoint interval multiplier must be positive")
+	}
+	f.checkpointInterval = window * multiplier
+	return f, nil
+}
+
+func (f *filter) match(r *record) bool {
+	name := r.typ
+	if f.onStream {
+		name = r.stream
+	}
+	if f.prefixes != nil {
+		for _, p := range f.prefixes {
+			if strings.HasPrefix(name, p) {
+				return true
+			}
+		}
+		return false
+	}
+	return f.regex.MatchString(name)
+}
+
+func (f *filter) describe() SubscriptionFilter {
+	if f == nil {
+		return SubscriptionFilter{}
+	}
+	d := SubscriptionFilter{OnStreamName: f.onStream, Prefixes: f.prefixes, CheckpointInterval: f.checkpointInterval}
+	if f.regex != nil {
+		d.Regex = f.regex.String()
+	}
+	return d
+}
+
+// encoder turns records into read responses.
+type encoder struct{ asString bool }
+
+func (e encoder) event(r *record) *streams.ReadResp {
+	id := &shared.UUID{}
+	if e.asString {
+		id.Value = &shared.UUID_String_{String_: r.id.String()}
+	} else {
+		most, least := splitUUID(r.id)
+		id.Value = &shared.UUID_Structured_{Structured: &shared.UUID_Structured{MostSignificantBits: most, LeastSignificantBits: least}}
+	}
+	contentType := "application/octet-stream"
+	if r.json {
+		contentType = "application/json"
+	}
+	return &streams.ReadResp{Content: &streams.ReadResp_Event{Event: &streams.ReadResp_ReadEvent{
+		Event: &streams.ReadResp_ReadEvent_RecordedEvent{
+			Id:               id,
+			StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(r.stream)},
+			StreamRevision:   r.revision,
+			CommitPosition:   r.pos,
+			PreparePosition:  r.pos,
+			Metadata: map[string]string{
+				"type":         r.typ,
+				"content-type": contentType,
+				// .NET ticks (100 ns) since the Unix epoch.
+				"created": strconv.FormatInt(r.created.UnixNano()/100, 10),
+			},
+			CustomMetadata: r.metadata,
+			Data:           r.data,
+		},
+		Position: &streams.ReadResp_ReadEvent_CommitPosition{CommitPosition: r.pos},
+	}}}
+}
+
+func splitUUID(id uuid.UUID) (most, least int64) {
+	return int64(binary.BigEndian.Uint64(id[:8])), int64(binary.BigEndian.Uint64(id[8:]))
+}
+
+func fromUUID(u *shared.UUID) (uuid.UUID, error) {
+	if s := u.GetStructured(); s != nil {
+		var id uuid.UUID
+		binary.BigEndian.PutUint64(id[:8], uint64(s.GetMostSignificantBits()))
+		binary.BigEndian.PutUint64(id[8:], uint64(s.GetLeastSignificantBits()))
+		return id, nil
+	}
+	if u.GetString_() != "" {
+		return uuid.Parse(u.GetString_())
+	}
+	return uuid.Nil, errors.New("the event has no id")
+}
+
+// requiresLeader reports whether the call carries EventStoreDB's
+// requires-leader header.
+func requiresLeader(ctx context.Context) bool {
+	md, _ := metadata.FromIncomingContext(ctx)
+	v := md.Get("requires-leader")
+	return len(v) > 0 && v[0] == "true"
+}
+
+func requiredMetadata(key string) error {
+	return status.Errorf(codes.InvalidArgument, "Required Metadata Property '%s' is missing", key)
+}
+
+func metadataPairs(kv ...string) metadata.MD { return metadata.Pairs(kv...) }

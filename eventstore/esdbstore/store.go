@@ -1,0 +1,464 @@
+// Package esdbstore is the eventstore port over EventStoreDB / KurrentDB,
+// through the EventStore-Client-Go v4 client: a registry that outgrows one
+// node runs on a cluster of 3 or 5 nodes with quorum writes.
+//
+// The mapping is one to one. A stream is a stream; expected revisions are the
+// client's Any, NoStream, StreamExists and StreamRevision; the server's
+// wrong-expected-version reply becomes eventstore.ErrWrongExpectedRevision
+// with the actual revision, and a missing stream ErrStreamNotFound. Global
+// positions are the $all commit and prepare positions. Event ids, types and
+// data are stored as given. EventStoreDB keeps only whether an event is JSON,
+// so the adapter keeps the caller's content type in a small envelope in front
+// of the caller's metadata (see envelope.go); both read back byte for byte.
+//
+// ReadAll reads $all page by page and keeps the events that match the filter
+// (the v4 client's ReadAll takes no server-side filter). Subscribe subscribes
+// to $all with a server-side filter (the stream prefixes, else the event
+// types, else "no system events") and checkpoints; the other dimension of the
+// filter, and the exclusion of system streams and types (names that start
+// with '$'), are applied in the adapter. When the subscription drops (a node
+// stops, a leader is elected) the adapter subscribes again after the last
+// event it delivered or the last checkpoint it received, whichever is later:
+// subscriptions to $all start after their position, so nothing is skipped
+// and nothing is delivered twice.
+package esdbstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"go.uber.org/zap"
+
+	"github.com/ecoregistry/ecoregistry/eventstore"
+)
+
+// Options configures a Store. The zero value is usable.
+type Options struct {
+	// Logger receives the client's connection messages and the adapter's
+	// resubscriptions. Nil discards them.
+	Logger *zap.Logger
+	// PageSize is how many events one read request asks for; 0 means 256.
+	PageSize int
+}
+
+// Store is an eventstore.Store on an EventStoreDB server or cluster. It is
+// safe for concurrent use.
+type Store struct {
+	config *esdb.Configuration
+	log    *zap.Logger
+	page   int
+
+	mu     sync.Mutex
+	client *esdb.Client
+	closed bool
+	subs   map[*subscription]struct{}
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// Open connects to the server or cluster that url names, in EventStoreDB's
+// connection-string form (esdb://host:2113?tls=false for one node,
+// esdb://host1:2113,host2:2113,host3:2113?tls=true for a cluster), and checks
+// that it answers a read of $all before returning.
+func Open(ctx context.Context, url string, opts Options) (*Store, error) {
+	config, err := esdb.ParseConnectionString(url)
+	if err != nil {
+		return nil, fmt.Errorf("esdbstore: connection string %q: %w", redact(url), err)
+	}
+	logger := opts.Logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	sugar := logger.Sugar().With("component", "esdb-client")
+	config.Logger = func(level esdb.LogLevel, format string, args ...any) {
+		// The client reports at error level what the adapter recovers from
+		// (dropped subscriptions, reconnections), so nothing it says is
+		// more than a warning here.
+		switch level {
+		case esdb.LogError, esdb.LogWarn:
+			sugar.Warnf(format, args...)
+		default:
+			sugar.Debugf(format, args...)
+		}
+	}
+	page := opts.PageSize
+	if page <= 0 {
+		page = 256
+	}
+	s := &Store{config: config, log: logger, page: page, subs: map[*subscription]struct{}{}}
+	if s.client, err = esdb.NewClient(config); err != nil {
+		return nil, fmt.Errorf("esdbstore: %w", err)
+	}
+	if _, err := s.lastPosition(ctx); err != nil {
+		s.client.Close()
+		return nil, fmt.Errorf("esdbstore: connect to %s: %w", redact(url), err)
+	}
+	return s, nil
+}
+
+// redact hides a password in a connection string.
+func redact(url string) string {
+	return regexp.MustCompile(`://[^@/]*@`).ReplaceAllString(url, "://***@")
+}
+
+// conn returns the client, or ErrClosed.
+func (s *Store) conn() (*esdb.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, eventstore.ErrClosed
+	}
+	return s.client, nil
+}
+
+// renew replaces a client that closed itself. The v4 client gives up for
+// good when discovery fails (every node unreachable for its attempts); a
+// new one starts discovery afresh, so that a cluster that comes back is
+// found again.
+func (s *Store) renew(old *esdb.Client) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.client != old {
+		return
+	}
+	c, err := esdb.NewClient(s.config)
+	if err != nil {
+		return
+	}
+	s.log.Warn("esdbstore: the client closed its connection; starting a new one")
+	s.client = c
+	old.Close()
+}
+
+// retryable reports whether a call that failed with err may be sent again:
+// the node went away, was not the leader, or the client closed itself.
+func (s *Store) retryable(c *esdb.Client, err error) bool {
+	var e *esdb.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code() {
+	case esdb.ErrorCodeConnectionClosed:
+		s.renew(c)
+		return true
+	case esdb.ErrorUnavailable, esdb.ErrorCodeNotLeader:
+		return true
+	}
+	return false
+}
+
+// attempts bounds how often a call is sent when the cluster is changing.
+const attempts = 4
+
+// Append implements eventstore.Store. A call that fails because a node went
+// away or was not the leader is sent again, with the same event ids:
+// EventStoreDB treats a repeat of an append that it already wrote as
+// idempotent and reports the first result.
+func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	if err := eventstore.ValidateAppend(stream, events); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	opts := esdb.AppendToStreamOptions{ExpectedRevision: toExpected(expected)}
+	data := make([]esdb.EventData, len(events))
+	for i, e := range events {
+		ct := esdb.ContentTypeBinary
+		if e.ContentType == "application/json" {
+			// Let the server's own projections and UI read JSON as JSON.
+			ct = esdb.ContentTypeJson
+		}
+		data[i] = esdb.EventData{EventID: e.ID, EventType: e.Type, ContentType: ct, Data: e.Data,
+			Metadata: wrapMetadata(e.ContentType, e.Metadata)}
+	}
+	var err error
+	for range attempts {
+		var c *esdb.Client
+		if c, err = s.conn(); err != nil {
+			return eventstore.AppendResult{}, err
+		}
+		var res *esdb.WriteResult
+		res, err = c.AppendToStream(ctx, stream, opts, data...)
+		if err == nil {
+			return eventstore.AppendResult{
+				NextExpectedRevision: res.NextExpectedVersion,
+				Position:             eventstore.Position{Commit: res.CommitPosition, Prepare: res.PreparePosition},
+			}, nil
+		}
+		if ctx.Err() != nil {
+			return eventstore.AppendResult{}, fmt.Errorf("esdbstore: append to %q: %w", stream, ctx.Err())
+		}
+		if isCode(err, esdb.ErrorCodeWrongExpectedVersion) {
+			return eventstore.AppendResult{}, s.wrongRevision(ctx, stream, expected, err)
+		}
+		if !s.retryable(c, err) {
+			break
+		}
+	}
+	if closedErr := s.closedErr(); closedErr != nil {
+		return eventstore.AppendResult{}, closedErr
+	}
+	return eventstore.AppendResult{}, fmt.Errorf("esdbstore: append to %q: %w", stream, err)
+}
+
+func toExpected(e eventstore.ExpectedRevision) esdb.ExpectedRevision {
+	switch e.Kind() {
+	case eventstore.ExpectNoStream:
+		return esdb.NoStream{}
+	case eventstore.ExpectStreamExists:
+		return esdb.StreamExists{}
+	case eventstore.ExpectExact:
+		return esdb.Revision(e.Revision())
+	}
+	return esdb.Any{}
+}
+
+// wrongExpected matches the message the v4 client gives a
+// wrong-expected-version reply; the actual revision is only in its text.
+var wrongExpected = regexp.MustCompile(`but got '([^']*)'`)
+
+// wrongRevision builds the port's conflict error from the client's. When the
+// client's message cannot be read (another client version), the actual
+// revision is read from the stream instead.
+func (s *Store) wrongRevision(ctx context.Context, stream string, expected eventstore.ExpectedRevision, cause error) error {
+	werr := &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected}
+	if m := wrongExpected.FindStringSubmatch(cause.Error()); m != nil {
+		if m[1] == "no_stream" {
+			return werr
+		}
+		if rev, err := strconv.ParseUint(m[1], 10, 64); err == nil {
+			werr.Exists, werr.Actual = true, rev
+			return werr
+		}
+	}
+	last, err := s.ReadStream(ctx, stream, eventstore.StreamEnd, eventstore.Backwards, 1)
+	switch {
+	case errors.Is(err, eventstore.ErrStreamNotFound):
+	case err != nil:
+		return fmt.Errorf("%w (reading the actual revision: %v)", werr, err)
+	case len(last) == 1:
+		werr.Exists, werr.Actual = true, last[0].Revision
+	}
+	return werr
+}
+
+// ReadStream implements eventstore.Store.
+func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, dir eventstore.Direction, limit int) ([]eventstore.RecordedEvent, error) {
+	if _, err := s.conn(); err != nil {
+		return nil, err
+	}
+	var out []eventstore.RecordedEvent
+	for {
+		want := s.page
+		if limit > 0 {
+			want = min(want, limit-len(out))
+		}
+		opts := esdb.ReadStreamOptions{Direction: esdb.Forwards, From: esdb.Revision(from)}
+		if dir == eventstore.Backwards {
+			opts.Direction = esdb.Backwards
+			if from == eventstore.StreamEnd {
+				opts.From = esdb.End{}
+			}
+		}
+		page, err := s.read(ctx, func(c *esdb.Client) (*esdb.ReadStream, error) {
+			return c.ReadStream(ctx, stream, opts, uint64(want))
+		})
+		if isCode(err, esdb.ErrorCodeResourceNotFound) {
+			return nil, &eventstore.StreamNotFoundError{Stream: stream}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("esdbstore: read stream %q: %w", stream, err)
+		}
+		out = append(out, page...)
+		if len(page) < want || (limit > 0 && len(out) >= limit) {
+			return out, nil
+		}
+		last := page[len(page)-1].Revision
+		if dir == eventstore.Backwards {
+			if last == 0 {
+				return out, nil
+			}
+			from = last - 1
+		} else {
+			from = last + 1
+		}
+	}
+}
+
+// ReadAll implements eventstore.Store. It reads $all in pages and keeps the
+// events that match filter and are not the server's own.
+func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, dir eventstore.Direction, limit int, filter eventstore.Filter) ([]eventstore.RecordedEvent, error) {
+	if _, err := s.conn(); err != nil {
+		return nil, err
+	}
+	if (dir == eventstore.Forwards && from == eventstore.End) || (dir == eventstore.Backwards && from == eventstore.Start) {
+		return nil, nil
+	}
+	var out []eventstore.RecordedEvent
+	for {
+		opts := esdb.ReadAllOptions{Direction: esdb.Forwards, From: toAllPosition(from)}
+		if dir == eventstore.Backwards {
+			opts.Direction = esdb.Backwards
+		}
+		page, err := s.read(ctx, func(c *esdb.Client) (*esdb.ReadStream, error) {
+			return c.ReadAll(ctx, opts, uint64(s.page))
+		})
+		if err != nil {
+			return nil, fmt.Errorf("esdbstore: read $all from %s: %w", from, err)
+		}
+		for _, e := range page {
+			// A forward read of $all includes the event at its start
+			// position; the port's positions are exclusive.
+			if dir == eventstore.Forwards && !from.Before(e.Position) {
+				continue
+			}
+			if selected(filter, e.Stream, e.Type) {
+				out = append(out, e)
+				if limit > 0 && len(out) == limit {
+					return out, nil
+				}
+			}
+		}
+		if len(page) < s.page {
+			return out, nil
+		}
+		from = page[len(page)-1].Position
+	}
+}
+
+func toAllPosition(p eventstore.Position) esdb.AllPosition {
+	switch p {
+	case eventstore.Start:
+		return esdb.Start{}
+	case eventstore.End:
+		return esdb.End{}
+	}
+	return esdb.Position{Commit: p.Commit, Prepare: p.Prepare}
+}
+
+// selected reports whether an event matches filter and is not one of the
+// server's own (a stream or type whose name starts with '$').
+func selected(filter eventstore.Filter, stream, typ string) bool {
+	return !strings.HasPrefix(stream, "$") && !strings.HasPrefix(typ, "$") && filter.Matches(stream, typ)
+}
+
+// read runs one read request and collects its events, sending it again when
+// the cluster was changing.
+func (s *Store) read(ctx context.Context, open func(*esdb.Client) (*esdb.ReadStream, error)) ([]eventstore.RecordedEvent, error) {
+	var err error
+	for range attempts {
+		var c *esdb.Client
+		if c, err = s.conn(); err != nil {
+			return nil, err
+		}
+		var events []eventstore.RecordedEvent
+		events, err = collect(open(c))
+		if err == nil {
+			return events, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		if closedErr := s.closedErr(); closedErr != nil {
+			return nil, closedErr
+		}
+		if !s.retryable(c, err) {
+			return nil, err
+		}
+	}
+	return nil, err
+}
+
+func collect(rs *esdb.ReadStream, err error) ([]eventstore.RecordedEvent, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rs.Close()
+	var out []eventstore.RecordedEvent
+	for {
+		e, err := rs.Recv()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if e.Event == nil {
+			continue
+		}
+		out = append(out, fromRecorded(e.Event))
+	}
+}
+
+// fromRecorded converts the client's event into the port's.
+func fromRecorded(e *esdb.RecordedEvent) eventstore.RecordedEvent {
+	contentType, metadata, ok := unwrapMetadata(e.UserMetadata)
+	if !ok {
+		contentType = e.ContentType
+	}
+	data := e.Data
+	if len(data) == 0 {
+		data = nil
+	}
+	return eventstore.RecordedEvent{
+		EventData: eventstore.EventData{ID: e.EventID, Type: e.EventType, ContentType: contentType, Data: data, Metadata: metadata},
+		Stream:    e.StreamID,
+		Revision:  e.EventNumber,
+		Position:  eventstore.Position{Commit: e.Position.Commit, Prepare: e.Position.Prepare},
+		Recorded:  e.CreatedDate,
+	}
+}
+
+// lastPosition returns the position of the last event in $all, or Start
+// when $all is empty.
+func (s *Store) lastPosition(ctx context.Context) (eventstore.Position, error) {
+	page, err := s.read(ctx, func(c *esdb.Client) (*esdb.ReadStream, error) {
+		return c.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
+	})
+	if err != nil || len(page) == 0 {
+		return eventstore.Start, err
+	}
+	return page[0].Position, nil
+}
+
+// Close implements eventstore.Store: it ends every subscription with
+// ErrClosed and closes the client.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return eventstore.ErrClosed
+	}
+	s.closed = true
+	subs := s.subs
+	s.subs = nil
+	c := s.client
+	s.mu.Unlock()
+	for sub := range subs {
+		sub.end(eventstore.ErrClosed)
+	}
+	return c.Close()
+}
+
+// closedErr is ErrClosed once the store is closed, else nil.
+func (s *Store) closedErr() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return eventstore.ErrClosed
+	}
+	return nil
+}
+
+func isCode(err error, code esdb.ErrorCode) bool {
+	var e *esdb.Error
+	return errors.As(err, &e) && e.Code() == code
+}

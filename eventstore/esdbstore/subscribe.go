@@ -1,0 +1,250 @@
+package esdbstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/ecoregistry/ecoregistry/eventstore"
+)
+
+const (
+	// maxResubscribes bounds the attempts in a row to subscribe again after
+	// a drop, before Next gives up and returns the error.
+	maxResubscribes = 20
+	// firstBackoff and maxBackoff bound the pause between those attempts,
+	// which doubles from the first to the most.
+	firstBackoff = 20 * time.Millisecond
+	maxBackoff   = 2 * time.Second
+)
+
+// Subscribe implements eventstore.Store. It subscribes to $all on the server
+// before it returns, so that Subscribe(ctx, End, ...) delivers every event
+// appended after it returns; End is resolved to the position of the last
+// event of $all, so that a resubscription resumes from there too.
+func (s *Store) Subscribe(ctx context.Context, from eventstore.Position, filter eventstore.Filter) (eventstore.Subscription, error) {
+	if _, err := s.conn(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if from == eventstore.End {
+		last, err := s.lastPosition(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, fmt.Errorf("esdbstore: subscribe: find the end of $all: %w", err)
+		}
+		from = last
+	}
+	subCtx, cancel := context.WithCancel(ctx)
+	sub := &subscription{
+		store: s, caller: ctx, ctx: subCtx, cancel: cancel,
+		filter: filter, server: serverFilter(filter), after: from,
+		done: make(chan struct{}),
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		cancel()
+		return nil, eventstore.ErrClosed
+	}
+	s.subs[sub] = struct{}{}
+	s.mu.Unlock()
+	if err := sub.subscribe(); err != nil {
+		sub.Close()
+		return nil, err
+	}
+	return sub, nil
+}
+
+// serverFilter is the filter the server applies: the stream prefixes when
+// there are any (EventStoreDB filters on one dimension only), else the
+// event types, else every event but the server's own.
+func serverFilter(f eventstore.Filter) *esdb.SubscriptionFilter {
+	switch {
+	case len(f.StreamPrefixes) > 0:
+		return &esdb.SubscriptionFilter{Type: esdb.StreamFilterType, Prefixes: f.StreamPrefixes}
+	case len(f.EventTypes) > 0:
+		quoted := make([]string, len(f.EventTypes))
+		for i, t := range f.EventTypes {
+			quoted[i] = regexp.QuoteMeta(t)
+		}
+		return &esdb.SubscriptionFilter{Type: esdb.EventFilterType, Regex: "^(?:" + strings.Join(quoted, "|") + ")$"}
+	}
+	return esdb.ExcludeSystemEventsFilter()
+}
+
+// subscription follows $all through one server subscription after another.
+// Next is meant for one goroutine; Close may be called from any.
+type subscription struct {
+	store  *Store
+	caller context.Context // the caller's context: its end ends the subscription
+	ctx    context.Context // caller's context, also cancelled by Close
+	cancel context.CancelFunc
+	filter eventstore.Filter
+	server *esdb.SubscriptionFilter
+
+	// cur is the server subscription in use, nil after a drop; after is
+	// the position to resume after: the later of the last event received
+	// and the last checkpoint.
+	cur      *esdb.Subscription
+	after    eventstore.Position
+	failures int
+
+	done    chan struct{}
+	endOnce sync.Once
+	endErr  error
+}
+
+// Next implements eventstore.Subscription.
+func (sub *subscription) Next() (eventstore.RecordedEvent, error) {
+	for {
+		if err := sub.stopped(); err != nil {
+			return eventstore.RecordedEvent{}, err
+		}
+		if sub.cur == nil {
+			if err := sub.subscribe(); err != nil {
+				return eventstore.RecordedEvent{}, err
+			}
+		}
+		ev := sub.cur.Recv()
+		switch {
+		case ev.EventAppeared != nil && ev.EventAppeared.Event != nil:
+			e := fromRecorded(ev.EventAppeared.Event)
+			if !sub.after.Before(e.Position) {
+				// Already delivered before a resubscription.
+				continue
+			}
+			sub.after, sub.failures = e.Position, 0
+			if selected(sub.filter, e.Stream, e.Type) {
+				return e, nil
+			}
+		case ev.CheckPointReached != nil:
+			// Every matching event up to the checkpoint has been received:
+			// a resubscription may start after it and skip the rest.
+			p := eventstore.Position{Commit: ev.CheckPointReached.Commit, Prepare: ev.CheckPointReached.Prepare}
+			if sub.after.Before(p) {
+				sub.after = p
+			}
+		case ev.SubscriptionDropped != nil:
+			sub.cur = nil
+			if err := sub.stopped(); err != nil {
+				return eventstore.RecordedEvent{}, err
+			}
+			cause := ev.SubscriptionDropped.Error
+			if !transient(cause) {
+				return eventstore.RecordedEvent{}, fmt.Errorf("esdbstore: subscription to $all dropped after %s: %w", sub.after, cause)
+			}
+			sub.store.log.Info("esdbstore: subscription to $all dropped; subscribing again",
+				zap.Stringer("after", sub.after), zap.Error(cause))
+		}
+	}
+}
+
+// subscribe starts a server subscription after sub.after, trying again
+// while the cluster is changing.
+func (sub *subscription) subscribe() error {
+	for {
+		if err := sub.stopped(); err != nil {
+			return err
+		}
+		c, err := sub.store.conn()
+		if err != nil {
+			return err
+		}
+		from := toAllPosition(sub.after)
+		cur, err := c.SubscribeToAll(sub.ctx, esdb.SubscribeToAllOptions{From: from, Filter: sub.server})
+		if err == nil {
+			sub.cur = cur
+			return nil
+		}
+		if err := sub.stopped(); err != nil {
+			return err
+		}
+		if !sub.store.retryable(c, err) && !transient(err) {
+			return fmt.Errorf("esdbstore: subscribe to $all after %s: %w", sub.after, err)
+		}
+		sub.failures++
+		if sub.failures > maxResubscribes {
+			return fmt.Errorf("esdbstore: subscribe to $all after %s: gave up after %d attempts: %w", sub.after, maxResubscribes, err)
+		}
+		wait := min(firstBackoff<<(sub.failures-1), maxBackoff)
+		sub.store.log.Warn("esdbstore: cannot subscribe to $all; trying again",
+			zap.Stringer("after", sub.after), zap.Duration("in", wait), zap.Error(err))
+		// Pause before the next attempt, as a cluster that is electing a
+		// leader needs a moment; Close and the caller's context cut it short.
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-sub.done:
+			t.Stop()
+		case <-sub.caller.Done():
+			t.Stop()
+		}
+	}
+}
+
+// transient reports whether a subscription that failed with err may be
+// started again: the server or the connection went away or gave up on it.
+// Refusals (access, arguments, unsupported) are not.
+func transient(err error) bool {
+	if errors.Is(err, io.EOF) {
+		return true
+	}
+	st, ok := status.FromError(err)
+	if !ok {
+		var e *esdb.Error
+		return errors.As(err, &e) && (e.Code() == esdb.ErrorUnavailable || e.Code() == esdb.ErrorCodeNotLeader)
+	}
+	switch st.Code() {
+	case codes.Unavailable, codes.Unknown, codes.Aborted, codes.Internal, codes.ResourceExhausted, codes.DeadlineExceeded, codes.Canceled:
+		return true
+	}
+	return false
+}
+
+// stopped returns ErrClosed after Close (of the subscription or the store),
+// the caller's context error once it ends, else nil.
+func (sub *subscription) stopped() error {
+	select {
+	case <-sub.done:
+		return sub.endErr
+	default:
+	}
+	if err := sub.caller.Err(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// end stops the subscription with err.
+func (sub *subscription) end(err error) {
+	sub.endOnce.Do(func() {
+		sub.endErr = err
+		close(sub.done)
+		sub.cancel()
+	})
+}
+
+// Close implements eventstore.Subscription.
+func (sub *subscription) Close() error {
+	sub.end(eventstore.ErrClosed)
+	s := sub.store
+	s.mu.Lock()
+	delete(s.subs, sub)
+	s.mu.Unlock()
+	return nil
+}
