@@ -3,6 +3,8 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -30,6 +32,16 @@ type Account struct {
 	statusChangedAt time.Time
 	statusReason    string
 	version         int64
+	// orders are the account-wide freeze orders ever recorded, by number.
+	orders map[string]accountOrder
+}
+
+// accountOrder is an account-wide freeze order and whether it is in effect.
+type accountOrder struct {
+	authority string
+	reason    string
+	frozenAt  time.Time
+	active    bool
 }
 
 // ID returns the account's id.
@@ -65,7 +77,34 @@ func (a *Account) Version() int64 { return a.version }
 
 // View returns the facts about the account that decisions on rights need.
 func (a *Account) View() AccountView {
-	return AccountView{ID: a.id, Type: a.typ, Status: a.status, Jurisdiction: a.jurisdiction}
+	v := AccountView{ID: a.id, Type: a.typ, Status: a.status, Jurisdiction: a.jurisdiction}
+	if orders := a.FreezeOrders(); len(orders) > 0 {
+		v.FreezeOrder = orders[0]
+	}
+	return v
+}
+
+// FreezeOrders returns the numbers of the account-wide freeze orders in
+// effect, sorted; nil when the account is not frozen.
+func (a *Account) FreezeOrders() []string {
+	var out []string
+	for n, o := range a.orders {
+		if o.active {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Frozen reports whether an account-wide freeze order is in effect.
+func (a *Account) Frozen() bool {
+	for _, o := range a.orders {
+		if o.active {
+			return true
+		}
+	}
+	return false
 }
 
 // Apply changes the account by one event of its stream. It returns an error
@@ -91,6 +130,29 @@ func (a *Account) Apply(e Event) error {
 		a.status = e.To
 		a.statusChangedAt = e.ChangedAt
 		a.statusReason = e.Reason
+	case AccountFrozen:
+		if !a.Opened() || e.AccountID != a.id || e.OrderNumber == "" {
+			return fmt.Errorf("%w: freeze of account %q applied to account %q", ErrEventDoesNotApply, e.AccountID, a.id)
+		}
+		if o, ok := a.orders[e.OrderNumber]; ok && o.active {
+			return fmt.Errorf("%w: order %s froze account %s twice", ErrEventDoesNotApply, e.OrderNumber, a.id)
+		}
+		// Copy on write: a View or a speculative decision may share the map.
+		orders := maps.Clone(a.orders)
+		if orders == nil {
+			orders = make(map[string]accountOrder)
+		}
+		orders[e.OrderNumber] = accountOrder{authority: e.Authority, reason: e.Reason, frozenAt: e.FrozenAt, active: true}
+		a.orders = orders
+	case AccountUnfrozen:
+		o, ok := a.orders[e.OrderNumber]
+		if !a.Opened() || e.AccountID != a.id || !ok || !o.active {
+			return fmt.Errorf("%w: account %q has no freeze order %q in effect", ErrEventDoesNotApply, e.AccountID, e.OrderNumber)
+		}
+		orders := maps.Clone(a.orders)
+		o.active = false
+		orders[e.OrderNumber] = o
+		a.orders = orders
 	default:
 		return fmt.Errorf("%w: %T is not an account event", ErrEventDoesNotApply, e)
 	}
@@ -120,6 +182,11 @@ type AccountView struct {
 	Status AccountStatus
 	// Jurisdiction is the account's division code.
 	Jurisdiction string
+	// FreezeOrder is the number of an account-wide freeze order in effect
+	// (the first by number when there are several), empty when there is none.
+	// While there is one, the account's units of every right may not be
+	// sent, retired, pledged or reserved.
+	FreezeOrder string
 }
 
 // AccountLookup returns the view of an account and true, or false when no

@@ -192,7 +192,7 @@ func TestAccountApplyRefusesEventsThatDoNotFit(t *testing.T) {
 			t.Errorf("Apply(%T) = %v", e, err)
 		}
 	}
-	if a != before {
+	if !reflect.DeepEqual(a, before) {
 		t.Fatal("a refused event changed the account")
 	}
 	var fresh Account

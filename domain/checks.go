@@ -50,7 +50,8 @@ func (c Check) Error() string { return "domain: " + c.Code + " " + c.Name + ": "
 
 // The checks. Ranges: E1xxx malformed input, E2xxx not found, E3xxx already
 // exists, E4xxx account checks, E5xxx unit and holding checks, E6xxx right
-// validity. Codes are never reused or renumbered once published.
+// validity, E7xxx the states of pledges, reservations, freezes and
+// corrections. Codes are never reused or renumbered once published.
 var (
 	// CheckInvalidAccountID refuses a malformed account id.
 	CheckInvalidAccountID = Check{"E1001", "INVALID_ACCOUNT_ID", ClassInvalidArgument,
@@ -131,6 +132,15 @@ var (
 	// CheckActorRequired refuses a command that does not say who makes it.
 	CheckActorRequired = Check{"E1026", "ACTOR_REQUIRED", ClassInvalidArgument,
 		"A command must name its actor (request metadata x-ecoregistry-actor): every event records who made it."}
+	// CheckInvalidOperationID refuses a malformed id of a pledge, reservation, settlement, cancellation or correction.
+	CheckInvalidOperationID = Check{"E1027", "INVALID_OPERATION_ID", ClassInvalidArgument,
+		"A pledge, reservation, settlement, cancellation or correction id must be 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit."}
+	// CheckInvalidTimeout refuses a reservation timeout that is missing, not after the decision time, or too far ahead.
+	CheckInvalidTimeout = Check{"E1028", "INVALID_TIMEOUT", ClassInvalidArgument,
+		"A reservation's timeout must lie after the time of the reservation and at most 366 days ahead."}
+	// CheckInvalidMaturity refuses a pledge maturity that is not after the time of the pledge.
+	CheckInvalidMaturity = Check{"E1029", "INVALID_MATURITY", ClassInvalidArgument,
+		"A pledge's maturity, when given, must lie after the time of the pledge."}
 
 	// CheckAccountNotFound refuses a command naming an account that was never opened.
 	CheckAccountNotFound = Check{"E2001", "ACCOUNT_NOT_FOUND", ClassNotFound,
@@ -138,6 +148,18 @@ var (
 	// CheckRightNotFound refuses a command naming a right that was never registered.
 	CheckRightNotFound = Check{"E2002", "RIGHT_NOT_FOUND", ClassNotFound,
 		"The right does not exist."}
+	// CheckPledgeNotFound refuses a command naming a pledge that was never recorded on the right.
+	CheckPledgeNotFound = Check{"E2003", "PLEDGE_NOT_FOUND", ClassNotFound,
+		"No pledge with this id was recorded on the right."}
+	// CheckReservationNotFound refuses a command naming a reservation that was never recorded on the right.
+	CheckReservationNotFound = Check{"E2004", "RESERVATION_NOT_FOUND", ClassNotFound,
+		"No reservation with this id was recorded on the right."}
+	// CheckFreezeOrderNotFound refuses lifting a freeze order that was never recorded.
+	CheckFreezeOrderNotFound = Check{"E2005", "FREEZE_ORDER_NOT_FOUND", ClassNotFound,
+		"No freeze under this order number was recorded on the right or account."}
+	// CheckTransactionNotFound refuses a correction naming a transaction that was never recorded on the right.
+	CheckTransactionNotFound = Check{"E2006", "TRANSACTION_NOT_FOUND", ClassNotFound,
+		"No transaction of this kind and id was recorded on the right."}
 
 	// CheckAccountAlreadyExists refuses opening an account under an id already taken.
 	CheckAccountAlreadyExists = Check{"E3001", "ACCOUNT_ALREADY_EXISTS", ClassAlreadyExists,
@@ -159,6 +181,13 @@ var (
 	// CheckRetirementIDReused refuses a retirement whose id was already recorded on the right with different fields.
 	CheckRetirementIDReused = Check{"E3006", "RETIREMENT_ID_REUSED", ClassAlreadyExists,
 		"A different retirement was already recorded on this right under this id."}
+	// CheckDuplicateOperationID refuses a lifecycle command (pledge, freeze, reservation, settlement,
+	// cancellation, correction) whose id was already recorded with the same fields: a retry.
+	CheckDuplicateOperationID = Check{"E3007", "DUPLICATE_OPERATION_ID", ClassAlreadyExists,
+		"An operation of this kind with this id and the same fields was already recorded."}
+	// CheckOperationIDReused refuses a lifecycle command whose id was already recorded with different fields.
+	CheckOperationIDReused = Check{"E3008", "OPERATION_ID_REUSED", ClassAlreadyExists,
+		"A different operation of this kind was already recorded under this id."}
 
 	// CheckAccountNotOpen refuses a command on an account whose status is not a known operating status.
 	CheckAccountNotOpen = Check{"E4001", "ACCOUNT_NOT_OPEN", ClassFailedPrecondition,
@@ -178,6 +207,9 @@ var (
 	// CheckAccountStatusUnchanged refuses a status change to the status the account has.
 	CheckAccountStatusUnchanged = Check{"E4006", "ACCOUNT_STATUS_UNCHANGED", ClassFailedPrecondition,
 		"The account already has the requested status."}
+	// CheckAccountFrozen refuses sending, retiring, pledging or reserving units of an account frozen by an authority order.
+	CheckAccountFrozen = Check{"E4007", "ACCOUNT_FROZEN", ClassFailedPrecondition,
+		"The account is frozen by an authority order: its units may not be sent, retired, pledged or reserved."}
 
 	// CheckInsufficientAvailableUnits refuses moving more units than the holder has available.
 	CheckInsufficientAvailableUnits = Check{"E5001", "INSUFFICIENT_AVAILABLE_UNITS", ClassFailedPrecondition,
@@ -197,6 +229,18 @@ var (
 	// CheckBufferUnitsNotTransferable refuses a serial range that includes buffer-pool units.
 	CheckBufferUnitsNotTransferable = Check{"E5006", "BUFFER_UNITS_NOT_TRANSFERABLE", ClassFailedPrecondition,
 		"The serial range includes units of the non-tradable buffer pool."}
+	// CheckUnitsPledged refuses a serial range that includes pledged units.
+	CheckUnitsPledged = Check{"E5007", "UNITS_PLEDGED", ClassFailedPrecondition,
+		"The serial range includes units pledged as collateral."}
+	// CheckUnitsFrozen refuses a serial range that includes frozen units.
+	CheckUnitsFrozen = Check{"E5008", "UNITS_FROZEN", ClassFailedPrecondition,
+		"The serial range includes units frozen by an authority order."}
+	// CheckUnitsReserved refuses a serial range that includes units reserved for an exchange order.
+	CheckUnitsReserved = Check{"E5009", "UNITS_RESERVED", ClassFailedPrecondition,
+		"The serial range includes units reserved for an exchange order."}
+	// CheckUnitsCancelled refuses a serial range that includes cancelled units.
+	CheckUnitsCancelled = Check{"E5010", "UNITS_CANCELLED", ClassFailedPrecondition,
+		"The serial range includes units cancelled by an authority."}
 
 	// CheckRightExpired refuses transactions on a right at or after its ValidUntil.
 	CheckRightExpired = Check{"E6001", "RIGHT_EXPIRED", ClassFailedPrecondition,
@@ -207,6 +251,31 @@ var (
 	// CheckVintageNotEligible refuses surrendering allowances for a compliance period that ends before their vintage.
 	CheckVintageNotEligible = Check{"E6003", "VINTAGE_NOT_ELIGIBLE_FOR_COMPLIANCE_PERIOD", ClassFailedPrecondition,
 		"Allowances cannot be surrendered for a compliance period that ends before their vintage (no borrowing)."}
+
+	// CheckPledgeNotActive refuses releasing or enforcing a pledge that was already released or enforced.
+	CheckPledgeNotActive = Check{"E7001", "PLEDGE_NOT_ACTIVE", ClassFailedPrecondition,
+		"The pledge was already released or enforced."}
+	// CheckReservationNotOpen refuses settling or voiding a reservation that was fully settled, voided or expired.
+	CheckReservationNotOpen = Check{"E7002", "RESERVATION_NOT_OPEN", ClassFailedPrecondition,
+		"The reservation was already fully settled, voided or expired."}
+	// CheckReservationTimedOut refuses settling or voiding a reservation at or after its timeout.
+	CheckReservationTimedOut = Check{"E7003", "RESERVATION_TIMED_OUT", ClassFailedPrecondition,
+		"The reservation's timeout has passed; only its expiry can be recorded."}
+	// CheckSettlementExceedsReservation refuses settling more units than remain reserved.
+	CheckSettlementExceedsReservation = Check{"E7004", "SETTLEMENT_EXCEEDS_RESERVATION", ClassFailedPrecondition,
+		"The settlement asks for more units than remain reserved."}
+	// CheckFreezeOrderLifted refuses lifting a freeze order that was already lifted.
+	CheckFreezeOrderLifted = Check{"E7005", "FREEZE_ORDER_LIFTED", ClassFailedPrecondition,
+		"The freeze under this order number was already lifted."}
+	// CheckTransactionAlreadyReversed refuses reversing a transaction twice.
+	CheckTransactionAlreadyReversed = Check{"E7006", "TRANSACTION_ALREADY_REVERSED", ClassFailedPrecondition,
+		"The transaction was already reversed."}
+	// CheckReversalBlocked refuses a reversal whose units have since moved on; the detail names the blocking serial blocks.
+	CheckReversalBlocked = Check{"E7007", "REVERSAL_BLOCKED", ClassFailedPrecondition,
+		"Units of the transaction have since moved on (transferred, pledged, frozen, reserved, retired or cancelled), so it cannot be reversed."}
+	// CheckTransactionNotReversible refuses reversing a kind of transaction that cannot be reversed this way.
+	CheckTransactionNotReversible = Check{"E7008", "TRANSACTION_NOT_REVERSIBLE", ClassFailedPrecondition,
+		"This transaction cannot be reversed: buffer-pool cancellations are not refilled."}
 )
 
 var allChecks = []Check{
@@ -217,14 +286,19 @@ var allChecks = []Check{
 	CheckInvalidMonitoringPeriod, CheckInvalidArea, CheckInvalidBufferShare, CheckInvalidAnnualVolume,
 	CheckInvalidSerialRange, CheckInvalidTransferID, CheckInvalidRetirementID, CheckInvalidPrice,
 	CheckInvalidSerialNumber, CheckInvalidVerificationDate, CheckActorRequired,
+	CheckInvalidOperationID, CheckInvalidTimeout, CheckInvalidMaturity,
 	CheckAccountNotFound, CheckRightNotFound,
+	CheckPledgeNotFound, CheckReservationNotFound, CheckFreezeOrderNotFound, CheckTransactionNotFound,
 	CheckAccountAlreadyExists, CheckRightAlreadyExists, CheckDuplicateTransferID, CheckTransferIDReused,
-	CheckDuplicateRetirementID, CheckRetirementIDReused,
+	CheckDuplicateRetirementID, CheckRetirementIDReused, CheckDuplicateOperationID, CheckOperationIDReused,
 	CheckAccountNotOpen, CheckAccountRestricted, CheckAccountSuspended, CheckAccountClosed,
-	CheckSameAccount, CheckAccountStatusUnchanged,
+	CheckSameAccount, CheckAccountStatusUnchanged, CheckAccountFrozen,
 	CheckInsufficientAvailableUnits, CheckSerialRangeNotHeld, CheckUnitsAlreadyRetired,
 	CheckQuantityOrRange, CheckSerialRangeOutsideIssuance, CheckBufferUnitsNotTransferable,
+	CheckUnitsPledged, CheckUnitsFrozen, CheckUnitsReserved, CheckUnitsCancelled,
 	CheckRightExpired, CheckRightNotYetValid, CheckVintageNotEligible,
+	CheckPledgeNotActive, CheckReservationNotOpen, CheckReservationTimedOut, CheckSettlementExceedsReservation,
+	CheckFreezeOrderLifted, CheckTransactionAlreadyReversed, CheckReversalBlocked, CheckTransactionNotReversible,
 }
 
 // AllChecks returns every check, sorted by code. The result is a fresh slice

@@ -11,31 +11,48 @@ import (
 
 // holding is what one account holds of one right, by state. Each state is a
 // normalised block list; the counts are kept alongside so that balances are
-// O(1). Later states (pledged, frozen, reserved) become further lists here.
+// O(1). The pledged, frozen and reserved lists are the union of the blocks of
+// the account's open pledges, freeze orders and reservations on the right.
 type holding struct {
 	available      []Block
 	availableCount int64
 	retired        []Block
 	retiredCount   int64
+	pledged        []Block
+	pledgedCount   int64
+	frozen         []Block
+	frozenCount    int64
+	reserved       []Block
+	reservedCount  int64
 }
 
-func (h *holding) empty() bool { return h.availableCount == 0 && h.retiredCount == 0 }
+func (h *holding) empty() bool {
+	return h.availableCount == 0 && h.retiredCount == 0 && h.pledgedCount == 0 && h.frozenCount == 0 && h.reservedCount == 0
+}
 
 func (h *holding) clone() *holding {
 	c := *h
 	c.available = slices.Clone(h.available)
 	c.retired = slices.Clone(h.retired)
+	c.pledged = slices.Clone(h.pledged)
+	c.frozen = slices.Clone(h.frozen)
+	c.reserved = slices.Clone(h.reserved)
 	return &c
 }
 
 // transferRecord is what a right remembers of a past transfer to tell a retry
 // from a conflicting re-use of its id, in 40 bytes however long the fields:
-// a fingerprint of the request's text and accounts, its quantity, and its
-// single block when it moved one.
+// a fingerprint of the request's text and accounts, its quantity, its single
+// block when it moved one, and where in the stream it was recorded.
 type transferRecord struct {
 	quantity    int64
 	span        Block
 	fingerprint uint64
+	// revision is the stream revision (Version-1 after applying) of the
+	// event that recorded the transaction, so that a correction can read it.
+	revision int64
+	// reversed is set once a correction reversed the transaction.
+	reversed bool
 }
 
 // Right is the state of one registered right and all its holdings, rebuilt
@@ -63,9 +80,28 @@ type Right struct {
 	buffer         Block
 	availableTotal int64
 	retiredTotal   int64
+	pledgedTotal   int64
+	frozenTotal    int64
+	reservedTotal  int64
+
+	// cancelled and expired units belong to no holder any more.
+	cancelled      []Block
+	cancelledCount int64
+	expired        []Block
+	expiredCount   int64
+	// expiredAt is when RightExpired was recorded; zero while it was not.
+	expiredAt time.Time
+
+	// The open encumbrances, by id; each also counts in its holder's lists.
+	pledges      map[string]*pledge
+	freezes      map[string]*freeze
+	reservations map[string]*reservation
 
 	transfers   map[string]transferRecord
 	retirements map[string]transferRecord
+	// ops remembers every lifecycle operation by kind and id, to tell a
+	// retry from a re-used id and to find the transaction a correction names.
+	ops map[opKey]transferRecord
 }
 
 // Registered reports whether the right has been registered.
@@ -145,6 +181,18 @@ type HoldingView struct {
 	AvailableBlocks []Block
 	// RetiredBlocks are the retired serials, as a normalised block list.
 	RetiredBlocks []Block
+	// Pledged is the number of units under the account's open pledges.
+	Pledged int64
+	// Frozen is the number of units frozen by authority orders on this holding.
+	Frozen int64
+	// Reserved is the number of units reserved for exchange orders.
+	Reserved int64
+	// PledgedBlocks are the pledged serials, as a normalised block list.
+	PledgedBlocks []Block
+	// FrozenBlocks are the frozen serials, as a normalised block list.
+	FrozenBlocks []Block
+	// ReservedBlocks are the reserved serials, as a normalised block list.
+	ReservedBlocks []Block
 }
 
 // Holding returns what the account holds of the right; an empty view when
@@ -172,6 +220,12 @@ func (h *holding) view(accountID string) HoldingView {
 		Retired:         h.retiredCount,
 		AvailableBlocks: slices.Clone(h.available),
 		RetiredBlocks:   slices.Clone(h.retired),
+		Pledged:         h.pledgedCount,
+		Frozen:          h.frozenCount,
+		Reserved:        h.reservedCount,
+		PledgedBlocks:   slices.Clone(h.pledged),
+		FrozenBlocks:    slices.Clone(h.frozen),
+		ReservedBlocks:  slices.Clone(h.reserved),
 	}
 }
 
@@ -199,11 +253,24 @@ type Totals struct {
 	Retired int64
 	// Buffer is the number of units in the buffer pool.
 	Buffer int64
+	// Pledged is the sum of all holders' pledged units.
+	Pledged int64
+	// Frozen is the sum of all holders' units frozen by holding-scope orders.
+	Frozen int64
+	// Reserved is the sum of all holders' reserved units.
+	Reserved int64
+	// Cancelled is the number of units cancelled by an authority.
+	Cancelled int64
+	// Expired is the number of units that expired with the right.
+	Expired int64
 }
 
-// Totals returns the right's unit counts by state, in O(1).
+// Totals returns the right's unit counts by state, in O(1). Issued always
+// equals the sum of the other counts.
 func (r *Right) Totals() Totals {
-	t := Totals{Issued: r.quantity, Available: r.availableTotal, Retired: r.retiredTotal}
+	t := Totals{Issued: r.quantity, Available: r.availableTotal, Retired: r.retiredTotal,
+		Pledged: r.pledgedTotal, Frozen: r.frozenTotal, Reserved: r.reservedTotal,
+		Cancelled: r.cancelledCount, Expired: r.expiredCount}
 	if !r.buffer.IsZero() {
 		t.Buffer = r.buffer.Size()
 	}
@@ -223,14 +290,23 @@ func (r *Right) Clone() Right {
 	}
 	c.transfers = maps.Clone(r.transfers)
 	c.retirements = maps.Clone(r.retirements)
+	c.ops = maps.Clone(r.ops)
+	c.cancelled = slices.Clone(r.cancelled)
+	c.expired = slices.Clone(r.expired)
+	c.pledges = cloneEncumbrances(r.pledges)
+	c.freezes = cloneEncumbrances(r.freezes)
+	c.reservations = cloneEncumbrances(r.reservations)
 	return c
 }
 
-// CheckInvariants verifies the conservation of units: every holding's lists
-// are normalised and match their counts, no count is negative, the holdings'
-// available and retired blocks and the buffer are disjoint and together cover
-// 1..Quantity exactly, and the totals add up. It returns nil or an error
-// describing the first violation; it costs O(B log B) for B blocks.
+// CheckInvariants verifies the conservation of units: every list is
+// normalised and matches its count, no count is negative, the holdings'
+// available, pledged, frozen, reserved and retired blocks, the cancelled and
+// expired blocks and the buffer are disjoint and together cover 1..Quantity
+// exactly, the totals add up, and each holder's pledged, frozen and reserved
+// lists are exactly the union of its open pledges, freezes and reservations.
+// It returns nil or an error describing the first violation; it costs
+// O(B log B) for B blocks.
 func (r *Right) CheckInvariants() error {
 	if !r.Registered() {
 		if len(r.holdings) > 0 || r.quantity != 0 {
@@ -238,43 +314,68 @@ func (r *Right) CheckInvariants() error {
 		}
 		return nil
 	}
+	type list struct {
+		name   string
+		blocks []Block
+		count  int64
+	}
 	var all []Block
-	var avail, retired int64
+	checkList := func(owner string, l list) error {
+		if l.count < 0 {
+			return fmt.Errorf("domain: right %s: %s has %d %s units", r.id, owner, l.count, l.name)
+		}
+		if !BlocksNormalized(l.blocks) {
+			return fmt.Errorf("domain: right %s: %s's %s blocks %v are not normalised", r.id, owner, l.name, l.blocks)
+		}
+		if n := BlocksTotal(l.blocks); n != l.count {
+			return fmt.Errorf("domain: right %s: %s's %s blocks hold %d units, the count says %d", r.id, owner, l.name, n, l.count)
+		}
+		all = append(all, l.blocks...)
+		return nil
+	}
+	var sum Totals
 	for id, h := range r.holdings {
-		for _, l := range []struct {
-			name   string
-			blocks []Block
-			count  int64
-		}{{"available", h.available, h.availableCount}, {"retired", h.retired, h.retiredCount}} {
-			if l.count < 0 {
-				return fmt.Errorf("domain: right %s: %s has %d %s units", r.id, id, l.count, l.name)
+		for _, l := range []list{
+			{"available", h.available, h.availableCount}, {"retired", h.retired, h.retiredCount},
+			{"pledged", h.pledged, h.pledgedCount}, {"frozen", h.frozen, h.frozenCount}, {"reserved", h.reserved, h.reservedCount},
+		} {
+			if err := checkList(id, l); err != nil {
+				return err
 			}
-			if !BlocksNormalized(l.blocks) {
-				return fmt.Errorf("domain: right %s: %s's %s blocks %v are not normalised", r.id, id, l.name, l.blocks)
-			}
-			if n := BlocksTotal(l.blocks); n != l.count {
-				return fmt.Errorf("domain: right %s: %s's %s blocks hold %d units, the count says %d", r.id, id, l.name, n, l.count)
-			}
-			all = append(all, l.blocks...)
 		}
 		if h.empty() {
 			return fmt.Errorf("domain: right %s: empty holding of %s is kept", r.id, id)
 		}
-		avail += h.availableCount
-		retired += h.retiredCount
+		sum.Available += h.availableCount
+		sum.Retired += h.retiredCount
+		sum.Pledged += h.pledgedCount
+		sum.Frozen += h.frozenCount
+		sum.Reserved += h.reservedCount
 	}
-	if avail != r.availableTotal || retired != r.retiredTotal {
-		return fmt.Errorf("domain: right %s: holdings sum to %d available and %d retired, totals say %d and %d",
-			r.id, avail, retired, r.availableTotal, r.retiredTotal)
+	if err := checkList("the right", list{"cancelled", r.cancelled, r.cancelledCount}); err != nil {
+		return err
 	}
-	var buffer int64
+	if err := checkList("the right", list{"expired", r.expired, r.expiredCount}); err != nil {
+		return err
+	}
+	sum.Cancelled, sum.Expired = r.cancelledCount, r.expiredCount
 	if !r.buffer.IsZero() {
+		if !r.buffer.Valid() {
+			return fmt.Errorf("domain: right %s: buffer %s is not a valid block", r.id, r.buffer)
+		}
 		all = append(all, r.buffer)
-		buffer = r.buffer.Size()
+		sum.Buffer = r.buffer.Size()
 	}
-	if sum := avail + retired + buffer; sum != r.quantity {
-		return fmt.Errorf("domain: right %s: %d available + %d retired + %d buffer = %d units, %d issued",
-			r.id, avail, retired, buffer, sum, r.quantity)
+	sum.Issued = r.quantity
+	if t := r.Totals(); t != sum {
+		return fmt.Errorf("domain: right %s: the lists sum to %+v, the totals say %+v", r.id, sum, t)
+	}
+	if n := sum.Available + sum.Pledged + sum.Frozen + sum.Reserved + sum.Retired + sum.Cancelled + sum.Expired + sum.Buffer; n != r.quantity {
+		return fmt.Errorf("domain: right %s: %d available + %d pledged + %d frozen + %d reserved + %d retired + %d cancelled + %d expired + %d buffer = %d units, %d issued",
+			r.id, sum.Available, sum.Pledged, sum.Frozen, sum.Reserved, sum.Retired, sum.Cancelled, sum.Expired, sum.Buffer, n, r.quantity)
+	}
+	if err := r.checkEncumbrances(); err != nil {
+		return err
 	}
 	slices.SortFunc(all, func(a, b Block) int {
 		switch {
@@ -315,7 +416,7 @@ func (r *Right) Apply(e Event) error {
 	case UnitsRetired:
 		err = r.applyRetired(e)
 	default:
-		err = fmt.Errorf("%w: %T is not an event of a right", ErrEventDoesNotApply, e)
+		err = r.applyLifecycle(e)
 	}
 	if err == nil {
 		r.version++
@@ -371,6 +472,10 @@ func (r *Right) applyRegistered(e RightRegistered) error {
 		buffer:       e.Buffer,
 		transfers:    make(map[string]transferRecord),
 		retirements:  make(map[string]transferRecord),
+		ops:          make(map[opKey]transferRecord),
+		pledges:      make(map[string]*pledge),
+		freezes:      make(map[string]*freeze),
+		reservations: make(map[string]*reservation),
 	}
 	if n := BlocksTotal(available); n > 0 {
 		r.holdings[e.HolderAccountID] = &holding{available: available, availableCount: n}
@@ -427,7 +532,7 @@ func (r *Right) applyTransferred(e UnitsTransferred) error {
 	if from.empty() {
 		delete(r.holdings, e.From)
 	}
-	r.transfers[e.TransferID] = transferRecordOf(e.Blocks, e.Quantity, transferFingerprint(e.From, e.To, e.Reference, e.Reason, e.TradePrice))
+	r.transfers[e.TransferID] = transferRecordOf(e.Blocks, e.Quantity, transferFingerprint(e.From, e.To, e.Reference, e.Reason, e.TradePrice), r.version)
 	return nil
 }
 
@@ -454,12 +559,14 @@ func (r *Right) applyRetired(e UnitsRetired) error {
 	r.availableTotal -= e.Quantity
 	r.retiredTotal += e.Quantity
 	r.retirements[e.RetirementID] = transferRecordOf(e.Blocks, e.Quantity,
-		retirementFingerprint(e.Holder, e.Purpose, e.Beneficiary, e.CompliancePeriod, e.Reason))
+		retirementFingerprint(e.Holder, e.Purpose, e.Beneficiary, e.CompliancePeriod, e.Reason), r.version)
 	return nil
 }
 
-func transferRecordOf(blocks []Block, quantity int64, fp uint64) transferRecord {
-	rec := transferRecord{quantity: quantity, fingerprint: fp}
+// transferRecordOf builds the record of a transaction applied as the event
+// at revision (the right's version before it was applied).
+func transferRecordOf(blocks []Block, quantity int64, fp uint64, revision int64) transferRecord {
+	rec := transferRecord{quantity: quantity, fingerprint: fp, revision: revision}
 	if len(blocks) == 1 {
 		rec.span = blocks[0]
 	}
@@ -511,7 +618,7 @@ func (r *Right) String() string {
 	}
 	var b strings.Builder
 	t := r.Totals()
-	fmt.Fprintf(&b, "right %s (%s, %d %s: %d available, %d retired, %d buffer; %d holders)",
-		r.id, r.typ, t.Issued, r.unit.Symbol(), t.Available, t.Retired, t.Buffer, len(r.holdings))
+	fmt.Fprintf(&b, "right %s (%s, %d %s: %d available, %d pledged, %d frozen, %d reserved, %d retired, %d cancelled, %d expired, %d buffer; %d holders)",
+		r.id, r.typ, t.Issued, r.unit.Symbol(), t.Available, t.Pledged, t.Frozen, t.Reserved, t.Retired, t.Cancelled, t.Expired, t.Buffer, len(r.holdings))
 	return b.String()
 }

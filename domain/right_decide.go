@@ -181,11 +181,29 @@ const (
 	roleReceiver
 	roleRetirer
 	roleRegistrationHolder
+	// rolePledgor pledges its units; roleSeller reserves units for an exchange
+	// order or delivers them in a settlement.
+	rolePledgor
+	roleSeller
+	// rolePledgee is the lender a pledge names.
+	rolePledgee
+	// roleEnforcedPledgor is a pledgor whose pledged units are taken by enforcement.
+	roleEnforcedPledgor
+	// roleReleased gets encumbered units back by a pledge release or a void.
+	roleReleased
+	// roleAuthorityTarget is an account an authority acts on: a freeze, an
+	// unfreeze, a cancellation or a correction.
+	roleAuthorityTarget
 )
 
 // checkAccount checks that the account exists and that its status allows
-// the role. A restricted account may receive and retire, not send or take a
-// new registration; suspended and closed accounts may do nothing.
+// the role; the matrix is in the package documentation. In short: an open
+// account may do everything; a restricted account may receive, retire, be a
+// pledgee and get encumbered units back, but not send, pledge, sell or take
+// a new registration; a suspended account is subject only to authority
+// actions; a closed account to nothing. An account-wide freeze order
+// further stops the account's units from being sent, retired, pledged,
+// reserved or taken by enforcement.
 func checkAccount(accounts AccountLookup, id, field string, role accountRole) *Rejection {
 	var view AccountView
 	ok := false
@@ -195,15 +213,32 @@ func checkAccount(accounts AccountLookup, id, field string, role accountRole) *R
 	if !ok {
 		return reject(CheckAccountNotFound, field, "account %s does not exist", id)
 	}
+	if rej := checkStatus(view, id, field, role); rej != nil {
+		return rej
+	}
+	if view.FreezeOrder != "" {
+		switch role {
+		case roleSender, roleRetirer, rolePledgor, roleSeller, roleEnforcedPledgor:
+			return reject(CheckAccountFrozen, field, "account %s is frozen by order %s", id, view.FreezeOrder)
+		}
+	}
+	return nil
+}
+
+func checkStatus(view AccountView, id, field string, role accountRole) *Rejection {
 	switch view.Status {
 	case AccountStatusOpen:
 		return nil
 	case AccountStatusRestricted:
-		if role == roleReceiver || role == roleRetirer {
+		switch role {
+		case roleReceiver, roleRetirer, rolePledgee, roleEnforcedPledgor, roleReleased, roleAuthorityTarget:
 			return nil
 		}
 		return reject(CheckAccountRestricted, field, "account %s is restricted", id)
 	case AccountStatusSuspended:
+		if role == roleAuthorityTarget {
+			return nil
+		}
 		return reject(CheckAccountSuspended, field, "account %s is suspended", id)
 	case AccountStatusClosed:
 		return reject(CheckAccountClosed, field, "account %s is closed", id)
@@ -211,8 +246,13 @@ func checkAccount(accounts AccountLookup, id, field string, role accountRole) *R
 	return reject(CheckAccountNotOpen, field, "account %s has status %s", id, view.Status)
 }
 
-// checkValidAt refuses transactions outside the right's validity period.
+// checkValidAt refuses transactions outside the right's validity period,
+// and on a right whose expiry was recorded whatever the clock says.
 func (r *Right) checkValidAt(now time.Time) *Rejection {
+	if !r.expiredAt.IsZero() {
+		return reject(CheckRightExpired, "", "right %s expired at %s (recorded at %s)",
+			r.id, r.validUntil.UTC().Format(time.RFC3339), r.expiredAt.UTC().Format(time.RFC3339))
+	}
 	if !r.validFrom.IsZero() && now.Before(r.validFrom) {
 		return reject(CheckRightNotYetValid, "", "right %s is valid from %s, it is %s",
 			r.id, r.validFrom.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
@@ -245,8 +285,12 @@ func (r *Right) selectUnits(holderID string, quantity int64, rng *Block) ([]Bloc
 	h := r.holdings[holderID]
 	if rng == nil {
 		if h == nil || h.availableCount < quantity {
-			return nil, reject(CheckInsufficientAvailableUnits, "quantity", "account %s has %d units of right %s available, %d requested",
-				holderID, r.AvailableQuantity(holderID), r.id, quantity)
+			var encumbered string
+			if h != nil && h.pledgedCount+h.frozenCount+h.reservedCount > 0 {
+				encumbered = fmt.Sprintf(" (besides %d pledged, %d frozen and %d reserved)", h.pledgedCount, h.frozenCount, h.reservedCount)
+			}
+			return nil, reject(CheckInsufficientAvailableUnits, "quantity", "account %s has %d units of right %s available%s, %d requested",
+				holderID, r.AvailableQuantity(holderID), r.id, encumbered, quantity)
 		}
 		blocks, _ := TakeLowest(h.available, quantity)
 		return blocks, nil
@@ -262,10 +306,23 @@ func (r *Right) selectUnits(holderID string, quantity int64, rng *Block) ([]Bloc
 	if !r.buffer.IsZero() && r.buffer.Overlaps(b) {
 		return nil, reject(CheckBufferUnitsNotTransferable, "range", "range %s overlaps the buffer pool %s of right %s", b, r.buffer, r.id)
 	}
-	for id, other := range r.holdings {
+	for _, id := range sortedKeys(r.holdings) {
+		other := r.holdings[id]
 		if BlocksOverlap(other.retired, b) {
 			return nil, reject(CheckUnitsAlreadyRetired, "range", "range %s includes units of right %s retired by %s", b, r.id, id)
 		}
+		if BlocksOverlap(other.pledged, b) {
+			return nil, reject(CheckUnitsPledged, "range", "range %s includes units of right %s that %s has pledged", b, r.id, id)
+		}
+		if BlocksOverlap(other.frozen, b) {
+			return nil, reject(CheckUnitsFrozen, "range", "range %s includes units of right %s of %s frozen by an order", b, r.id, id)
+		}
+		if BlocksOverlap(other.reserved, b) {
+			return nil, reject(CheckUnitsReserved, "range", "range %s includes units of right %s that %s has reserved for an exchange order", b, r.id, id)
+		}
+	}
+	if BlocksOverlap(r.cancelled, b) {
+		return nil, reject(CheckUnitsCancelled, "range", "range %s includes cancelled units of right %s", b, r.id)
 	}
 	return nil, reject(CheckSerialRangeNotHeld, "range", "range %s is not wholly among the available units of %s in right %s", b, holderID, r.id)
 }
