@@ -3,7 +3,8 @@
 // pollutant-discharge and carbon-sink rights as immutable events.
 //
 // With no flags it listens on 127.0.0.1:50051 and keeps its events in the
-// embedded store under ./data. Every flag has an ECOREGISTRY_* environment
+// embedded store under ./data. With --store=esdb and --esdb-url it keeps them
+// in an EventStoreDB / KurrentDB node or cluster instead. Every flag has an ECOREGISTRY_* environment
 // equivalent (--listen and ECOREGISTRY_LISTEN, ...); a flag given on the
 // command line wins over the environment.
 //
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/ecoregistry/ecoregistry/eventstore"
+	"github.com/ecoregistry/ecoregistry/eventstore/esdbstore"
 	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
 	"github.com/ecoregistry/ecoregistry/grpcserver"
 	"github.com/ecoregistry/ecoregistry/registry"
@@ -63,8 +65,14 @@ func main() {
 type Config struct {
 	// Listen is the TCP address to serve gRPC on.
 	Listen string
-	// Data is the directory of the embedded event store.
+	// Data is the directory of the embedded event store, and of what the
+	// server keeps locally when the events live elsewhere.
 	Data string
+	// Store names the event store: "pebble" (embedded, in Data) or "esdb"
+	// (an EventStoreDB / KurrentDB node or cluster at ESDBURL).
+	Store string
+	// ESDBURL is the EventStoreDB connection string used with Store "esdb".
+	ESDBURL string
 	// LogLevel is one of debug, info, warn, error.
 	LogLevel string
 	// ShutdownTimeout bounds how long Close waits for calls in flight.
@@ -86,11 +94,13 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	var cfg Config
 	fs.StringVar(&cfg.Listen, "listen", env("ECOREGISTRY_LISTEN", "127.0.0.1:50051"), "gRPC listen address (env ECOREGISTRY_LISTEN)")
 	fs.StringVar(&cfg.Data, "data", env("ECOREGISTRY_DATA", "./data"), "directory of the embedded event store (env ECOREGISTRY_DATA)")
+	fs.StringVar(&cfg.Store, "store", env("ECOREGISTRY_STORE", StorePebble), "event store: pebble (embedded, in --data) or esdb (EventStoreDB / KurrentDB at --esdb-url) (env ECOREGISTRY_STORE)")
+	fs.StringVar(&cfg.ESDBURL, "esdb-url", env("ECOREGISTRY_ESDB_URL", ""), "EventStoreDB connection string for --store=esdb, e.g. esdb://host1:2113,host2:2113,host3:2113?tls=true (env ECOREGISTRY_ESDB_URL)")
 	fs.StringVar(&cfg.LogLevel, "log-level", env("ECOREGISTRY_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env ECOREGISTRY_LOG_LEVEL)")
 	shutdown := env("ECOREGISTRY_SHUTDOWN_TIMEOUT", "30s")
 	fs.StringVar(&shutdown, "shutdown-timeout", shutdown, "how long a graceful stop waits for calls in flight (env ECOREGISTRY_SHUTDOWN_TIMEOUT)")
 	fs.Usage = func() {
-		fmt.Fprintf(out, "Usage: ecoregistryd [flags]\n\nRuns the ecoregistry gRPC server on the embedded event store.\n\nFlags:\n")
+		fmt.Fprintf(out, "Usage: ecoregistryd [flags]\n\nRuns the ecoregistry gRPC server on the embedded event store, or on\nEventStoreDB / KurrentDB with --store=esdb.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -110,8 +120,26 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	if strings.TrimSpace(cfg.Data) == "" {
 		return Config{}, errors.New("--data must name a directory")
 	}
+	switch cfg.Store {
+	case StorePebble:
+	case StoreESDB:
+		if strings.TrimSpace(cfg.ESDBURL) == "" {
+			return Config{}, errors.New("--store=esdb needs --esdb-url (or ECOREGISTRY_ESDB_URL), e.g. esdb://localhost:2113?tls=false")
+		}
+		if err := esdbstore.CheckURL(cfg.ESDBURL); err != nil {
+			return Config{}, fmt.Errorf("--esdb-url: %w", err)
+		}
+	default:
+		return Config{}, fmt.Errorf("--store %q: want %s or %s", cfg.Store, StorePebble, StoreESDB)
+	}
 	return cfg, nil
 }
+
+// The event stores --store can name.
+const (
+	StorePebble = "pebble"
+	StoreESDB   = "esdb"
+)
 
 // Main is a running server: the store, the registry service and the gRPC
 // server, opened by Run and released by Close.
@@ -146,12 +174,19 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("logger: %w", err)
 		}
 	}
-	// Pebble logs through slog; its warnings and errors go to stderr as JSON
-	// lines, beside zap's.
-	storeLog := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	m.store, err = pebblestore.Open(m.Config.Data, pebblestore.Options{Logger: storeLog})
-	if err != nil {
-		return fmt.Errorf("open store in %s: %w", m.Config.Data, err)
+	if m.Config.Store == StoreESDB {
+		m.store, err = esdbstore.Open(ctx, m.Config.ESDBURL, esdbstore.Options{Logger: m.Logger})
+		if err != nil {
+			return fmt.Errorf("open store: %w", err)
+		}
+	} else {
+		// Pebble logs through slog; its warnings and errors go to stderr as
+		// JSON lines, beside zap's.
+		storeLog := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		m.store, err = pebblestore.Open(m.Config.Data, pebblestore.Options{Logger: storeLog})
+		if err != nil {
+			return fmt.Errorf("open store in %s: %w", m.Config.Data, err)
+		}
 	}
 	defer func() {
 		if err != nil {
@@ -167,7 +202,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(m.listener) }()
-	m.Logger.Info("ecoregistryd serving", zap.String("addr", m.listener.Addr().String()), zap.String("data", m.Config.Data))
+	m.Logger.Info("ecoregistryd serving", zap.String("addr", m.listener.Addr().String()), zap.String("store", m.Config.Store), zap.String("data", m.Config.Data))
 	return nil
 }
 

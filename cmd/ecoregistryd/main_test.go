@@ -6,12 +6,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/ecoregistry/ecoregistry/domain"
 	"github.com/ecoregistry/ecoregistry/eventcodec"
 	"github.com/ecoregistry/ecoregistry/eventstore"
+	"github.com/ecoregistry/ecoregistry/eventstore/esdbstore"
+	"github.com/ecoregistry/ecoregistry/eventstore/esdbstore/esdbfake"
 	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 	"go.uber.org/zap"
@@ -34,10 +37,19 @@ type client struct {
 	retirements pb.RetirementServiceClient
 }
 
-// startServer runs ecoregistryd in-process on a free port over dir.
+// startServer runs ecoregistryd in-process on a free port over the embedded
+// store in dir.
 func startServer(t *testing.T, dir string) (*Main, *client) {
 	t.Helper()
-	m := NewMain(Config{Listen: "127.0.0.1:0", Data: dir, LogLevel: "info", ShutdownTimeout: 5 * time.Second})
+	return startServerWith(t, Config{Store: StorePebble, Data: dir})
+}
+
+// startServerWith runs ecoregistryd in-process on a free port with the
+// store settings of cfg (Store, Data, ESDBURL).
+func startServerWith(t *testing.T, cfg Config) (*Main, *client) {
+	t.Helper()
+	cfg.Listen, cfg.LogLevel, cfg.ShutdownTimeout = "127.0.0.1:0", "info", 5*time.Second
+	m := NewMain(cfg)
 	m.Logger = zap.NewNop()
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatalf("run: %v", err)
@@ -105,13 +117,56 @@ func registrations(holder string) []*pb.RegisterRightRequest {
 	}
 }
 
-// TestWalkthrough runs the README's walkthrough through the generated client:
-// open accounts, register one right of each type, transfer, retire, read
-// holdings; then restarts the server and checks that nothing was lost and
-// that every stream's hash chain verifies.
+// backend is an event store the whole-program tests run on: the server's
+// store settings, and a way to open the same events directly.
+type backend struct {
+	name   string
+	config func(t *testing.T) Config
+	open   func(t *testing.T, cfg Config) eventstore.Store
+}
+
+var backends = []backend{
+	{
+		name:   "embedded pebble store",
+		config: func(t *testing.T) Config { return Config{Store: StorePebble, Data: t.TempDir()} },
+		open: func(t *testing.T, cfg Config) eventstore.Store {
+			st, err := pebblestore.Open(cfg.Data, pebblestore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		},
+	},
+	{
+		// The fake speaks EventStoreDB's wire protocol in-process; see
+		// eventstore/esdbstore for the run against a real server.
+		name: "EventStoreDB (in-process fake server)",
+		config: func(t *testing.T) Config {
+			return Config{Store: StoreESDB, ESDBURL: esdbfake.Start(t).URL(), Data: t.TempDir()}
+		},
+		open: func(t *testing.T, cfg Config) eventstore.Store {
+			st, err := esdbstore.Open(t.Context(), cfg.ESDBURL, esdbstore.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return st
+		},
+	},
+}
+
+// TestWalkthrough runs the README's walkthrough through the generated client,
+// on each backend: open accounts, register one right of each type, transfer,
+// retire, read holdings; then restarts the server and checks that nothing
+// was lost and that every stream's hash chain verifies.
 func TestWalkthrough(t *testing.T) {
-	dir := t.TempDir()
-	m, c := startServer(t, dir)
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { walkthrough(t, b) })
+	}
+}
+
+func walkthrough(t *testing.T, b backend) {
+	cfg := b.config(t)
+	m, c := startServerWith(t, cfg)
 	ctx := as(t, "office-hubei")
 
 	hr, err := healthpb.NewHealthClient(c.conn).Check(ctx, &healthpb.HealthCheckRequest{})
@@ -205,18 +260,15 @@ func TestWalkthrough(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
-	verifyChains(t, dir)
-	_, c2 := startServer(t, dir)
+	verifyChains(t, b.open(t, cfg))
+	_, c2 := startServerWith(t, cfg)
 	check(c2)
 }
 
-// verifyChains opens the store directly and checks every stream's hash chain.
-func verifyChains(t *testing.T, dir string) {
+// verifyChains reads every event of st directly, checks every stream's hash
+// chain, and closes st.
+func verifyChains(t *testing.T, st eventstore.Store) {
 	t.Helper()
-	st, err := pebblestore.Open(dir, pebblestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	defer st.Close()
 	all, err := st.ReadAll(context.Background(), eventstore.Start, eventstore.Forwards, 0, eventstore.Filter{})
 	if err != nil {
@@ -439,6 +491,39 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		t.Run(fmt.Sprintf("%v is refused with a clear error", args), func(t *testing.T) {
 			if _, err := ParseConfig(args, func(string) string { return "" }, io.Discard); err == nil {
 				t.Fatal("accepted")
+			}
+		})
+	}
+	t.Run("the store is pebble unless told otherwise", func(t *testing.T) {
+		cfg, err := ParseConfig(nil, func(string) string { return "" }, io.Discard)
+		if err != nil || cfg.Store != StorePebble {
+			t.Fatalf("%+v %v", cfg, err)
+		}
+	})
+	t.Run("--store=esdb takes its url from the flag or the environment", func(t *testing.T) {
+		url := "esdb://node1:2113,node2:2113,node3:2113?tls=false"
+		cfg, err := ParseConfig([]string{"--store=esdb", "--esdb-url", url}, func(string) string { return "" }, io.Discard)
+		if err != nil || cfg.Store != StoreESDB || cfg.ESDBURL != url {
+			t.Fatalf("%+v %v", cfg, err)
+		}
+		env := map[string]string{"ECOREGISTRY_STORE": "esdb", "ECOREGISTRY_ESDB_URL": url}
+		cfg, err = ParseConfig(nil, func(k string) string { return env[k] }, io.Discard)
+		if err != nil || cfg.Store != StoreESDB || cfg.ESDBURL != url {
+			t.Fatalf("%+v %v", cfg, err)
+		}
+	})
+	for _, c := range []struct {
+		args []string
+		says string
+	}{
+		{[]string{"--store", "mongo"}, `--store "mongo": want pebble or esdb`},
+		{[]string{"--store", "esdb"}, "--store=esdb needs --esdb-url"},
+		{[]string{"--store", "esdb", "--esdb-url", "http://node1:2113"}, "--esdb-url"},
+	} {
+		t.Run(fmt.Sprintf("%v is refused with an error that says %q", c.args, c.says), func(t *testing.T) {
+			_, err := ParseConfig(c.args, func(string) string { return "" }, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), c.says) {
+				t.Fatalf("error %v does not say %q", err, c.says)
 			}
 		})
 	}

@@ -462,3 +462,12 @@ func isCode(err error, code esdb.ErrorCode) bool {
 	var e *esdb.Error
 	return errors.As(err, &e) && e.Code() == code
 }
+
+// CheckURL reports whether url is a connection string the client accepts,
+// without connecting, so that a command can refuse a bad one up front.
+func CheckURL(url string) error {
+	if _, err := esdb.ParseConnectionString(url); err != nil {
+		return fmt.Errorf("connection string %q: %w", redact(url), err)
+	}
+	return nil
+}

@@ -59,4 +59,3 @@ func TestContractOnARealServer(t *testing.T) {
 		return open(t, url), func() eventstore.Store { return open(t, url) }
 	})
 }
-
