@@ -44,7 +44,9 @@ func Decode(eventType string, data []byte) (domain.Event, error) {
 	case domain.EventTypeUnitsRetired:
 		m = &eventsv1.UnitsRetired{}
 	default:
-		return nil, fmt.Errorf("%w %q", ErrUnknownEventType, eventType)
+		if m = lifecycleMessage(eventType); m == nil {
+			return nil, fmt.Errorf("%w %q", ErrUnknownEventType, eventType)
+		}
 	}
 	if err := proto.Unmarshal(data, m); err != nil {
 		return nil, fmt.Errorf("eventcodec: unmarshal %s: %w", eventType, err)
@@ -207,6 +209,9 @@ func toProto(e domain.Event) (proto.Message, error) {
 			RetiredAt:        ts(e.RetiredAt),
 		}, nil
 	}
+	if m, ok := lifecycleToProto(e); ok {
+		return m, nil
+	}
 	return nil, fmt.Errorf("eventcodec: cannot encode event of type %T", e)
 }
 
@@ -323,6 +328,9 @@ func fromProto(m proto.Message) (domain.Event, error) {
 			Reason:           m.GetReason(),
 			RetiredAt:        tm(m.GetRetiredAt()),
 		}, nil
+	}
+	if e, ok := lifecycleFromProto(m); ok {
+		return e, nil
 	}
 	return nil, fmt.Errorf("eventcodec: cannot decode %T", m)
 }

@@ -33,6 +33,20 @@ func everyEvent() []domain.Event {
 		domain.UnitsTransferred{RightID: "CEA2025", TransferID: "t-1", From: "HB-STEEL", To: "HB-POWER", Blocks: blocks, Quantity: 20, Reference: "HBEX-778", Reason: "trade", TradePrice: &domain.Price{Amount: 5850, Currency: "CNY"}, TransferredAt: at},
 		domain.UnitsTransferred{RightID: "CEA2025", TransferID: "t-2", From: "HB-STEEL", To: "HB-POWER", Blocks: blocks, Quantity: 20, TransferredAt: at},
 		domain.UnitsRetired{RightID: "CEA2025", RetirementID: "r-1", Holder: "HB-POWER", Blocks: blocks, Quantity: 20, Purpose: domain.RetirementPurposeCompliance, Beneficiary: "HB-POWER", CompliancePeriod: "2025-2026", Reason: "surrender", RetiredAt: at},
+		domain.AccountFrozen{AccountID: "HB-STEEL", OrderNumber: "(2026)鄂01执保123号", Authority: "Wuhan Intermediate People's Court", Reason: "asset preservation", FrozenAt: at},
+		domain.AccountUnfrozen{AccountID: "HB-STEEL", OrderNumber: "(2026)鄂01执保123号", Authority: "Wuhan Intermediate People's Court", Reason: "order lifted", UnfrozenAt: at},
+		domain.UnitsPledged{RightID: "CEA2025", PledgeID: "p-1", Pledgor: "HB-STEEL", Pledgee: "ICBC-HB", LoanReference: "ICBC-2026-0042", Maturity: day(2027, 6, 30), Blocks: blocks, Quantity: 20, PledgedAt: at},
+		domain.PledgeReleased{RightID: "CEA2025", PledgeID: "p-1", Pledgor: "HB-STEEL", Pledgee: "ICBC-HB", ReleasedBy: domain.PledgeReleaserRegistrationOffice, OfficeReference: "HB-REG-17", Reason: "repaid", Blocks: blocks, Quantity: 20, ReleasedAt: at},
+		domain.PledgeEnforced{RightID: "CEA2025", PledgeID: "p-2", Pledgor: "HB-STEEL", Pledgee: "ICBC-HB", To: "HB-POWER", DefaultReference: "NOTICE-3", Reason: "default", Blocks: blocks, Quantity: 20, EnforcedAt: at},
+		domain.UnitsFrozen{RightID: "CEA2025", OrderNumber: "O-1", Authority: "court", Holder: "HB-STEEL", Blocks: blocks, Quantity: 20, Reason: "preservation", FrozenAt: at},
+		domain.UnitsUnfrozen{RightID: "CEA2025", OrderNumber: "O-1", Authority: "court", Holder: "HB-STEEL", Blocks: blocks, Quantity: 20, Reason: "lifted", UnfrozenAt: at},
+		domain.UnitsReserved{RightID: "CEA2025", ReservationID: "v-1", Holder: "HB-STEEL", Exchange: "HBEX", OrderReference: "ORD-7", Blocks: blocks, Quantity: 20, Timeout: at.Add(time.Hour), ReservedAt: at},
+		domain.ReservationSettled{RightID: "CEA2025", ReservationID: "v-1", SettlementID: "s-1", Seller: "HB-STEEL", Buyer: "HB-POWER", Blocks: blocks, Quantity: 20, Remaining: 5, TradePrice: &domain.Price{Amount: 5850, Currency: "CNY"}, SettledAt: at},
+		domain.ReservationVoided{RightID: "CEA2025", ReservationID: "v-2", Holder: "HB-STEEL", Blocks: blocks, Quantity: 20, Reason: "order cancelled", VoidedAt: at},
+		domain.ReservationExpired{RightID: "CEA2025", ReservationID: "v-3", Holder: "HB-STEEL", Blocks: blocks, Quantity: 20, Timeout: at, ExpiredAt: at.Add(time.Second)},
+		domain.UnitsCancelled{RightID: "S1", CancellationID: "c-1", Holder: "YN-FOREST", OrderNumber: "O-2", Authority: "NFGA", Reason: "fraud", Blocks: blocks, Quantity: 20, CancelledAt: at},
+		domain.RightExpired{RightID: "W1", ValidUntil: day(2031, 1, 1), Blocks: blocks, Quantity: 20, ExpiredAt: at},
+		domain.TransactionReversed{RightID: "CEA2025", CorrectionID: "k-1", OriginalKind: domain.TransactionKindSettlement, OriginalID: "s-1", From: "HB-POWER", To: "HB-STEEL", Blocks: blocks, Quantity: 20, Authority: "MEE", Reason: "clerical error", ReversedAt: at},
 	}
 }
 
@@ -85,6 +99,8 @@ func TestDomainAndStoredEnumsAgreeByNumber(t *testing.T) {
 		{eventsv1.PollutantOrigin(0).Descriptor(), func(v int32) string { return domain.PollutantRightOrigin(v).String() }},
 		{eventsv1.SinkKind(0).Descriptor(), func(v int32) string { return domain.SinkKind(v).String() }},
 		{eventsv1.RetirementPurpose(0).Descriptor(), func(v int32) string { return domain.RetirementPurpose(v).String() }},
+		{eventsv1.PledgeReleaser(0).Descriptor(), func(v int32) string { return domain.PledgeReleaser(v).String() }},
+		{eventsv1.TransactionKind(0).Descriptor(), func(v int32) string { return domain.TransactionKind(v).String() }},
 	}
 	for _, c := range cases {
 		t.Run(string(c.desc.Name()), func(t *testing.T) {
