@@ -69,6 +69,8 @@ type Service struct {
 	clock    func() time.Time
 	accounts *streams[domain.Account, *domain.Account]
 	rights   *streams[domain.Right, *domain.Right]
+	// deadlines indexes the expiries a Scheduler is to record.
+	deadlines *deadlines
 }
 
 // New returns a service over store.
@@ -91,6 +93,8 @@ func New(store eventstore.Store, opts Options) *Service {
 		clock:    func() time.Time { return opts.Clock().UTC() },
 		accounts: newStreams[domain.Account, *domain.Account](store, opts.CacheSize, opts.MaxRetries),
 		rights:   newStreams[domain.Right, *domain.Right](store, opts.CacheSize, opts.MaxRetries),
+
+		deadlines: newDeadlines(),
 	}
 }
 
@@ -188,13 +192,15 @@ func (s *Service) RegisterRight(ctx context.Context, meta Meta, cmd domain.Regis
 		_, err := domain.DecideRegisterRight(domain.Right{}, cmd, accounts, s.clock())
 		return domain.Right{}, Commit{}, err
 	}
-	_, commit, err := s.rights.execute(ctx, domain.RightStream(cmd.RightID), meta, s.clock,
+	evs, commit, err := s.rights.execute(ctx, domain.RightStream(cmd.RightID), meta, s.clock,
 		func(r *domain.Right, _ bool, now time.Time) ([]domain.Event, error) {
 			return domain.DecideRegisterRight(*r, cmd, accounts, now)
 		})
 	if err != nil {
 		return domain.Right{}, Commit{}, err
 	}
+	// A right with a validity end waits for its expiry.
+	s.deadlines.noteEvents(evs)
 	out, _, err := s.Right(ctx, cmd.RightID)
 	return out, commit, err
 }

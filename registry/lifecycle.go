@@ -1,0 +1,297 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ecoregistry/ecoregistry/domain"
+	"github.com/ecoregistry/ecoregistry/eventcodec"
+	"github.com/ecoregistry/ecoregistry/eventstore"
+)
+
+// Recorded is the outcome of a lifecycle command on a right.
+type Recorded struct {
+	// Event is the event that records the command, e.g. a domain.UnitsPledged.
+	Event domain.Event
+	// SerialPrefix begins the serial numbers of the right's units.
+	SerialPrefix string
+	// Commit tells where the event was written.
+	Commit Commit
+}
+
+// lazyAccounts returns an AccountLookup that reads the cached state of
+// whichever account a decision asks about, and a function that reports the
+// first read error. Decisions on pledges, reservations and freezes learn the
+// accounts involved from the right's state, so they cannot be listed before.
+func (s *Service) lazyAccounts(ctx context.Context) (domain.AccountLookup, func() error) {
+	var failed error
+	lookup := func(id string) (domain.AccountView, bool) {
+		if !domain.ValidID(id) {
+			return domain.AccountView{}, false
+		}
+		var (
+			view domain.AccountView
+			ok   bool
+		)
+		err := s.accounts.cached(ctx, domain.AccountStream(id), func(a *domain.Account, exists bool) {
+			if exists && a.Opened() {
+				view, ok = a.View(), true
+			}
+		})
+		if err != nil && failed == nil {
+			failed = err
+		}
+		return view, ok
+	}
+	return lookup, func() error { return failed }
+}
+
+// onRightWithAccounts runs a lifecycle decision on a right with a lazy
+// account lookup and returns its single event.
+func (s *Service) onRightWithAccounts(ctx context.Context, rightID string, meta Meta,
+	decide func(r *domain.Right, accounts domain.AccountLookup, now time.Time) ([]domain.Event, error)) (Recorded, error) {
+	var prefix string
+	evs, commit, err := s.onRight(ctx, rightID, meta, func(r *domain.Right, now time.Time) ([]domain.Event, error) {
+		prefix = r.SerialPrefix()
+		accounts, failed := s.lazyAccounts(ctx)
+		evs, err := decide(r, accounts, now)
+		if ferr := failed(); ferr != nil {
+			// A refusal for a missing account may only reflect a failed read.
+			return nil, ferr
+		}
+		return evs, err
+	})
+	if err != nil {
+		return Recorded{}, err
+	}
+	if len(evs) == 0 {
+		return Recorded{}, errors.New("registry: a lifecycle command was decided without an event")
+	}
+	s.deadlines.noteEvents(evs)
+	return Recorded{Event: evs[0], SerialPrefix: prefix, Commit: commit}, nil
+}
+
+// PledgeUnits pledges units of a right to a pledgee.
+func (s *Service) PledgeUnits(ctx context.Context, meta Meta, cmd domain.PledgeUnits) (Recorded, error) {
+	if meta.CommandID == "" {
+		meta.CommandID = cmd.PledgeID
+	}
+	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
+		return domain.DecidePledge(*r, cmd, acc, now)
+	})
+}
+
+// ReleasePledge releases a pledge: its units are the pledgor's again.
+func (s *Service) ReleasePledge(ctx context.Context, meta Meta, cmd domain.ReleasePledge) (Recorded, error) {
+	if meta.CommandID == "" {
+		meta.CommandID = cmd.PledgeID
+	}
+	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
+		return domain.DecideReleasePledge(*r, cmd, acc, now)
+	})
+}
+
+// EnforcePledge transfers pledged units to the pledgee or a buyer it names.
+func (s *Service) EnforcePledge(ctx context.Context, meta Meta, cmd domain.EnforcePledge) (Recorded, error) {
+	if meta.CommandID == "" {
+		meta.CommandID = cmd.PledgeID
+	}
+	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
+		return domain.DecideEnforcePledge(*r, cmd, acc, now)
+	})
+}
+
+// FreezeUnits freezes units of one holding under an authority order.
+func (s *Service) FreezeUnits(ctx context.Context, meta Meta, cmd domain.FreezeUnits) (Recorded, error) {
+	if meta.CommandID == "" {
+		meta.CommandID = cmd.OrderNumber
+	}
+	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
+		return domain.DecideFreezeUnits(*r, cmd, acc, now)
+	})
+}
+
+// UnfreezeUnits lifts the freeze of an order on a right.
+func (s *Service) UnfreezeUnits(ctx context.Context, meta Meta, cmd domain.UnfreezeUnits) (Recorded, error) {
+	if meta.CommandID == "" {
+		meta.CommandID = cmd.OrderNumber
+	}
+	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
+		return domain.DecideUnfreezeUnits(*r, cmd, acc, now)
+	})
+}
+
+// ReserveUnits reserves a seller's units for an exchange order; the
+// reservation's timeout is scheduled for expiry.
+func (s *Service) ReserveUnits(ctx context.Context, meta Meta, cmd domain.ReserveUnits) (Recorded, error) {
+	if meta.CommandID == "" {
+		meta.CommandID = cmd.ReservationID
+	}
+	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
+		return domain.DecideReserve(*r, cmd, acc, now)
+	})
+}
+
+// SettleReservation delivers reserved units to a buyer.
+func (s *Service) SettleReservation(ctx context.Context, meta Meta, cmd domain.SettleReservation) (Recorded, error) {
+	if meta.CommandID == "" {
+		meta.CommandID = cmd.SettlementID
+	}
+	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
+		return domain.DecideSettleReservation(*r, cmd, acc, now)
+	})
+}
+
+// VoidReservation ends a reservation before its timeout.
+func (s *Service) VoidReservation(ctx context.Context, meta Meta, cmd domain.VoidReservation) (Recorded, error) {
+	if meta.CommandID == "" {
+		meta.CommandID = cmd.ReservationID
+	}
+	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
+		return domain.DecideVoidReservation(*r, cmd, acc, now)
+	})
+}
+
+// CancelUnits cancels units of a holder or of the buffer pool.
+func (s *Service) CancelUnits(ctx context.Context, meta Meta, cmd domain.CancelUnits) (Recorded, error) {
+	if meta.CommandID == "" {
+		meta.CommandID = cmd.CancellationID
+	}
+	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
+		return domain.DecideCancel(*r, cmd, acc, now)
+	})
+}
+
+// errRetryReversal reports that the transaction a correction names was
+// recorded between reading its event and deciding; a retry sees it.
+var errRetryReversal = fmt.Errorf("%w: the transaction appeared while the correction was being decided", ErrContention)
+
+// ReverseTransaction records a correction that reverses a completed
+// transaction. It reads the event that recorded the transaction from the
+// right's stream (an immutable fact at a known revision) and decides on it.
+func (s *Service) ReverseTransaction(ctx context.Context, meta Meta, cmd domain.ReverseTransaction) (Recorded, error) {
+	if meta.CommandID == "" {
+		meta.CommandID = cmd.CorrectionID
+	}
+	var (
+		original domain.Event
+		readRev  int64 = -1
+	)
+	if domain.ValidID(cmd.RightID) {
+		err := s.rights.read(ctx, domain.RightStream(cmd.RightID), func(r *domain.Right, _ bool, _ uint64) {
+			if rev, ok := r.TransactionRevision(cmd.Kind, cmd.OriginalID); ok {
+				readRev = rev
+			}
+		})
+		if err != nil {
+			return Recorded{}, err
+		}
+		if readRev >= 0 {
+			evs, err := s.store.ReadStream(ctx, domain.RightStream(cmd.RightID), uint64(readRev), eventstore.Forwards, 1)
+			if err != nil {
+				return Recorded{}, fmt.Errorf("registry: read the transaction of correction %s: %w", cmd.CorrectionID, err)
+			}
+			if len(evs) != 1 {
+				return Recorded{}, fmt.Errorf("registry: revision %d of %s is missing", readRev, domain.RightStream(cmd.RightID))
+			}
+			if original, err = eventcodec.Decode(evs[0].Type, evs[0].Data); err != nil {
+				return Recorded{}, err
+			}
+		}
+	}
+	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
+		if rev, ok := r.TransactionRevision(cmd.Kind, cmd.OriginalID); ok && rev != readRev {
+			return nil, errRetryReversal
+		}
+		return domain.DecideReverse(*r, cmd, original, acc, now)
+	})
+}
+
+// FreezeAccount freezes a whole account under an authority order.
+func (s *Service) FreezeAccount(ctx context.Context, meta Meta, cmd domain.FreezeAccount) (domain.Account, Commit, error) {
+	if !domain.ValidID(cmd.AccountID) {
+		_, err := domain.DecideFreezeAccount(domain.Account{}, cmd, s.clock())
+		return domain.Account{}, Commit{}, err
+	}
+	if meta.CommandID == "" {
+		meta.CommandID = cmd.OrderNumber
+	}
+	_, commit, err := s.accounts.execute(ctx, domain.AccountStream(cmd.AccountID), meta, s.clock,
+		func(a *domain.Account, _ bool, now time.Time) ([]domain.Event, error) {
+			return domain.DecideFreezeAccount(*a, cmd, now)
+		})
+	if err != nil {
+		return domain.Account{}, Commit{}, err
+	}
+	out, _, err := s.Account(ctx, cmd.AccountID)
+	return out, commit, err
+}
+
+// UnfreezeAccount lifts an account-wide freeze order.
+func (s *Service) UnfreezeAccount(ctx context.Context, meta Meta, cmd domain.UnfreezeAccount) (domain.Account, Commit, error) {
+	if !domain.ValidID(cmd.AccountID) {
+		_, err := domain.DecideUnfreezeAccount(domain.Account{}, cmd, s.clock())
+		return domain.Account{}, Commit{}, err
+	}
+	if meta.CommandID == "" {
+		meta.CommandID = cmd.OrderNumber
+	}
+	_, commit, err := s.accounts.execute(ctx, domain.AccountStream(cmd.AccountID), meta, s.clock,
+		func(a *domain.Account, _ bool, now time.Time) ([]domain.Event, error) {
+			return domain.DecideUnfreezeAccount(*a, cmd, now)
+		})
+	if err != nil {
+		return domain.Account{}, Commit{}, err
+	}
+	out, _, err := s.Account(ctx, cmd.AccountID)
+	return out, commit, err
+}
+
+// Pledges reads the open pledges of a right whose pledgor or pledgee is the
+// account (every open pledge when accountID is empty), consistently with
+// every event appended before the call, with the right's serial prefix and
+// stream revision. It answers for one right: an account's pledges across
+// rights need a projection over all right streams.
+func (s *Service) Pledges(ctx context.Context, rightID, accountID string) ([]domain.PledgeView, string, uint64, error) {
+	if accountID != "" {
+		if _, _, err := s.Account(ctx, accountID); err != nil {
+			return nil, "", 0, err
+		}
+	}
+	r, rev, err := s.Right(ctx, rightID)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	return r.Pledges(accountID), r.SerialPrefix(), rev, nil
+}
+
+// schedulerMeta is the envelope of the events the server records by itself.
+func schedulerMeta(commandID string) Meta {
+	return Meta{Actor: SchedulerActor, CorrelationID: "scheduler:" + commandID, CommandID: commandID}
+}
+
+// SchedulerActor is the actor recorded on the expiries the server decides by itself.
+const SchedulerActor = "ecoregistryd-scheduler"
+
+// ExpireReservation records the expiry of a reservation when it is due and
+// still open, and reports whether it recorded one. Deciding on the right's
+// state makes it idempotent: a reservation already settled, voided or
+// expired, here or by another process, yields nothing.
+func (s *Service) ExpireReservation(ctx context.Context, rightID, reservationID string) (bool, error) {
+	evs, _, err := s.onRight(ctx, rightID, schedulerMeta(reservationID), func(r *domain.Right, now time.Time) ([]domain.Event, error) {
+		return domain.DecideExpireReservation(*r, reservationID, now)
+	})
+	return len(evs) > 0, err
+}
+
+// ExpireRight records the expiry of a time-bounded right when its validity
+// has ended and its expiry was not recorded yet, and reports whether it
+// recorded it.
+func (s *Service) ExpireRight(ctx context.Context, rightID string) (bool, error) {
+	evs, _, err := s.onRight(ctx, rightID, schedulerMeta("expiry-"+rightID), func(r *domain.Right, now time.Time) ([]domain.Event, error) {
+		return domain.DecideExpireRight(*r, now)
+	})
+	return len(evs) > 0, err
+}
