@@ -142,6 +142,10 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, dir event
 		lo, hi = from.Commit+1, durable
 	}
 	r := logReader{limit: limit, filter: &filter}
+	if limit > 0 && limit <= 4096 {
+		// Most pages are full: size the result once.
+		r.events = make([]eventstore.RecordedEvent, 0, limit)
+	}
 	defer r.close()
 	_, err := r.scan(s.db, lo, hi, dir, 0)
 	return r.events, err
@@ -185,9 +189,14 @@ func (r *logReader) readRun(pos, n uint64, dir eventstore.Direction) error {
 		if got, _ := decodeLogKey(r.it.Key()); got != want {
 			return fmt.Errorf("%w: position %d is in the stream index but not in the log", errCorrupt, want)
 		}
-		if err := r.add(want); err != nil {
+		value, err := r.it.ValueAndErr()
+		if err != nil {
 			return err
 		}
+		if err := r.view.decode(value); err != nil {
+			return fmt.Errorf("%w at position %d", err, want)
+		}
+		r.add(want)
 		if dir == eventstore.Backwards {
 			ok = r.it.Prev()
 		} else {
@@ -232,7 +241,7 @@ func (r *logReader) scan(db *pebble.DB, lo, hi uint64, dir eventstore.Direction,
 			return last, fmt.Errorf("%w at position %d", err, pos)
 		}
 		if r.filter == nil || r.view.matches(r.filter) {
-			r.events = append(r.events, r.view.event(&r.arena, pos))
+			r.add(pos)
 		}
 		last = pos
 		if dir == eventstore.Backwards {
@@ -247,15 +256,10 @@ func (r *logReader) scan(db *pebble.DB, lo, hi uint64, dir eventstore.Direction,
 	return last, it.Error()
 }
 
-// add decodes the record under the iterator as the event at pos.
-func (r *logReader) add(pos uint64) error {
-	value, err := r.it.ValueAndErr()
-	if err != nil {
-		return err
-	}
-	if err := r.view.decode(value); err != nil {
-		return fmt.Errorf("%w at position %d", err, pos)
-	}
-	r.events = append(r.events, r.view.event(&r.arena, pos))
-	return nil
+// add appends the event in r.view, at position pos, to the result. It
+// decodes in place: a RecordedEvent is large, and building it on the stack
+// to append it would copy it twice.
+func (r *logReader) add(pos uint64) {
+	r.events = append(r.events, eventstore.RecordedEvent{})
+	r.view.fill(&r.events[len(r.events)-1], &r.arena, pos)
 }

@@ -227,10 +227,17 @@ func bytesView(b []byte) string {
 // into them, so strings may point into them.
 type arena struct {
 	buf []byte
-	// stream is the last stream name decoded; runs of events of one stream
-	// share it.
-	stream string
+	// strings holds the stream names, types and content types decoded so
+	// far: a read meets few distinct ones, and sharing them saves a copy
+	// per event.
+	strings map[string]string
+	// The last string of each field: runs of events share their stream
+	// and type, and comparing with the last one is cheaper than hashing.
+	lastStream, lastType, lastContentType string
 }
+
+// maxInterned bounds arena.strings for reads over many streams.
+const maxInterned = 512
 
 const arenaChunk = 256 << 10
 
@@ -251,16 +258,12 @@ func (a *arena) copy(b []byte) []byte {
 	return a.buf[n:len(a.buf):len(a.buf)]
 }
 
-// event copies v into a RecordedEvent at position pos.
-func (v *recordView) event(a *arena, pos uint64) eventstore.RecordedEvent {
-	var e eventstore.RecordedEvent
+// fill copies v into e, the event at position pos, which must be zero.
+func (v *recordView) fill(e *eventstore.RecordedEvent, a *arena, pos uint64) {
 	copy(e.ID[:], v.id)
-	if bytesView(v.stream) != a.stream {
-		a.stream = a.str(v.stream)
-	}
-	e.Stream = a.stream
-	e.Type = a.str(v.eventType)
-	e.ContentType = a.str(v.contentType)
+	e.Stream = a.intern(v.stream, &a.lastStream)
+	e.Type = a.intern(v.eventType, &a.lastType)
+	e.ContentType = a.intern(v.contentType, &a.lastContentType)
 	if len(v.data) > 0 {
 		e.Data = a.copy(v.data)
 	}
@@ -270,12 +273,29 @@ func (v *recordView) event(a *arena, pos uint64) eventstore.RecordedEvent {
 	e.Revision = v.revision
 	e.Position = eventstore.Position{Commit: pos, Prepare: pos}
 	e.Recorded = time.Unix(0, v.recorded).UTC()
-	return e
 }
 
-func (a *arena) str(b []byte) string {
+// intern returns b as a string, shared with earlier equal ones; last is
+// the field's last string.
+func (a *arena) intern(b []byte, last *string) string {
 	if len(b) == 0 {
 		return ""
 	}
-	return bytesView(a.copy(b))
+	if bytesView(b) == *last {
+		return *last
+	}
+	// Indexing with string(b) does not allocate.
+	if s, ok := a.strings[string(b)]; ok {
+		*last = s
+		return s
+	}
+	s := bytesView(a.copy(b))
+	if a.strings == nil {
+		a.strings = make(map[string]string)
+	}
+	if len(a.strings) < maxInterned {
+		a.strings[s] = s
+	}
+	*last = s
+	return s
 }
