@@ -61,6 +61,7 @@ func accountToProto(a domain.Account, rev uint64, reason string) *pb.Account {
 		StatusReason: reason,
 		OpenedAt:     ts(a.OpenedAt()),
 		Revision:     rev,
+		FreezeOrders: a.FreezeOrders(),
 	}
 }
 
@@ -154,6 +155,12 @@ func holdingToProto(r *domain.Right, h domain.HoldingView) *pb.Holding {
 		Retired:         h.Retired,
 		AvailableRanges: rangesToProto(r, h.AvailableBlocks),
 		RetiredRanges:   rangesToProto(r, h.RetiredBlocks),
+		Pledged:         h.Pledged,
+		Frozen:          h.Frozen,
+		Reserved:        h.Reserved,
+		PledgedRanges:   rangesToProto(r, h.PledgedBlocks),
+		FrozenRanges:    rangesToProto(r, h.FrozenBlocks),
+		ReservedRanges:  rangesToProto(r, h.ReservedBlocks),
 	}
 }
 
@@ -172,7 +179,10 @@ func rightToProto(r *domain.Right, rev uint64) *pb.Right {
 		ValidUntil:      ts(r.ValidUntil()),
 		RegisteredAt:    ts(r.RegisteredAt()),
 		Revision:        rev,
+		ExpiredAt:       ts(r.ExpiredAt()),
 	}
+	t := r.Totals()
+	out.CancelledQuantity, out.ExpiredQuantity = t.Cancelled, t.Expired
 	if b := r.Buffer(); b.Valid() {
 		out.BufferQuantity = b.Size()
 	}

@@ -31,6 +31,8 @@ func TestAPIAndDomainEnumsAgreeByNumber(t *testing.T) {
 		{pb.PollutantOrigin(0).Descriptor(), func(v int32) string { return domain.PollutantRightOrigin(v).String() }},
 		{pb.SinkKind(0).Descriptor(), func(v int32) string { return domain.SinkKind(v).String() }},
 		{pb.RetirementPurpose(0).Descriptor(), func(v int32) string { return domain.RetirementPurpose(v).String() }},
+		{pb.PledgeReleaser(0).Descriptor(), func(v int32) string { return domain.PledgeReleaser(v).String() }},
+		{pb.TransactionKind(0).Descriptor(), func(v int32) string { return domain.TransactionKind(v).String() }},
 	}
 	for _, c := range cases {
 		t.Run(string(c.desc.Name()), func(t *testing.T) {

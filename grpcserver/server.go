@@ -29,9 +29,10 @@ func New(svc *registry.Service, log *zap.Logger, opts ...grpc.ServerOption) *grp
 	pb.RegisterRightServiceServer(s, h)
 	pb.RegisterTransferServiceServer(s, h)
 	pb.RegisterRetirementServiceServer(s, h)
+	registerLifecycle(s, h)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	for _, name := range []string{pb.AccountService_ServiceDesc.ServiceName, pb.RightService_ServiceDesc.ServiceName, pb.TransferService_ServiceDesc.ServiceName, pb.RetirementService_ServiceDesc.ServiceName} {
+	for _, name := range append([]string{pb.AccountService_ServiceDesc.ServiceName, pb.RightService_ServiceDesc.ServiceName, pb.TransferService_ServiceDesc.ServiceName, pb.RetirementService_ServiceDesc.ServiceName}, lifecycleServices...) {
 		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	healthpb.RegisterHealthServer(s, hs)

@@ -986,7 +986,11 @@ type Account struct {
 	StatusReason string                 `protobuf:"bytes,6,opt,name=status_reason,json=statusReason,proto3" json:"status_reason,omitempty"`
 	OpenedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=opened_at,json=openedAt,proto3" json:"opened_at,omitempty"`
 	// The revision of the account's stream this view reflects.
-	Revision      uint64 `protobuf:"varint,8,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision uint64 `protobuf:"varint,8,opt,name=revision,proto3" json:"revision,omitempty"`
+	// The numbers of the account-wide freeze orders in effect, sorted; while
+	// there is one, the account's units may not be sent, retired, pledged or
+	// reserved.
+	FreezeOrders  []string `protobuf:"bytes,9,rep,name=freeze_orders,json=freezeOrders,proto3" json:"freeze_orders,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1075,6 +1079,13 @@ func (x *Account) GetRevision() uint64 {
 		return x.Revision
 	}
 	return 0
+}
+
+func (x *Account) GetFreezeOrders() []string {
+	if x != nil {
+		return x.FreezeOrders
+	}
+	return nil
 }
 
 // SerialRange is an inclusive range of unit serial numbers within one right,
@@ -1531,7 +1542,13 @@ type Right struct {
 	// What each account holds of this right.
 	Holdings []*Holding `protobuf:"bytes,18,rep,name=holdings,proto3" json:"holdings,omitempty"`
 	// The revision of the right's stream this view reflects.
-	Revision      uint64 `protobuf:"varint,19,opt,name=revision,proto3" json:"revision,omitempty"`
+	Revision uint64 `protobuf:"varint,19,opt,name=revision,proto3" json:"revision,omitempty"`
+	// Units cancelled by an authority.
+	CancelledQuantity int64 `protobuf:"varint,20,opt,name=cancelled_quantity,json=cancelledQuantity,proto3" json:"cancelled_quantity,omitempty"`
+	// Units that expired with the right (time-bounded rights).
+	ExpiredQuantity int64 `protobuf:"varint,21,opt,name=expired_quantity,json=expiredQuantity,proto3" json:"expired_quantity,omitempty"`
+	// When the right's expiry was recorded; unset while it was not.
+	ExpiredAt     *timestamppb.Timestamp `protobuf:"bytes,22,opt,name=expired_at,json=expiredAt,proto3" json:"expired_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1714,6 +1731,27 @@ func (x *Right) GetRevision() uint64 {
 	return 0
 }
 
+func (x *Right) GetCancelledQuantity() int64 {
+	if x != nil {
+		return x.CancelledQuantity
+	}
+	return 0
+}
+
+func (x *Right) GetExpiredQuantity() int64 {
+	if x != nil {
+		return x.ExpiredQuantity
+	}
+	return 0
+}
+
+func (x *Right) GetExpiredAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiredAt
+	}
+	return nil
+}
+
 type isRight_Attributes interface {
 	isRight_Attributes()
 }
@@ -1753,8 +1791,17 @@ type Holding struct {
 	Retired         int64          `protobuf:"varint,4,opt,name=retired,proto3" json:"retired,omitempty"`
 	AvailableRanges []*SerialRange `protobuf:"bytes,5,rep,name=available_ranges,json=availableRanges,proto3" json:"available_ranges,omitempty"`
 	RetiredRanges   []*SerialRange `protobuf:"bytes,6,rep,name=retired_ranges,json=retiredRanges,proto3" json:"retired_ranges,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Units under open pledges (they cannot move until released or enforced).
+	Pledged int64 `protobuf:"varint,7,opt,name=pledged,proto3" json:"pledged,omitempty"`
+	// Units frozen by authority orders on this holding.
+	Frozen int64 `protobuf:"varint,8,opt,name=frozen,proto3" json:"frozen,omitempty"`
+	// Units reserved for exchange orders.
+	Reserved       int64          `protobuf:"varint,9,opt,name=reserved,proto3" json:"reserved,omitempty"`
+	PledgedRanges  []*SerialRange `protobuf:"bytes,10,rep,name=pledged_ranges,json=pledgedRanges,proto3" json:"pledged_ranges,omitempty"`
+	FrozenRanges   []*SerialRange `protobuf:"bytes,11,rep,name=frozen_ranges,json=frozenRanges,proto3" json:"frozen_ranges,omitempty"`
+	ReservedRanges []*SerialRange `protobuf:"bytes,12,rep,name=reserved_ranges,json=reservedRanges,proto3" json:"reserved_ranges,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Holding) Reset() {
@@ -1825,6 +1872,48 @@ func (x *Holding) GetAvailableRanges() []*SerialRange {
 func (x *Holding) GetRetiredRanges() []*SerialRange {
 	if x != nil {
 		return x.RetiredRanges
+	}
+	return nil
+}
+
+func (x *Holding) GetPledged() int64 {
+	if x != nil {
+		return x.Pledged
+	}
+	return 0
+}
+
+func (x *Holding) GetFrozen() int64 {
+	if x != nil {
+		return x.Frozen
+	}
+	return 0
+}
+
+func (x *Holding) GetReserved() int64 {
+	if x != nil {
+		return x.Reserved
+	}
+	return 0
+}
+
+func (x *Holding) GetPledgedRanges() []*SerialRange {
+	if x != nil {
+		return x.PledgedRanges
+	}
+	return nil
+}
+
+func (x *Holding) GetFrozenRanges() []*SerialRange {
+	if x != nil {
+		return x.FrozenRanges
+	}
+	return nil
+}
+
+func (x *Holding) GetReservedRanges() []*SerialRange {
+	if x != nil {
+		return x.ReservedRanges
 	}
 	return nil
 }
@@ -1900,7 +1989,7 @@ const file_ecoregistry_v1_types_proto_rawDesc = "" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12.\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x1a.ecoregistry.v1.HolderKindR\x04kind\x12\x1f\n" +
 	"\vcredit_code\x18\x03 \x01(\tR\n" +
-	"creditCode\"\xde\x02\n" +
+	"creditCode\"\x83\x03\n" +
 	"\aAccount\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\x12.\n" +
@@ -1910,7 +1999,8 @@ const file_ecoregistry_v1_types_proto_rawDesc = "" +
 	"\x06status\x18\x05 \x01(\x0e2\x1d.ecoregistry.v1.AccountStatusR\x06status\x12#\n" +
 	"\rstatus_reason\x18\x06 \x01(\tR\fstatusReason\x127\n" +
 	"\topened_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\bopenedAt\x12\x1a\n" +
-	"\brevision\x18\b \x01(\x04R\brevision\"M\n" +
+	"\brevision\x18\b \x01(\x04R\brevision\x12#\n" +
+	"\rfreeze_orders\x18\t \x03(\tR\ffreezeOrders\"M\n" +
 	"\vSerialRange\x12\x14\n" +
 	"\x05start\x18\x01 \x01(\x03R\x05start\x12\x10\n" +
 	"\x03end\x18\x02 \x01(\x03R\x03end\x12\x16\n" +
@@ -1945,7 +2035,7 @@ const file_ecoregistry_v1_types_proto_rawDesc = "" +
 	"\x11verification_date\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x10verificationDate\x12,\n" +
 	"\x04kind\x18\t \x01(\x0e2\x18.ecoregistry.v1.SinkKindR\x04kind\x12.\n" +
 	"\x13buffer_basis_points\x18\n" +
-	" \x01(\x05R\x11bufferBasisPoints\"\xe1\a\n" +
+	" \x01(\x05R\x11bufferBasisPoints\"\xf6\b\n" +
 	"\x05Right\x12\x19\n" +
 	"\bright_id\x18\x01 \x01(\tR\arightId\x12-\n" +
 	"\x04type\x18\x02 \x01(\x0e2\x19.ecoregistry.v1.RightTypeR\x04type\x12\"\n" +
@@ -1970,9 +2060,13 @@ const file_ecoregistry_v1_types_proto_rawDesc = "" +
 	"\x10retired_quantity\x18\x10 \x01(\x03R\x0fretiredQuantity\x12'\n" +
 	"\x0fbuffer_quantity\x18\x11 \x01(\x03R\x0ebufferQuantity\x123\n" +
 	"\bholdings\x18\x12 \x03(\v2\x17.ecoregistry.v1.HoldingR\bholdings\x12\x1a\n" +
-	"\brevision\x18\x13 \x01(\x04R\brevisionB\f\n" +
+	"\brevision\x18\x13 \x01(\x04R\brevision\x12-\n" +
+	"\x12cancelled_quantity\x18\x14 \x01(\x03R\x11cancelledQuantity\x12)\n" +
+	"\x10expired_quantity\x18\x15 \x01(\x03R\x0fexpiredQuantity\x129\n" +
 	"\n" +
-	"attributes\"\x87\x02\n" +
+	"expired_at\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\texpiredAtB\f\n" +
+	"\n" +
+	"attributes\"\xa1\x04\n" +
 	"\aHolding\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\x12\x19\n" +
@@ -1980,7 +2074,14 @@ const file_ecoregistry_v1_types_proto_rawDesc = "" +
 	"\tavailable\x18\x03 \x01(\x03R\tavailable\x12\x18\n" +
 	"\aretired\x18\x04 \x01(\x03R\aretired\x12F\n" +
 	"\x10available_ranges\x18\x05 \x03(\v2\x1b.ecoregistry.v1.SerialRangeR\x0favailableRanges\x12B\n" +
-	"\x0eretired_ranges\x18\x06 \x03(\v2\x1b.ecoregistry.v1.SerialRangeR\rretiredRanges\"F\n" +
+	"\x0eretired_ranges\x18\x06 \x03(\v2\x1b.ecoregistry.v1.SerialRangeR\rretiredRanges\x12\x18\n" +
+	"\apledged\x18\a \x01(\x03R\apledged\x12\x16\n" +
+	"\x06frozen\x18\b \x01(\x03R\x06frozen\x12\x1a\n" +
+	"\breserved\x18\t \x01(\x03R\breserved\x12B\n" +
+	"\x0epledged_ranges\x18\n" +
+	" \x03(\v2\x1b.ecoregistry.v1.SerialRangeR\rpledgedRanges\x12@\n" +
+	"\rfrozen_ranges\x18\v \x03(\v2\x1b.ecoregistry.v1.SerialRangeR\ffrozenRanges\x12D\n" +
+	"\x0freserved_ranges\x18\f \x03(\v2\x1b.ecoregistry.v1.SerialRangeR\x0ereservedRanges\"F\n" +
 	"\x05Price\x12!\n" +
 	"\famount_minor\x18\x01 \x01(\x03R\vamountMinor\x12\x1a\n" +
 	"\bcurrency\x18\x02 \x01(\tR\bcurrency*\x9a\x01\n" +
@@ -2132,13 +2233,17 @@ var file_ecoregistry_v1_types_proto_depIdxs = []int32{
 	26, // 25: ecoregistry.v1.Right.valid_until:type_name -> google.protobuf.Timestamp
 	26, // 26: ecoregistry.v1.Right.registered_at:type_name -> google.protobuf.Timestamp
 	24, // 27: ecoregistry.v1.Right.holdings:type_name -> ecoregistry.v1.Holding
-	18, // 28: ecoregistry.v1.Holding.available_ranges:type_name -> ecoregistry.v1.SerialRange
-	18, // 29: ecoregistry.v1.Holding.retired_ranges:type_name -> ecoregistry.v1.SerialRange
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	26, // 28: ecoregistry.v1.Right.expired_at:type_name -> google.protobuf.Timestamp
+	18, // 29: ecoregistry.v1.Holding.available_ranges:type_name -> ecoregistry.v1.SerialRange
+	18, // 30: ecoregistry.v1.Holding.retired_ranges:type_name -> ecoregistry.v1.SerialRange
+	18, // 31: ecoregistry.v1.Holding.pledged_ranges:type_name -> ecoregistry.v1.SerialRange
+	18, // 32: ecoregistry.v1.Holding.frozen_ranges:type_name -> ecoregistry.v1.SerialRange
+	18, // 33: ecoregistry.v1.Holding.reserved_ranges:type_name -> ecoregistry.v1.SerialRange
+	34, // [34:34] is the sub-list for method output_type
+	34, // [34:34] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_ecoregistry_v1_types_proto_init() }
