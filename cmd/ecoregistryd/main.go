@@ -147,8 +147,16 @@ type Main struct {
 	Config Config
 	// Logger is built by Run from Config.LogLevel unless set before.
 	Logger *zap.Logger
+	// Clock tells the registry the time; nil means the system clock. Tests
+	// set it to move time, e.g. past a reservation's timeout.
+	Clock func() time.Time
+	// Ticker paces the rounds of the expiry scheduler; nil means every second.
+	Ticker registry.Ticker
 
 	store    eventstore.Store
+	// stopScheduler ends the expiry scheduler; scheduled is closed when it has.
+	stopScheduler context.CancelFunc
+	scheduled     chan struct{}
 	server   *grpc.Server
 	listener net.Listener
 	served   chan error
@@ -193,7 +201,23 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.store.Close()
 		}
 	}()
-	svc := registry.New(m.store, registry.Options{Logger: m.Logger})
+	svc := registry.New(m.store, registry.Options{Logger: m.Logger, Clock: m.Clock})
+	// Expiries due while the server was down are recorded before it serves.
+	sched := registry.NewScheduler(svc, registry.SchedulerOptions{Ticker: m.Ticker})
+	if err := sched.Start(ctx); err != nil {
+		return fmt.Errorf("start the expiry scheduler: %w", err)
+	}
+	schedCtx, stop := context.WithCancel(context.Background())
+	m.stopScheduler, m.scheduled = stop, make(chan struct{})
+	go func() { sched.Run(schedCtx); close(m.scheduled) }()
+	defer func() {
+		// A server that fails to start leaves no scheduler on a closed store.
+		if err != nil {
+			stop()
+			<-m.scheduled
+			m.stopScheduler = nil
+		}
+	}()
 	m.server = grpcserver.New(svc, m.Logger)
 	var lc net.ListenConfig
 	m.listener, err = lc.Listen(ctx, "tcp", m.Config.Listen)
@@ -236,6 +260,10 @@ func (m *Main) close() error {
 		if err := <-m.served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			m.Logger.Error("serve", zap.Error(err))
 		}
+	}
+	if m.stopScheduler != nil {
+		m.stopScheduler()
+		<-m.scheduled
 	}
 	var err error
 	if m.store != nil {
