@@ -304,6 +304,14 @@ func TestCrashSafety(t *testing.T) {
 	if testing.Short() {
 		t.Skip("kills processes; skipped in -short mode")
 	}
+	kills := *crashKills
+	explicit := false
+	flag.Visit(func(f *flag.Flag) { explicit = explicit || f.Name == "crash.kills" })
+	if raceEnabled && !explicit {
+		// Race-instrumented children are several times slower; keep the
+		// default run short.
+		kills = 20
+	}
 	seed := *crashSeed
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
@@ -314,7 +322,7 @@ func TestCrashSafety(t *testing.T) {
 	state := &crashState{heads: map[string]uint64{}}
 	start := time.Now()
 	totalAcks := 0
-	for kill := range *crashKills {
+	for kill := range kills {
 		acks := runCrashChild(t, dir, rng)
 		totalAcks += len(acks)
 
@@ -353,5 +361,5 @@ func TestCrashSafety(t *testing.T) {
 		}
 	}
 	t.Logf("%d kills in %v: %d acknowledged appends, %d events, all there after every kill",
-		*crashKills, time.Since(start).Round(time.Millisecond), totalAcks, state.last)
+		kills, time.Since(start).Round(time.Millisecond), totalAcks, state.last)
 }

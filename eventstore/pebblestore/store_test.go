@@ -107,3 +107,74 @@ func TestPositions(t *testing.T) {
 		}
 	})
 }
+
+func TestSubscriptions(t *testing.T) {
+	event := func(typ string) eventstore.EventData { return eventstore.EventData{ID: uuid.New(), Type: typ} }
+
+	t.Run("a subscriber that does not read holds no append back", func(t *testing.T) {
+		s := openStore(t, t.TempDir())
+		defer s.Close()
+		ctx := t.Context()
+		sub, err := s.Subscribe(ctx, eventstore.Start, eventstore.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Close()
+		// Far more events than any buffer would hold, while nobody reads.
+		const appends, size = 50, 200
+		for i := range appends {
+			evs := make([]eventstore.EventData, size)
+			for k := range evs {
+				evs[k] = event("Tested")
+			}
+			if _, err := s.Append(ctx, fmt.Sprint("stream-", i%5), eventstore.Any(), evs...); err != nil {
+				t.Fatalf("Append %d: %v", i, err)
+			}
+		}
+		for i := range appends * size {
+			e, err := sub.Next()
+			if err != nil {
+				t.Fatalf("Next %d: %v", i, err)
+			}
+			if e.Position.Commit != uint64(i+1) {
+				t.Fatalf("event %d is at %s", i, e.Position)
+			}
+		}
+	})
+
+	t.Run("a subscription crosses long runs of events its filter rejects", func(t *testing.T) {
+		s := openStore(t, t.TempDir())
+		defer s.Close()
+		ctx := t.Context()
+		var want []uuid.UUID
+		for round := range 3 {
+			// More rejected events than one read of the log looks at.
+			noise := make([]eventstore.EventData, 10_000)
+			for k := range noise {
+				noise[k] = event("Noise")
+			}
+			if _, err := s.Append(ctx, "noise", eventstore.Any(), noise...); err != nil {
+				t.Fatal(err)
+			}
+			e := event("Wanted")
+			if _, err := s.Append(ctx, fmt.Sprint("wanted-", round), eventstore.NoStream(), e); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, e.ID)
+		}
+		sub, err := s.Subscribe(ctx, eventstore.Start, eventstore.Filter{EventTypes: []string{"Wanted"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Close()
+		for i, id := range want {
+			e, err := sub.Next()
+			if err != nil {
+				t.Fatalf("Next %d: %v", i, err)
+			}
+			if e.ID != id {
+				t.Fatalf("event %d is %s %s, want %s", i, e.Type, e.ID, id)
+			}
+		}
+	})
+}
