@@ -35,6 +35,8 @@ import (
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"go.uber.org/zap"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/ecoregistry/ecoregistry/eventstore"
 )
@@ -51,12 +53,11 @@ type Options struct {
 // Store is an eventstore.Store on an EventStoreDB server or cluster. It is
 // safe for concurrent use.
 type Store struct {
-	config *esdb.Configuration
-	log    *zap.Logger
-	page   int
+	clients *clients
+	log     *zap.Logger
+	page    int
 
 	mu     sync.Mutex
-	client *esdb.Client
 	closed bool
 	subs   map[*subscription]struct{}
 }
@@ -92,12 +93,12 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if page <= 0 {
 		page = 256
 	}
-	s := &Store{config: config, log: logger, page: page, subs: map[*subscription]struct{}{}}
-	if s.client, err = esdb.NewClient(config); err != nil {
+	s := &Store{log: logger, page: page, subs: map[*subscription]struct{}{}}
+	if s.clients, err = newClients(config); err != nil {
 		return nil, fmt.Errorf("esdbstore: %w", err)
 	}
 	if _, err := s.lastPosition(ctx); err != nil {
-		s.client.Close()
+		s.clients.close()
 		return nil, fmt.Errorf("esdbstore: connect to %s: %w", redact(url), err)
 	}
 	return s, nil
@@ -108,47 +109,36 @@ func redact(url string) string {
 	return regexp.MustCompile(`://[^@/]*@`).ReplaceAllString(url, "://***@")
 }
 
-// conn returns the client, or ErrClosed.
-func (s *Store) conn() (*esdb.Client, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return nil, eventstore.ErrClosed
+// closedErr is ErrClosed once the store is closed, else nil.
+func (s *Store) closedErr() error {
+	if s.clients.isClosed() {
+		return eventstore.ErrClosed
 	}
-	return s.client, nil
-}
-
-// renew replaces a client that closed itself. The v4 client gives up for
-// good when discovery fails (every node unreachable for its attempts); a
-// new one starts discovery afresh, so that a cluster that comes back is
-// found again.
-func (s *Store) renew(old *esdb.Client) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed || s.client != old {
-		return
-	}
-	c, err := esdb.NewClient(s.config)
-	if err != nil {
-		return
-	}
-	s.log.Warn("esdbstore: the client closed its connection; starting a new one")
-	s.client = c
-	old.Close()
+	return nil
 }
 
 // retryable reports whether a call that failed with err may be sent again:
-// the node went away, was not the leader, or the client closed itself.
-func (s *Store) retryable(c *esdb.Client, err error) bool {
+// the node went away (before or during the call), was not the leader, or the
+// client closed itself. When the client did not notice that its node went
+// away, it is replaced, so that the next attempt discovers the cluster anew.
+func (s *Store) retryable(c *client, err error) bool {
 	var e *esdb.Error
-	if !errors.As(err, &e) {
-		return false
+	if errors.As(err, &e) {
+		switch e.Code() {
+		case esdb.ErrorCodeConnectionClosed:
+			s.renewed(c)
+			return true
+		case esdb.ErrorUnavailable, esdb.ErrorCodeNotLeader:
+			// The client reconnects by itself on these.
+			return true
+		}
 	}
-	switch e.Code() {
-	case esdb.ErrorCodeConnectionClosed:
-		s.renew(c)
-		return true
-	case esdb.ErrorUnavailable, esdb.ErrorCodeNotLeader:
+	// A connection that breaks while a request is sent surfaces as an
+	// unclassified io.EOF, and a read that cannot start as a bare gRPC
+	// Unavailable: the client keeps its broken connection on both.
+	st, ok := status.FromError(err)
+	if errors.Is(err, io.EOF) || (ok && st.Code() == codes.Unavailable) {
+		s.renewed(c)
 		return true
 	}
 	return false
@@ -181,12 +171,13 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	}
 	var err error
 	for range attempts {
-		var c *esdb.Client
-		if c, err = s.conn(); err != nil {
+		var c *client
+		if c, err = s.clients.acquire(); err != nil {
 			return eventstore.AppendResult{}, err
 		}
 		var res *esdb.WriteResult
-		res, err = c.AppendToStream(ctx, stream, opts, data...)
+		res, err = c.c.AppendToStream(ctx, stream, opts, data...)
+		s.clients.release(c)
 		if err == nil {
 			return eventstore.AppendResult{
 				NextExpectedRevision: res.NextExpectedVersion,
@@ -252,7 +243,7 @@ func (s *Store) wrongRevision(ctx context.Context, stream string, expected event
 
 // ReadStream implements eventstore.Store.
 func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, dir eventstore.Direction, limit int) ([]eventstore.RecordedEvent, error) {
-	if _, err := s.conn(); err != nil {
+	if err := s.closedErr(); err != nil {
 		return nil, err
 	}
 	var out []eventstore.RecordedEvent
@@ -296,7 +287,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, dir 
 // ReadAll implements eventstore.Store. It reads $all in pages and keeps the
 // events that match filter and are not the server's own.
 func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, dir eventstore.Direction, limit int, filter eventstore.Filter) ([]eventstore.RecordedEvent, error) {
-	if _, err := s.conn(); err != nil {
+	if err := s.closedErr(); err != nil {
 		return nil, err
 	}
 	if (dir == eventstore.Forwards && from == eventstore.End) || (dir == eventstore.Backwards && from == eventstore.Start) {
@@ -355,12 +346,13 @@ func selected(filter eventstore.Filter, stream, typ string) bool {
 func (s *Store) read(ctx context.Context, open func(*esdb.Client) (*esdb.ReadStream, error)) ([]eventstore.RecordedEvent, error) {
 	var err error
 	for range attempts {
-		var c *esdb.Client
-		if c, err = s.conn(); err != nil {
+		var c *client
+		if c, err = s.clients.acquire(); err != nil {
 			return nil, err
 		}
 		var events []eventstore.RecordedEvent
-		events, err = collect(open(c))
+		events, err = collect(open(c.c))
+		s.clients.release(c)
 		if err == nil {
 			return events, nil
 		}
@@ -430,32 +422,27 @@ func (s *Store) lastPosition(ctx context.Context) (eventstore.Position, error) {
 }
 
 // Close implements eventstore.Store: it ends every subscription with
-// ErrClosed and closes the client.
+// ErrClosed and closes the client once no call uses it.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
+	if !s.clients.close() {
 		return eventstore.ErrClosed
 	}
+	s.mu.Lock()
 	s.closed = true
 	subs := s.subs
 	s.subs = nil
-	c := s.client
 	s.mu.Unlock()
 	for sub := range subs {
 		sub.end(eventstore.ErrClosed)
 	}
-	return c.Close()
+	return nil
 }
 
-// closedErr is ErrClosed once the store is closed, else nil.
-func (s *Store) closedErr() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return eventstore.ErrClosed
+// renewed replaces c after a failure the client cannot recover from itself.
+func (s *Store) renewed(c *client) {
+	if s.clients.renew(c) {
+		s.log.Warn("esdbstore: the connection to the cluster broke; starting a new client")
 	}
-	return nil
 }
 
 func isCode(err error, code esdb.ErrorCode) bool {

@@ -33,7 +33,7 @@ const (
 // appended after it returns; End is resolved to the position of the last
 // event of $all, so that a resubscription resumes from there too.
 func (s *Store) Subscribe(ctx context.Context, from eventstore.Position, filter eventstore.Filter) (eventstore.Subscription, error) {
-	if _, err := s.conn(); err != nil {
+	if err := s.closedErr(); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
@@ -161,12 +161,16 @@ func (sub *subscription) subscribe() error {
 		if err := sub.stopped(); err != nil {
 			return err
 		}
-		c, err := sub.store.conn()
+		c, err := sub.store.clients.acquire()
 		if err != nil {
 			return err
 		}
 		from := toAllPosition(sub.after)
-		cur, err := c.SubscribeToAll(sub.ctx, esdb.SubscribeToAllOptions{From: from, Filter: sub.server})
+		cur, err := c.c.SubscribeToAll(sub.ctx, esdb.SubscribeToAllOptions{From: from, Filter: sub.server})
+		// The running subscription does not need the client to stay open:
+		// when the client is replaced and closed, the subscription drops
+		// and resumes on the new one.
+		sub.store.clients.release(c)
 		if err == nil {
 			sub.cur = cur
 			return nil

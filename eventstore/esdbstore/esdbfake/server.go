@@ -59,13 +59,16 @@ type Server struct {
 	nodes  []*node
 	leader int
 	subs   map[*liveSubscription]struct{}
-	// filters records the filter of every subscription to $all, in order.
-	filters []SubscriptionFilter
+	// requests records every subscription to $all, in order.
+	requests []SubscriptionRequest
 }
 
-// SubscriptionFilter is the server-side filter a subscription to $all asked
-// for, as the fake received it.
-type SubscriptionFilter struct {
+// SubscriptionRequest is what a subscription to $all asked for, as the fake
+// received it: where to start and which server-side filter to apply.
+type SubscriptionRequest struct {
+	// From is "start", "end", or the position after which to start as
+	// "commit/prepare".
+	From string
 	// OnStreamName is true for a filter on stream names, false for one on
 	// event types. Both are empty when the subscription had no filter.
 	OnStreamName bool
@@ -190,18 +193,20 @@ func (s *Server) dropLocked() int {
 
 // ElectNewLeader moves the leadership to the next live node, as an election
 // does: every subscription is dropped, and the old leader serves on as a
-// follower (which, like EventStoreDB's, forwards appends to the leader).
-func (s *Server) ElectNewLeader() {
+// follower (which, like EventStoreDB's, forwards appends to the leader). It
+// returns how many subscriptions it dropped.
+func (s *Server) ElectNewLeader() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.dropLocked()
 	s.leader = s.nextAliveLocked()
+	return s.dropLocked()
 }
 
 // StopLeader stops the leader node: its connections close and every call in
-// flight on it fails with Unavailable. Another live node becomes leader. It
-// fails the test if no node would be left.
-func (s *Server) StopLeader(tb testing.TB) {
+// flight on it fails with Unavailable. Another live node becomes leader, and
+// every subscription is dropped, as in an election; StopLeader returns how
+// many. It fails the test if no node would be left.
+func (s *Server) StopLeader(tb testing.TB) int {
 	tb.Helper()
 	s.mu.Lock()
 	old := s.nodes[s.leader]
@@ -212,9 +217,10 @@ func (s *Server) StopLeader(tb testing.TB) {
 		tb.Fatalf("esdbfake: StopLeader on a cluster without another live node")
 	}
 	s.leader = next
-	s.dropLocked()
+	n := s.dropLocked()
 	s.mu.Unlock()
 	old.grpc.Stop()
+	return n
 }
 
 func (s *Server) nextAliveLocked() int {
@@ -236,12 +242,12 @@ func (s *Server) AppendSystemEvent(stream, typ string) uint64 {
 	return out.lastPos
 }
 
-// SubscriptionFilters returns the filter of every subscription to $all the
-// server received, in order.
-func (s *Server) SubscriptionFilters() []SubscriptionFilter {
+// SubscriptionRequests returns every subscription to $all the server
+// received, in order.
+func (s *Server) SubscriptionRequests() []SubscriptionRequest {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]SubscriptionFilter(nil), s.filters...)
+	return append([]SubscriptionRequest(nil), s.requests...)
 }
 
 // Subscriptions is the number of subscriptions running now.

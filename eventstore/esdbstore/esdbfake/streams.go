@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"regexp"
 	"sort"
@@ -281,7 +282,16 @@ func (n *streamsService) subscribeAll(o *streams.ReadReq_Options_AllOptions, fil
 	s := n.srv
 	s.mu.Lock()
 	s.subs[sub] = struct{}{}
-	s.filters = append(s.filters, filter.describe())
+	req := filter.describe()
+	switch p := o.GetPosition(); {
+	case p != nil:
+		req.From = fmt.Sprintf("%d/%d", p.GetCommitPosition(), p.GetPreparePosition())
+	case o.GetEnd() != nil:
+		req.From = "end"
+	default:
+		req.From = "start"
+	}
+	s.requests = append(s.requests, req)
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
@@ -413,11 +423,11 @@ func (f *filter) match(r *record) bool {
 	return f.regex.MatchString(name)
 }
 
-func (f *filter) describe() SubscriptionFilter {
+func (f *filter) describe() SubscriptionRequest {
 	if f == nil {
-		return SubscriptionFilter{}
+		return SubscriptionRequest{}
 	}
-	d := SubscriptionFilter{OnStreamName: f.onStream, Prefixes: f.prefixes, CheckpointInterval: f.checkpointInterval}
+	d := SubscriptionRequest{OnStreamName: f.onStream, Prefixes: f.prefixes, CheckpointInterval: f.checkpointInterval}
 	if f.regex != nil {
 		d.Regex = f.regex.String()
 	}
