@@ -76,9 +76,11 @@ func view[Req, Resp proto.Message](f func(w io.Writer, req Req, resp Resp) error
 
 // groups are the nouns that take a verb; the others are single words.
 var groups = map[string]string{
-	"account": "open, change the status of, and show accounts",
-	"right":   "register and show rights",
-	"holding": "show what an account holds of a right",
+	"account":     "open, change the status of, and show accounts",
+	"right":       "register and show rights",
+	"holding":     "show what an account holds of a right",
+	"pledge":      "pledge units as collateral, release, enforce and list pledges",
+	"reservation": "settle or void a reservation made with reserve",
 }
 
 // commands lists every subcommand in the order help shows them.
@@ -86,6 +88,11 @@ var commands = []*command{
 	accountOpenCommand, accountStatusCommand, accountShowCommand,
 	rightRegisterCommand, rightShowCommand, holdingShowCommand,
 	transferCommand, retireCommand,
+	// The lifecycle commands (lifecycle.go).
+	pledgeCreateCommand, pledgeReleaseCommand, pledgeEnforceCommand, pledgeListCommand,
+	freezeCommand, unfreezeCommand,
+	reserveCommand, reservationSettleCommand, reservationVoidCommand,
+	cancelCommand, correctCommand,
 }
 
 func findCommand(path string) *command {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	ecov1 "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
@@ -50,6 +51,7 @@ func writeAccount(w io.Writer, a *ecov1.Account, c *ecov1.Commit) error {
 	f.add("Type", accountTypes.nameOf(a.GetType()))
 	f.add("Status", accountStatuses.nameOf(a.GetStatus()))
 	f.addIf("Status reason", a.GetStatusReason())
+	f.addIf("Frozen by orders", strings.Join(a.GetFreezeOrders(), ", "))
 	f.add("Opened at", formatTime(a.GetOpenedAt()))
 	f.add("Revision", a.GetRevision())
 	f.commit(c)
@@ -157,6 +159,9 @@ func writeHolding(w io.Writer, req *ecov1.GetHoldingRequest, resp *ecov1.GetHold
 	f.add("Account", req.GetAccountId())
 	f.add("Right", req.GetRightId())
 	f.add("Available", h.GetAvailable())
+	f.add("Pledged", h.GetPledged())
+	f.add("Frozen", h.GetFrozen())
+	f.add("Reserved", h.GetReserved())
 	f.add("Retired", h.GetRetired())
 	f.add("Revision", resp.GetRevision())
 	if err := f.flush(); err != nil {
@@ -167,6 +172,15 @@ func writeHolding(w io.Writer, req *ecov1.GetHoldingRequest, resp *ecov1.GetHold
 	fmt.Fprintln(tw, "STATE\tSTART\tEND\tQUANTITY\tSERIAL")
 	for _, r := range h.GetAvailableRanges() {
 		writeRangeRow(tw, "available\t", r)
+	}
+	for _, r := range h.GetPledgedRanges() {
+		writeRangeRow(tw, "pledged\t", r)
+	}
+	for _, r := range h.GetFrozenRanges() {
+		writeRangeRow(tw, "frozen\t", r)
+	}
+	for _, r := range h.GetReservedRanges() {
+		writeRangeRow(tw, "reserved\t", r)
 	}
 	for _, r := range h.GetRetiredRanges() {
 		writeRangeRow(tw, "retired\t", r)
