@@ -260,6 +260,12 @@ func (r *logReader) scan(db *pebble.DB, lo, hi uint64, dir eventstore.Direction,
 // decodes in place: a RecordedEvent is large, and building it on the stack
 // to append it would copy it twice.
 func (r *logReader) add(pos uint64) {
+	more := 0
+	if r.limit > 0 {
+		more = r.limit - len(r.events) - 1
+	}
+	// The encoded record bounds what the event's copies take.
+	r.arena.reserve(r.view.size, more)
 	r.events = append(r.events, eventstore.RecordedEvent{})
 	r.view.fill(&r.events[len(r.events)-1], &r.arena, pos)
 }

@@ -152,6 +152,7 @@ func putBytes[T string | []byte](dst []byte, b T) int {
 // recordView is a decoded record whose fields still point into the encoded
 // bytes. It lets readers test a filter before they copy anything.
 type recordView struct {
+	size        int // of the encoded record
 	recorded    int64
 	id          []byte
 	revision    uint64
@@ -166,6 +167,7 @@ func (v *recordView) decode(b []byte) error {
 	if len(b) < recordFixedLen || b[0] != recordVersion {
 		return errCorrupt
 	}
+	v.size = len(b)
 	v.recorded = int64(binary.BigEndian.Uint64(b[1:]))
 	v.id = b[9:25]
 	rest := b[recordFixedLen:]
@@ -241,15 +243,29 @@ const maxInterned = 512
 
 const arenaChunk = 256 << 10
 
+// reserve makes room for n bytes, which one event needs at most, expecting
+// about `more` events of that size after it. Sizing a new chunk for what
+// is left of a read, instead of always taking a full one, halves what a
+// page of events allocates: the unused tail of its last chunk.
+func (a *arena) reserve(n, more int) {
+	if n <= cap(a.buf)-len(a.buf) || n > arenaChunk/4 {
+		return
+	}
+	size := n * (more + 1)
+	if more <= 0 || size > arenaChunk {
+		size = arenaChunk
+	}
+	a.buf = make([]byte, 0, size)
+}
+
 func (a *arena) copy(b []byte) []byte {
 	if len(b) > cap(a.buf)-len(a.buf) {
-		size := arenaChunk
-		if len(b) > size/4 {
+		if len(b) > arenaChunk/4 {
 			// Large values get a chunk of their own so that they do not
 			// waste the rest of a shared chunk.
 			return append([]byte(nil), b...)
 		}
-		a.buf = make([]byte, 0, size)
+		a.buf = make([]byte, 0, arenaChunk)
 	}
 	n := len(a.buf)
 	a.buf = append(a.buf, b...)
