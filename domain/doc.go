@@ -16,7 +16,8 @@
 //
 // State changes only through Apply, one event at a time. Commands are decided
 // by pure functions (DecideOpenAccount, DecideChangeAccountStatus,
-// DecideRegisterRight, DecideTransfer, DecideRetire) that take the current
+// DecideRegisterRight, DecideTransfer, DecideRetire and those of the
+// lifecycle below) that take the current
 // state, the command, the facts they need about other aggregates and the
 // current time, and return either the events to append or an error. They never
 // modify the state they are given, so callers may decide speculatively on
@@ -53,9 +54,40 @@
 // buffer block explicitly. Buffer units can be neither transferred nor retired
 // (check E5006); a later issue cancels them to cover reversals.
 //
+// # Lifecycle
+//
+// Beyond issuance, transfer and retirement, a right's stream records pledges
+// (UnitsPledged, PledgeReleased, PledgeEnforced), freezes of a holding by an
+// authority order (UnitsFrozen, UnitsUnfrozen), two-phase reservations for
+// exchanges (UnitsReserved, then ReservationSettled for all or part — the
+// rest stays reserved — ReservationVoided, or ReservationExpired at the
+// timeout), cancellations by an authority (UnitsCancelled, from a holder,
+// from units it froze, or from the buffer pool), the expiry of a
+// time-bounded right (RightExpired: every unit not retired or cancelled
+// becomes expired) and corrections (TransactionReversed, a compensating
+// event). Each unit is in exactly one state: available, pledged, frozen or
+// reserved (by a holder), retired (by a holder), cancelled, expired, or in
+// the buffer pool; CheckInvariants checks that these cover the issuance.
+//
+// A freeze of a whole account is an event of the account's stream
+// (AccountFrozen, AccountUnfrozen), since an account holds units of many
+// rights, each its own stream; decisions on rights see it through
+// AccountView.FreezeOrder.
+//
+// Expiries are decided by DecideExpireReservation and DecideExpireRight,
+// which yield an event only when it is due and not yet recorded, so that
+// deciding again (after a restart, on another node, after a clock jump)
+// records nothing twice. Once RightExpired is recorded the right refuses
+// every transaction whatever the clock says.
+//
 // # Account statuses
 //
-// An Open account may do everything. A Restricted account may receive and
-// retire units but not send them or receive a new registration. A Suspended
-// account may do nothing until reopened, and a Closed account never again.
+// An Open account may do everything. A Restricted account may receive,
+// retire, be a pledgee and get encumbered units back, but not send, pledge,
+// reserve or receive a new registration. A Suspended account is subject only
+// to authority actions: freezes, unfreezes, cancellations, corrections and a
+// pledge release by the registration office. A Closed account may do nothing
+// ever again. An account-wide freeze order stops an account's units from
+// being sent, retired, pledged, reserved or taken by enforcement, whatever
+// its status; it may still receive.
 package domain
