@@ -133,7 +133,7 @@ func (q *sequencer) head(db *pebble.DB, stream string) (uint64, error) {
 	}
 	// Reading from the database sees every committed batch, synced or not,
 	// which is what the sequencer needs: later appends build on earlier ones.
-	e, ok, err := lastIndexEntry(db, streamPrefix(stream), ^uint64(0))
+	e, ok, err := lastIndexEntry(db, streamPrefix(stream))
 	if err != nil {
 		return 0, err
 	}

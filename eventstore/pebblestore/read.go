@@ -17,24 +17,19 @@ func streamBounds(prefix []byte) *pebble.IterOptions {
 	return &pebble.IterOptions{LowerBound: prefix, UpperBound: upper}
 }
 
-// lastIndexEntry returns the last entry of the stream with the given prefix
-// whose first event is at a position <= maxPos, and whether there is one.
-func lastIndexEntry(db *pebble.DB, prefix []byte, maxPos uint64) (indexEntry, bool, error) {
+// lastIndexEntry returns the last entry of the stream with the given prefix,
+// and whether there is one.
+func lastIndexEntry(db *pebble.DB, prefix []byte) (indexEntry, bool, error) {
 	it, err := db.NewIter(streamBounds(prefix))
 	if err != nil {
 		return indexEntry{}, false, err
 	}
 	defer it.Close()
-	for ok := it.Last(); ok; ok = it.Prev() {
-		e, err := decodeIndexEntry(len(prefix), it.Key(), it.Value())
-		if err != nil {
-			return indexEntry{}, false, err
-		}
-		if e.pos <= maxPos {
-			return e, true, nil
-		}
+	if !it.Last() {
+		return indexEntry{}, false, it.Error()
 	}
-	return indexEntry{}, false, it.Error()
+	e, err := decodeIndexEntry(len(prefix), it.Key(), it.Value())
+	return e, err == nil, err
 }
 
 // ReadStream returns up to limit events of stream from revision from in

@@ -12,7 +12,7 @@ import (
 
 // The keyspace has three disjoint parts, told apart by their first byte:
 //
-//	'L' position(8, big-endian)                  -> record (see appendRecord)
+//	'L' position(8, big-endian)                  -> record (see putRecord)
 //	'S' uvarint(len(stream)) stream firstRev(8)  -> firstPos(8) uvarint(count)
 //	'M' name                                     -> store metadata
 //
@@ -37,7 +37,7 @@ const (
 
 var (
 	// formatKey names the store format; its value is formatValue.
-	formatKey   = []byte("Mformat")
+	formatKey   = []byte{prefixMeta, 'f', 'o', 'r', 'm', 'a', 't'}
 	formatValue = []byte("ecoregistry.pebblestore.v1")
 
 	logLower = []byte{prefixLog}
@@ -130,7 +130,16 @@ func recordLen(stream string, rev uint64, ev *eventstore.EventData) int {
 }
 
 // putRecord encodes ev into dst, which must be exactly recordLen bytes; it
-// writes in place so that the sequencer can fill pebble's batch directly.
+// writes in place so that the sequencer can fill Pebble's batch directly.
+// A record is, in order:
+//
+//	version(1) recorded(8, big-endian Unix nanoseconds) id(16)
+//	uvarint(revision)
+//	uvarint(len) stream, type, content type, data, metadata
+//
+// The stream and revision make a record self-describing, so that a scan of
+// the log needs no lookup in the stream index; the lengths make it compact
+// and let a reader slice the fields out without copying.
 func putRecord(dst []byte, stream string, rev uint64, recorded int64, ev *eventstore.EventData) {
 	dst[0] = recordVersion
 	binary.BigEndian.PutUint64(dst[1:], uint64(recorded))
