@@ -141,6 +141,15 @@ var (
 	// CheckInvalidMaturity refuses a pledge maturity that is not after the time of the pledge.
 	CheckInvalidMaturity = Check{"E1029", "INVALID_MATURITY", ClassInvalidArgument,
 		"A pledge's maturity, when given, must lie after the time of the pledge."}
+	// CheckInvalidPageToken refuses a page token that a query did not make, or made with other filters.
+	CheckInvalidPageToken = Check{"E1030", "INVALID_PAGE_TOKEN", ClassInvalidArgument,
+		"A page token must be one returned by the same query with the same filters."}
+	// CheckInvalidPageSize refuses a negative page size.
+	CheckInvalidPageSize = Check{"E1031", "INVALID_PAGE_SIZE", ClassInvalidArgument,
+		"A page size must not be negative; 0 asks for the default."}
+	// CheckInvalidQueryRange refuses a malformed period, date or time range of a query, or one whose start comes after its end.
+	CheckInvalidQueryRange = Check{"E1032", "INVALID_QUERY_RANGE", ClassInvalidArgument,
+		"A query's period, date or time range must be well formed, and its start must not come after its end."}
 
 	// CheckAccountNotFound refuses a command naming an account that was never opened.
 	CheckAccountNotFound = Check{"E2001", "ACCOUNT_NOT_FOUND", ClassNotFound,
@@ -287,6 +296,7 @@ var allChecks = []Check{
 	CheckInvalidSerialRange, CheckInvalidTransferID, CheckInvalidRetirementID, CheckInvalidPrice,
 	CheckInvalidSerialNumber, CheckInvalidVerificationDate, CheckActorRequired,
 	CheckInvalidOperationID, CheckInvalidTimeout, CheckInvalidMaturity,
+	CheckInvalidPageToken, CheckInvalidPageSize, CheckInvalidQueryRange,
 	CheckAccountNotFound, CheckRightNotFound,
 	CheckPledgeNotFound, CheckReservationNotFound, CheckFreezeOrderNotFound, CheckTransactionNotFound,
 	CheckAccountAlreadyExists, CheckRightAlreadyExists, CheckDuplicateTransferID, CheckTransferIDReused,
