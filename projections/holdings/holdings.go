@@ -1,0 +1,396 @@
+// Package holdings is the holdings projection: for every right and account,
+// the units available, pledged, frozen, reserved and retired, with their
+// serial blocks; for every right, its totals by state; and totals per right
+// type and jurisdiction.
+//
+// Keys of the projection's keyspace (ids never contain a zero byte):
+//
+//	'r' RIGHT                       the right: type, jurisdiction, unit, serial prefix, totals by state
+//	'h' RIGHT 0x00 ACCOUNT          one account's holding of one right, with its blocks
+//	'a' ACCOUNT 0x00 RIGHT          index of an account's holdings (empty value)
+//	't' TYPE JURISDICTION           totals of the rights of one type registered in one division
+//
+// A holding is kept while it has any units in any state, retired ones
+// included, and deleted when it has none.
+//
+// # Adding event types
+//
+// Builder.Apply has one case per event type. A new event (a pledge, a
+// freeze, a reservation, a cancellation, an expiry, a correction) becomes a
+// case that moves blocks between the states of a holding with move (and
+// adjusts the right's and the type totals through the same call), and a bump
+// of SchemaVersion, which rebuilds stores that skipped the event.
+package holdings
+
+import (
+	"fmt"
+
+	"github.com/ecoregistry/ecoregistry/domain"
+	"github.com/ecoregistry/ecoregistry/eventstore"
+	"github.com/ecoregistry/ecoregistry/projections"
+)
+
+// Name is the projection's name.
+const Name = "holdings"
+
+// SchemaVersion is the version of the projection's layout and of the set
+// of event types it handles.
+const SchemaVersion = 1
+
+// State is a state a held unit can be in.
+type State int
+
+// The states of held units. Every unit of a right that is not in the
+// buffer pool, cancelled or expired is in exactly one state in exactly one
+// holding.
+const (
+	// Available units may be transferred, retired, pledged, frozen or reserved.
+	Available State = iota
+	// Pledged units are collateral of a pledge.
+	Pledged
+	// Frozen units are blocked by a court or regulator order.
+	Frozen
+	// Reserved units are held for a trade being settled.
+	Reserved
+	// Retired units were surrendered or retired and never move again.
+	Retired
+	numStates
+)
+
+var stateNames = [numStates]string{"available", "pledged", "frozen", "reserved", "retired"}
+
+// String returns the state's lower-case name.
+func (s State) String() string {
+	if s >= 0 && s < numStates {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("state(%d)", int(s))
+}
+
+// Projection is the holdings projection.
+type Projection struct{}
+
+// New returns the holdings projection.
+func New() Projection { return Projection{} }
+
+// Name returns "holdings".
+func (Projection) Name() string { return Name }
+
+// SchemaVersion returns SchemaVersion.
+func (Projection) SchemaVersion() uint32 { return SchemaVersion }
+
+// Decodes returns the event types whose payloads the projection reads.
+func (Projection) Decodes() []string {
+	return []string{domain.EventTypeRightRegistered, domain.EventTypeUnitsTransferred, domain.EventTypeUnitsRetired}
+}
+
+// NewBuilder returns a builder over the committed state.
+func (Projection) NewBuilder(state projections.Keyspace) projections.Builder {
+	return &builder{
+		state:    state,
+		rights:   map[string]*right{},
+		holdings: map[holdingKey]*holding{},
+		totals:   map[totalsKey]*Totals{},
+	}
+}
+
+// cacheLimit bounds the holdings a builder keeps in memory between commits;
+// beyond it, clean ones are dropped after a flush and read again when needed.
+const cacheLimit = 500_000
+
+type holdingKey struct{ right, account string }
+
+type totalsKey struct {
+	typ          domain.RightType
+	jurisdiction string
+}
+
+// right is the builder's record of a right.
+type right struct {
+	info  RightInfo
+	dirty bool
+}
+
+// holding is the builder's record of one holding.
+type holding struct {
+	blocks [numStates][]domain.Block
+	counts [numStates]int64
+	// stored tells whether the committed state has the holding (and its
+	// index entry); dirty whether it changed since the last flush.
+	stored, dirty bool
+}
+
+func (h *holding) empty() bool {
+	for _, n := range h.counts {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+type builder struct {
+	state    projections.Keyspace
+	rights   map[string]*right
+	holdings map[holdingKey]*holding
+	totals   map[totalsKey]*Totals
+	// dirtyTotals are the totals changed since the last flush.
+	dirtyTotals map[totalsKey]bool
+	key         []byte
+	val         []byte
+}
+
+// Apply applies one event; see projections.Builder.
+func (b *builder) Apply(ev *eventstore.RecordedEvent, e domain.Event) (bool, error) {
+	switch e := e.(type) {
+	case domain.RightRegistered:
+		return true, b.registered(e)
+	case domain.UnitsTransferred:
+		return true, b.move(e.RightID, e.From, Available, e.To, Available, e.Blocks, e.Quantity)
+	case domain.UnitsRetired:
+		return true, b.move(e.RightID, e.Holder, Available, e.Holder, Retired, e.Blocks, e.Quantity)
+	case nil:
+		// Not one of Decodes.
+		switch ev.Type {
+		case domain.EventTypeAccountOpened, domain.EventTypeAccountStatusChanged:
+			// Holdings do not depend on accounts: an account holds what
+			// its rights' events gave it, whatever its status.
+			return true, nil
+		}
+		return false, nil
+	}
+	return false, fmt.Errorf("holdings: %s decoded as %T", ev.Type, e)
+}
+
+func (b *builder) registered(e domain.RightRegistered) error {
+	r, err := b.right(e.RightID)
+	if err != nil {
+		return err
+	}
+	if r != nil {
+		return fmt.Errorf("%w: right %s registered twice", domain.ErrEventDoesNotApply, e.RightID)
+	}
+	available := []domain.Block{e.Serial}
+	if !e.Buffer.IsZero() {
+		if available, err = domain.SubtractBlocks(available, []domain.Block{e.Buffer}); err != nil {
+			return fmt.Errorf("%w: buffer of %s: %v", domain.ErrEventDoesNotApply, e.RightID, err)
+		}
+	}
+	info := RightInfo{
+		RightID:      e.RightID,
+		Type:         e.Type,
+		Jurisdiction: e.Jurisdiction,
+		Vintage:      e.Vintage,
+		Unit:         e.Unit,
+		SerialPrefix: e.SerialPrefix,
+		Issued:       e.Quantity,
+		Buffer:       e.Buffer,
+		RegisteredAt: e.RegisteredAt,
+	}
+	t, err := b.totalsOf(e.Type, e.Jurisdiction)
+	if err != nil {
+		return err
+	}
+	t.Rights++
+	t.Issued += e.Quantity
+	if !e.Buffer.IsZero() {
+		t.Buffer += e.Buffer.Size()
+	}
+	b.rights[e.RightID] = &right{info: info, dirty: true}
+	if n := domain.BlocksTotal(available); n > 0 {
+		h, err := b.holding(e.RightID, e.HolderAccountID)
+		if err != nil {
+			return err
+		}
+		h.blocks[Available] = available
+		h.counts[Available] = n
+		h.dirty = true
+		info := &b.rights[e.RightID].info
+		info.Holders++
+		info.Totals[Available] += n
+		t.Totals[Available] += n
+	}
+	return nil
+}
+
+// move moves blocks of a right from one holding and state to another
+// (possibly the same holding) and keeps the right's and the type's totals.
+func (b *builder) move(rightID, from string, fromState State, to string, toState State, blocks []domain.Block, quantity int64) error {
+	r, err := b.right(rightID)
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		return fmt.Errorf("%w: right %s is not registered", domain.ErrEventDoesNotApply, rightID)
+	}
+	if quantity <= 0 || domain.BlocksTotal(blocks) != quantity {
+		return fmt.Errorf("%w: %d units in blocks of %d", domain.ErrEventDoesNotApply, quantity, domain.BlocksTotal(blocks))
+	}
+	src, err := b.holding(rightID, from)
+	if err != nil {
+		return err
+	}
+	rest, err := domain.SubtractBlocks(src.blocks[fromState], blocks)
+	if err != nil {
+		return fmt.Errorf("%w: %s's %s units of %s: %v", domain.ErrEventDoesNotApply, from, fromState, rightID, err)
+	}
+	srcWasEmpty := src.empty()
+	src.blocks[fromState] = rest
+	src.counts[fromState] -= quantity
+	src.dirty = true
+	dst := src
+	if to != from {
+		if dst, err = b.holding(rightID, to); err != nil {
+			return err
+		}
+	}
+	dstWasEmpty := dst.empty()
+	added, err := domain.AddBlocks(dst.blocks[toState], blocks)
+	if err != nil {
+		return fmt.Errorf("%w: %s's %s units of %s: %v", domain.ErrEventDoesNotApply, to, toState, rightID, err)
+	}
+	dst.blocks[toState] = added
+	dst.counts[toState] += quantity
+	dst.dirty = true
+	if to != from {
+		if srcWasEmpty != src.empty() {
+			r.info.Holders--
+		}
+		if dstWasEmpty {
+			r.info.Holders++
+		}
+	}
+	if fromState != toState {
+		r.info.Totals[fromState] -= quantity
+		r.info.Totals[toState] += quantity
+		t, err := b.totalsOf(r.info.Type, r.info.Jurisdiction)
+		if err != nil {
+			return err
+		}
+		t.Totals[fromState] -= quantity
+		t.Totals[toState] += quantity
+	}
+	r.dirty = true
+	return nil
+}
+
+// right returns the right, loading it when needed; nil when it is not
+// registered.
+func (b *builder) right(id string) (*right, error) {
+	if r, ok := b.rights[id]; ok {
+		return r, nil
+	}
+	v, found, err := b.state.Get(rightKey(id))
+	if err != nil || !found {
+		return nil, err
+	}
+	info, err := decodeRight(id, v)
+	if err != nil {
+		return nil, err
+	}
+	r := &right{info: info}
+	b.rights[id] = r
+	return r, nil
+}
+
+// holding returns the holding, loading it or making an empty one.
+func (b *builder) holding(rightID, account string) (*holding, error) {
+	k := holdingKey{rightID, account}
+	if h, ok := b.holdings[k]; ok {
+		return h, nil
+	}
+	h := &holding{}
+	v, found, err := b.state.Get(holdingDataKey(rightID, account))
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		if err := decodeHolding(v, h); err != nil {
+			return nil, fmt.Errorf("holding of %s in %s: %w", account, rightID, err)
+		}
+		h.stored = true
+	}
+	b.holdings[k] = h
+	return h, nil
+}
+
+func (b *builder) totalsOf(typ domain.RightType, jurisdiction string) (*Totals, error) {
+	k := totalsKey{typ, jurisdiction}
+	if b.dirtyTotals == nil {
+		b.dirtyTotals = map[totalsKey]bool{}
+	}
+	b.dirtyTotals[k] = true
+	if t, ok := b.totals[k]; ok {
+		return t, nil
+	}
+	t := &Totals{Type: typ, Jurisdiction: jurisdiction}
+	v, found, err := b.state.Get(totalsDataKey(typ, jurisdiction))
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		if err := decodeTotals(v, t); err != nil {
+			return nil, err
+		}
+	}
+	b.totals[k] = t
+	return t, nil
+}
+
+// Flush writes the changed rights, holdings and totals.
+func (b *builder) Flush(w *projections.Writer) error {
+	for id, r := range b.rights {
+		if !r.dirty {
+			continue
+		}
+		b.val = encodeRight(b.val[:0], &r.info)
+		if err := w.Set(rightKey(id), b.val); err != nil {
+			return err
+		}
+		r.dirty = false
+	}
+	for k, h := range b.holdings {
+		if !h.dirty {
+			continue
+		}
+		switch {
+		case h.empty():
+			if h.stored {
+				if err := w.Delete(holdingDataKey(k.right, k.account)); err != nil {
+					return err
+				}
+				if err := w.Delete(accountIndexKey(k.account, k.right)); err != nil {
+					return err
+				}
+			}
+			// An empty holding is not worth remembering.
+			delete(b.holdings, k)
+			continue
+		case !h.stored:
+			if err := w.Set(accountIndexKey(k.account, k.right), nil); err != nil {
+				return err
+			}
+			h.stored = true
+		}
+		b.val = encodeHolding(b.val[:0], h)
+		if err := w.Set(holdingDataKey(k.right, k.account), b.val); err != nil {
+			return err
+		}
+		h.dirty = false
+	}
+	for k := range b.dirtyTotals {
+		b.val = encodeTotals(b.val[:0], b.totals[k])
+		if err := w.Set(totalsDataKey(k.typ, k.jurisdiction), b.val); err != nil {
+			return err
+		}
+	}
+	clear(b.dirtyTotals)
+	if len(b.holdings) > cacheLimit {
+		// Every entry is clean now; dropping them only costs reads later.
+		clear(b.holdings)
+	}
+	if len(b.rights) > cacheLimit {
+		clear(b.rights)
+	}
+	return nil
+}

@@ -1,0 +1,196 @@
+package holdings
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/ecoregistry/ecoregistry/domain"
+	"github.com/ecoregistry/ecoregistry/eventstore"
+	"github.com/ecoregistry/ecoregistry/projections"
+)
+
+// Queries answers queries from the holdings projection's active state.
+type Queries struct{ r *projections.Runner }
+
+// NewQueries returns the queries of the projection run by r.
+func NewQueries(r *projections.Runner) *Queries { return &Queries{r: r} }
+
+// AccountHoldingsQuery asks for what one account holds.
+type AccountHoldingsQuery struct {
+	// AccountID is the account.
+	AccountID string
+	// RightType, when specified, keeps only rights of that type.
+	RightType domain.RightType
+	projections.PageRequest
+}
+
+// AccountHoldings returns the account's holdings, in right id order. An
+// account that holds nothing, or does not exist, has no holdings.
+func (q *Queries) AccountHoldings(ctx context.Context, query AccountHoldingsQuery) (projections.Page[Holding], error) {
+	if err := projections.CheckID(domain.CheckInvalidAccountID, "account_id", query.AccountID); err != nil {
+		return projections.Page[Holding]{}, err
+	}
+	if err := projections.CheckRightType("right_type", query.RightType); err != nil {
+		return projections.Page[Holding]{}, err
+	}
+	scope := fmt.Sprintf("holdings/account/%s/%d", query.AccountID, query.RightType)
+	v, after, size, err := q.r.Query(ctx, scope, query.PageRequest)
+	if err != nil {
+		return projections.Page[Holding]{}, err
+	}
+	defer v.Close()
+	prefix := accountIndexKey(query.AccountID, "")
+	rights := map[string]RightInfo{}
+	items, next, err := projections.ScanPage(v, prefix, projections.PrefixEnd(prefix), after, size, func(key, _ []byte) (Holding, bool, error) {
+		rightID := string(key[len(prefix):])
+		info, ok := rights[rightID]
+		if !ok {
+			var err error
+			if info, ok, err = readRight(v, rightID); err != nil || !ok {
+				return Holding{}, false, orMissing(err, "right %s of account %s's holdings", rightID, query.AccountID)
+			}
+			rights[rightID] = info
+		}
+		if query.RightType != domain.RightTypeUnspecified && info.Type != query.RightType {
+			return Holding{}, false, nil
+		}
+		h, ok, err := readHolding(v, info, query.AccountID)
+		if err == nil && !ok {
+			err = orMissing(nil, "holding of %s in %s", query.AccountID, rightID)
+		}
+		return h, ok, err
+	})
+	if err != nil {
+		return projections.Page[Holding]{}, err
+	}
+	return projections.Page[Holding]{Items: items, NextPageToken: projections.Token(scope, next), Position: v.Position}, nil
+}
+
+// RightHoldersQuery asks for the holders of one right.
+type RightHoldersQuery struct {
+	// RightID is the right.
+	RightID string
+	projections.PageRequest
+}
+
+// RightHolders is a right and one page of its holders.
+type RightHolders struct {
+	// Right is the right, with its totals by state.
+	Right RightInfo
+	projections.Page[Holding]
+}
+
+// RightHolders returns the right and its holders, in account id order. A
+// right the projection has not seen is refused by domain.CheckRightNotFound.
+func (q *Queries) RightHolders(ctx context.Context, query RightHoldersQuery) (RightHolders, error) {
+	if err := projections.CheckID(domain.CheckInvalidRightID, "right_id", query.RightID); err != nil {
+		return RightHolders{}, err
+	}
+	scope := "holdings/right/" + query.RightID
+	v, after, size, err := q.r.Query(ctx, scope, query.PageRequest)
+	if err != nil {
+		return RightHolders{}, err
+	}
+	defer v.Close()
+	info, ok, err := readRight(v, query.RightID)
+	if err != nil {
+		return RightHolders{}, err
+	}
+	if !ok {
+		return RightHolders{}, notFound(query.RightID, v.Position)
+	}
+	prefix := holdingDataKey(query.RightID, "")
+	items, next, err := projections.ScanPage(v, prefix, projections.PrefixEnd(prefix), after, size, func(key, value []byte) (Holding, bool, error) {
+		h := Holding{Right: info, AccountID: string(key[len(prefix):])}
+		var rec holding
+		if err := decodeHolding(value, &rec); err != nil {
+			return Holding{}, false, err
+		}
+		h.Counts, h.Blocks = rec.counts, rec.blocks
+		return h, true, nil
+	})
+	if err != nil {
+		return RightHolders{}, err
+	}
+	return RightHolders{Right: info, Page: projections.Page[Holding]{Items: items, NextPageToken: projections.Token(scope, next), Position: v.Position}}, nil
+}
+
+// TotalsQuery asks for unit totals per right type and jurisdiction.
+type TotalsQuery struct {
+	// RightType, when specified, keeps only rights of that type.
+	RightType domain.RightType
+	// Jurisdiction, when not empty, keeps only rights registered within
+	// that division: a province code ("420000") covers the province and
+	// every division in it, a prefecture code ("420100") the prefecture and
+	// its counties, any other code that division alone.
+	Jurisdiction string
+	projections.PageRequest
+}
+
+// Totals returns the totals, ordered by right type, then jurisdiction.
+func (q *Queries) Totals(ctx context.Context, query TotalsQuery) (projections.Page[Totals], error) {
+	if err := projections.CheckRightType("right_type", query.RightType); err != nil {
+		return projections.Page[Totals]{}, err
+	}
+	if err := projections.CheckJurisdiction("jurisdiction", query.Jurisdiction); err != nil {
+		return projections.Page[Totals]{}, err
+	}
+	scope := fmt.Sprintf("holdings/totals/%d/%s", query.RightType, query.Jurisdiction)
+	v, after, size, err := q.r.Query(ctx, scope, query.PageRequest)
+	if err != nil {
+		return projections.Page[Totals]{}, err
+	}
+	defer v.Close()
+	prefix := []byte{'t'}
+	if query.RightType != domain.RightTypeUnspecified {
+		prefix = append(prefix, byte(query.RightType))
+	}
+	within := projections.DivisionPrefix(query.Jurisdiction)
+	items, next, err := projections.ScanPage(v, prefix, projections.PrefixEnd(prefix), after, size, func(key, value []byte) (Totals, bool, error) {
+		t := Totals{Type: domain.RightType(key[1]), Jurisdiction: string(key[2:])}
+		if !strings.HasPrefix(t.Jurisdiction, within) {
+			return Totals{}, false, nil
+		}
+		return t, true, decodeTotals(value, &t)
+	})
+	if err != nil {
+		return projections.Page[Totals]{}, err
+	}
+	return projections.Page[Totals]{Items: items, NextPageToken: projections.Token(scope, next), Position: v.Position}, nil
+}
+
+func readRight(v *projections.View, id string) (RightInfo, bool, error) {
+	b, ok, err := v.Get(rightKey(id))
+	if err != nil || !ok {
+		return RightInfo{}, false, err
+	}
+	info, err := decodeRight(id, b)
+	return info, err == nil, err
+}
+
+func readHolding(v *projections.View, info RightInfo, account string) (Holding, bool, error) {
+	b, ok, err := v.Get(holdingDataKey(info.RightID, account))
+	if err != nil || !ok {
+		return Holding{}, false, err
+	}
+	var rec holding
+	if err := decodeHolding(b, &rec); err != nil {
+		return Holding{}, false, err
+	}
+	return Holding{Right: info, AccountID: account, Counts: rec.counts, Blocks: rec.blocks}, true, nil
+}
+
+// orMissing reports an index entry without its record: the state is
+// damaged, since both are written in one batch.
+func orMissing(err error, format string, args ...any) error {
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("holdings: %s is indexed but missing", fmt.Sprintf(format, args...))
+}
+
+func notFound(rightID string, at eventstore.Position) error {
+	return &domain.Rejection{Check: domain.CheckRightNotFound, Field: "right_id",
+		Detail: fmt.Sprintf("no right %q in the holdings projection at position %s (pass min_position to wait for a recent registration)", rightID, at)}
+}

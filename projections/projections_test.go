@@ -1,0 +1,680 @@
+package projections_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/ecoregistry/ecoregistry/domain"
+	"github.com/ecoregistry/ecoregistry/eventstore"
+	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
+	"github.com/ecoregistry/ecoregistry/projections"
+	"github.com/ecoregistry/ecoregistry/projections/holdings"
+	"github.com/ecoregistry/ecoregistry/projections/internal/projtest"
+	"github.com/ecoregistry/ecoregistry/projections/market"
+	"github.com/ecoregistry/ecoregistry/projections/statistics"
+	"github.com/ecoregistry/ecoregistry/registry"
+)
+
+// env is a running set of the three projections over one event store.
+type env struct {
+	m        *projections.Manager
+	holdings *holdings.Queries
+	market   *market.Queries
+	stats    *statistics.Queries
+}
+
+func all() []projections.Projection {
+	return []projections.Projection{holdings.New(), market.New(), statistics.New()}
+}
+
+// openProjections opens and starts the projections in dir; Close is up to
+// the caller (a test of restarts closes them itself) and registered as a
+// cleanup too.
+func openProjections(t testing.TB, dir string, store eventstore.Store, opts projections.Options) *env {
+	t.Helper()
+	m, err := projections.Open(dir, store, all(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	m.Start()
+	e := &env{m: m}
+	for _, name := range m.Names() {
+		r, _ := m.Runner(name)
+		switch name {
+		case holdings.Name:
+			e.holdings = holdings.NewQueries(r)
+		case market.Name:
+			e.market = market.NewQueries(r)
+		case statistics.Name:
+			e.stats = statistics.NewQueries(r)
+		}
+	}
+	return e
+}
+
+func openEventStore(t testing.TB, dir string) eventstore.Store {
+	t.Helper()
+	s, err := pebblestore.Open(dir, pebblestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// waitAll waits until every projection has applied position p.
+func (e *env) waitAll(t testing.TB, p eventstore.Position) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, name := range e.m.Names() {
+		r, _ := e.m.Runner(name)
+		if err := r.Wait(ctx, p); err != nil {
+			t.Fatalf("%s: %v (status %+v)", name, err, r.Status())
+		}
+	}
+}
+
+// clock is the registry's clock in tests: every reading moves on by a
+// random 1 to 40 hours, so that a few hundred commands span many days and
+// months.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+	rng *rand.Rand
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(time.Hour + time.Duration(c.rng.Int64N(int64(39*time.Hour))))
+	return c.now
+}
+
+// history drives the registry service with random but valid commands.
+type history struct {
+	svc      *registry.Service
+	accounts []string
+	rights   []string
+	ops      atomic.Int64
+}
+
+var meta = registry.Meta{Actor: "projections-test", CorrelationID: "test"}
+
+func newHistory(t *testing.T, store eventstore.Store, seed uint64, accounts, rights int) *history {
+	t.Helper()
+	c := &clock{now: time.Date(2025, 12, 28, 0, 0, 0, 0, time.UTC), rng: rand.New(rand.NewPCG(seed, 1))}
+	h := &history{svc: registry.New(store, registry.Options{Clock: c.Now})}
+	ctx := context.Background()
+	for i := range accounts {
+		id := fmt.Sprintf("ACC-%02d", i)
+		cmd := projtest.OpenAccount(id, projtest.Jurisdictions[i%len(projtest.Jurisdictions)], i)
+		if _, _, err := h.svc.OpenAccount(ctx, meta, cmd); err != nil {
+			t.Fatal(err)
+		}
+		h.accounts = append(h.accounts, id)
+	}
+	if _, _, err := h.svc.ChangeAccountStatus(ctx, meta, domain.ChangeAccountStatus{AccountID: h.accounts[1], To: domain.AccountStatusRestricted, Reason: "review"}); err != nil {
+		t.Fatal(err)
+	}
+	types := []domain.RightType{domain.RightTypeCarbonAllowance, domain.RightTypeWaterUse, domain.RightTypePollutantDischarge, domain.RightTypeCarbonSink}
+	for i := range rights {
+		id := fmt.Sprintf("R-%02d", i)
+		// Registrations decide their validity from the current year.
+		cmd := projtest.Registration(id, types[i%len(types)], projtest.Jurisdictions[(i*5)%len(projtest.Jurisdictions)], h.accounts[i%len(h.accounts)], int64(1000+i*997), c.Now())
+		if cmd.HolderAccountID == h.accounts[1] {
+			cmd.HolderAccountID = h.accounts[0]
+		}
+		if _, _, err := h.svc.RegisterRight(ctx, meta, cmd); err != nil {
+			t.Fatalf("register %s: %v", id, err)
+		}
+		h.rights = append(h.rights, id)
+	}
+	return h
+}
+
+// operate runs n transfers and retirements from several goroutines and
+// returns the position of the last command written.
+func (h *history) operate(t *testing.T, seed uint64, n int) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := range 4 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(seed, uint64(g)))
+			for range n / 4 {
+				if err := h.step(rng); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+}
+
+func (h *history) step(rng *rand.Rand) error {
+	ctx := context.Background()
+	id := h.rights[rng.IntN(len(h.rights))]
+	r, _, err := h.svc.Right(ctx, id)
+	if err != nil {
+		return err
+	}
+	var holders []domain.HoldingView
+	for _, hv := range r.Holdings() {
+		if hv.Available > 0 && hv.AccountID != h.accounts[1] {
+			holders = append(holders, hv)
+		}
+	}
+	if len(holders) == 0 {
+		return nil
+	}
+	from := holders[rng.IntN(len(holders))]
+	q := 1 + rng.Int64N(max(1, from.Available/3))
+	k := h.ops.Add(1)
+	if rng.IntN(8) == 0 {
+		_, err := h.svc.RetireUnits(ctx, meta, domain.RetireUnits{RightID: id, RetirementID: fmt.Sprintf("RET-%d", k), Holder: from.AccountID,
+			Quantity: q, Purpose: domain.RetirementPurposeVoluntary, Beneficiary: "Test beneficiary"})
+		return ignoreRefusal(err)
+	}
+	to := h.accounts[rng.IntN(len(h.accounts))]
+	if to == from.AccountID {
+		return nil
+	}
+	cmd := domain.TransferUnits{RightID: id, TransferID: fmt.Sprintf("T-%d", k), From: from.AccountID, To: to, Quantity: q}
+	switch c := rng.IntN(10); {
+	case c < 6:
+		cur := "CNY"
+		if c == 0 {
+			cur = "USD"
+		}
+		cmd.Price = &domain.Price{Amount: 100 + rng.Int64N(9000), Currency: cur}
+		if ex := projtest.Exchanges[rng.IntN(len(projtest.Exchanges))]; ex != "" {
+			cmd.Reference = fmt.Sprintf("%s:%d", ex, k)
+		} else {
+			cmd.Reference = fmt.Sprintf("OTC-%d", k)
+		}
+	case c == 6:
+		cmd.Price = &domain.Price{Amount: 500, Currency: "CNY"}
+	case c == 7:
+		cmd.Reference = fmt.Sprintf("CONTRACT-%d", k)
+	}
+	_, err = h.svc.TransferUnits(ctx, meta, cmd)
+	return ignoreRefusal(err)
+}
+
+// ignoreRefusal accepts the registry refusing a command that raced with
+// another goroutine's (units gone meanwhile): the history stays valid.
+func ignoreRefusal(err error) error {
+	if _, ok := domain.RejectionOf(err); ok {
+		return nil
+	}
+	return err
+}
+
+// appendUnknown writes an event of a type no projection knows, as a newer
+// registry might.
+func appendUnknown(t *testing.T, store eventstore.Store, stream string) eventstore.Position {
+	t.Helper()
+	res, err := store.Append(context.Background(), stream, eventstore.Any(),
+		eventstore.EventData{ID: uuid.New(), Type: "SomethingInvented", ContentType: "application/octet-stream", Data: []byte{1, 2, 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Position
+}
+
+func TestProjectionsAnswerAsTheOracleDoes(t *testing.T) {
+	dir := t.TempDir()
+	store := openEventStore(t, dir+"/events")
+	h := newHistory(t, store, 1, 9, 12)
+	h.operate(t, 1, 240)
+	appendUnknown(t, store, "future-1")
+	h.operate(t, 2, 120)
+
+	p := openProjections(t, dir+"/projections", store, projections.Options{BatchEvents: 50})
+	o := replay(t, store, eventstore.End)
+	p.waitAll(t, o.position)
+	t.Run("after catching up", func(t *testing.T) { compareAll(t, p, o) })
+
+	h.operate(t, 3, 120)
+	o = replay(t, store, eventstore.End)
+	t.Run("while following new events", func(t *testing.T) { compareAll(t, p, o) })
+
+	if err := p.m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	p = openProjections(t, dir+"/projections", store, projections.Options{})
+	t.Run("after a restart, from where they stopped", func(t *testing.T) {
+		for _, name := range p.m.Names() {
+			r, _ := p.m.Runner(name)
+			st := r.Status()
+			if st.Active.Checkpoint.Position != o.position || st.Active.Checkpoint.Applied != uint64(o.events) {
+				t.Errorf("%s restarted at %s after %d events, want %s after %d", name, st.Active.Checkpoint.Position, st.Active.Checkpoint.Applied, o.position, o.events)
+			}
+		}
+		compareAll(t, p, o)
+	})
+
+	h.operate(t, 4, 80)
+	o = replay(t, store, eventstore.End)
+	t.Run("after a restart and new events", func(t *testing.T) { compareAll(t, p, o) })
+
+	t.Run("after a rebuild of each", func(t *testing.T) {
+		for _, name := range p.m.Names() {
+			r, _ := p.m.Runner(name)
+			before := r.Status().Active.Generation
+			if _, err := p.m.Rebuild(name); err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			if err := r.WaitRebuilt(ctx); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			if after := r.Status().Active.Generation; after == before {
+				t.Fatalf("%s still answers from generation %d", name, after)
+			}
+		}
+		compareAll(t, p, o)
+	})
+}
+
+// compareAll compares every query's answers with the oracle's.
+func compareAll(t *testing.T, p *env, o *oracle) {
+	t.Helper()
+	min := o.position
+	req := func(size int32) projections.PageRequest {
+		return projections.PageRequest{MinPosition: &min, PageSize: size}
+	}
+	t.Run("holdings of each account", func(t *testing.T) { compareAccountHoldings(t, p, o, req) })
+	t.Run("holders of each right", func(t *testing.T) { compareRightHolders(t, p, o, req) })
+	t.Run("totals per type and jurisdiction", func(t *testing.T) { compareTotals(t, p, o, req) })
+	t.Run("trades", func(t *testing.T) { compareTrades(t, p, o, req) })
+	t.Run("market statistics and daily bars", func(t *testing.T) { compareMarket(t, p, o, req) })
+	t.Run("regulators' statistics", func(t *testing.T) { compareStatistics(t, p, o, req) })
+	t.Run("status counts the events applied and skipped", func(t *testing.T) {
+		for _, name := range p.m.Names() {
+			r, _ := p.m.Runner(name)
+			ck := r.Status().Active.Checkpoint
+			if ck.Position != o.position || ck.Applied != uint64(o.events) || !reflect.DeepEqual(ck.Skipped, o.skipped) {
+				t.Errorf("%s: at %s after %d events, skipped %v; want %s, %d, %v", name, ck.Position, ck.Applied, ck.Skipped, o.position, o.events, o.skipped)
+			}
+		}
+	})
+}
+
+// pages reads every page of a query and checks that each reflects the
+// oracle's position.
+func pages[T any](t *testing.T, o *oracle, fetch func(token string) (projections.Page[T], error)) []T {
+	t.Helper()
+	var out []T
+	token := ""
+	for i := 0; ; i++ {
+		pg, err := fetch(token)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pg.Position != o.position {
+			t.Fatalf("page %d reflects position %s, want %s", i, pg.Position, o.position)
+		}
+		out = append(out, pg.Items...)
+		if pg.NextPageToken == "" {
+			return out
+		}
+		if len(pg.Items) == 0 {
+			t.Fatal("an empty page has a next page token")
+		}
+		token = pg.NextPageToken
+	}
+}
+
+func compareAccountHoldings(t *testing.T, p *env, o *oracle, req func(int32) projections.PageRequest) {
+	want := map[string][]holdingWant{}
+	for _, h := range o.holdings() {
+		want[h.account] = append(want[h.account], h)
+	}
+	ctx := context.Background()
+	for _, acct := range accountsOf(o) {
+		got := pages(t, o, func(token string) (projections.Page[holdings.Holding], error) {
+			r := req(3)
+			r.PageToken = token
+			return p.holdings.AccountHoldings(ctx, holdings.AccountHoldingsQuery{AccountID: acct, PageRequest: r})
+		})
+		checkHoldings(t, "account "+acct, got, want[acct], o)
+		// The type filter keeps the holdings of rights of that type.
+		var wantCEA []holdingWant
+		for _, h := range want[acct] {
+			if o.regs[h.right].Type == domain.RightTypeCarbonAllowance {
+				wantCEA = append(wantCEA, h)
+			}
+		}
+		gotCEA := pages(t, o, func(token string) (projections.Page[holdings.Holding], error) {
+			r := req(2)
+			r.PageToken = token
+			return p.holdings.AccountHoldings(ctx, holdings.AccountHoldingsQuery{AccountID: acct, RightType: domain.RightTypeCarbonAllowance, PageRequest: r})
+		})
+		checkHoldings(t, "carbon allowances of "+acct, gotCEA, wantCEA, o)
+	}
+}
+
+func accountsOf(o *oracle) []string {
+	seen := map[string]bool{"ACC-NONE": true}
+	for _, h := range o.holdings() {
+		seen[h.account] = true
+	}
+	var out []string
+	for a := range seen {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func checkHoldings(t *testing.T, what string, got []holdings.Holding, want []holdingWant, o *oracle) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d holdings, want %d", what, len(got), len(want))
+	}
+	for i, g := range got {
+		w := want[i]
+		reg := o.regs[w.right]
+		if g.Right.RightID != w.right || g.AccountID != w.account || g.Right.Type != reg.Type || g.Right.SerialPrefix != reg.SerialPrefix ||
+			g.Count(holdings.Available) != w.available || g.Count(holdings.Retired) != w.retired ||
+			!slices.Equal(g.Blocks[holdings.Available], w.availableBlocks) || !slices.Equal(g.Blocks[holdings.Retired], w.retiredBlks) {
+			t.Fatalf("%s, holding %d:\ngot  %s/%s available %d %v retired %d %v\nwant %s/%s available %d %v retired %d %v", what, i,
+				g.Right.RightID, g.AccountID, g.Count(holdings.Available), g.Blocks[holdings.Available], g.Count(holdings.Retired), g.Blocks[holdings.Retired],
+				w.right, w.account, w.available, w.availableBlocks, w.retired, w.retiredBlks)
+		}
+		for _, s := range []holdings.State{holdings.Pledged, holdings.Frozen, holdings.Reserved} {
+			if g.Count(s) != 0 || len(g.Blocks[s]) != 0 {
+				t.Fatalf("%s: %s units without any %s event", what, s, s)
+			}
+		}
+	}
+}
+
+func compareRightHolders(t *testing.T, p *env, o *oracle, req func(int32) projections.PageRequest) {
+	ctx := context.Background()
+	want := map[string][]holdingWant{}
+	for _, h := range o.holdings() {
+		want[h.right] = append(want[h.right], h)
+	}
+	for id, r := range o.rights {
+		var info holdings.RightInfo
+		got := pages(t, o, func(token string) (projections.Page[holdings.Holding], error) {
+			rq := req(4)
+			rq.PageToken = token
+			rh, err := p.holdings.RightHolders(ctx, holdings.RightHoldersQuery{RightID: id, PageRequest: rq})
+			info = rh.Right
+			return rh.Page, err
+		})
+		checkHoldings(t, "right "+id, got, want[id], o)
+		tot := r.Totals()
+		if info.Issued != tot.Issued || info.Total(holdings.Available) != tot.Available || info.Total(holdings.Retired) != tot.Retired ||
+			info.Buffer.Size()*btoi(!info.Buffer.IsZero()) != tot.Buffer || info.Holders != int64(len(r.Holdings())) || info.Jurisdiction != r.Jurisdiction() {
+			t.Fatalf("right %s: %+v, want totals %+v and %d holders", id, info, tot, len(r.Holdings()))
+		}
+	}
+	_, err := p.holdings.RightHolders(ctx, holdings.RightHoldersQuery{RightID: "NO-SUCH-RIGHT", PageRequest: req(0)})
+	if !errors.Is(err, domain.CheckRightNotFound) {
+		t.Fatalf("holders of an unknown right: %v, want %s", err, domain.CheckRightNotFound.Code)
+	}
+}
+
+func btoi(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func compareTotals(t *testing.T, p *env, o *oracle, req func(int32) projections.PageRequest) {
+	type key struct {
+		typ domain.RightType
+		j   string
+	}
+	want := map[key]*holdings.Totals{}
+	for id, r := range o.rights {
+		k := key{r.Type(), r.Jurisdiction()}
+		w := want[k]
+		if w == nil {
+			w = &holdings.Totals{Type: k.typ, Jurisdiction: k.j}
+			want[k] = w
+		}
+		tot := r.Totals()
+		w.Rights++
+		w.Issued += tot.Issued
+		w.Buffer += tot.Buffer
+		w.Totals[holdings.Available] += tot.Available
+		w.Totals[holdings.Retired] += tot.Retired
+		_ = id
+	}
+	ctx := context.Background()
+	for _, f := range []struct {
+		name string
+		typ  domain.RightType
+		j    string
+	}{{"all", 0, ""}, {"one type", domain.RightTypeWaterUse, ""}, {"one province", 0, "420000"}, {"one prefecture", 0, "330100"}, {"one county and type", domain.RightTypeCarbonSink, "420102"}} {
+		got := pages(t, o, func(token string) (projections.Page[holdings.Totals], error) {
+			r := req(2)
+			r.PageToken = token
+			return p.holdings.Totals(ctx, holdings.TotalsQuery{RightType: f.typ, Jurisdiction: f.j, PageRequest: r})
+		})
+		var exp []holdings.Totals
+		for k, w := range want {
+			if (f.typ == 0 || k.typ == f.typ) && (f.j == "" || hasPrefix(k.j, projections.DivisionPrefix(f.j))) {
+				exp = append(exp, *w)
+			}
+		}
+		slices.SortFunc(exp, func(a, b holdings.Totals) int {
+			if a.Type != b.Type {
+				return int(a.Type) - int(b.Type)
+			}
+			return cmpString(a.Jurisdiction, b.Jurisdiction)
+		})
+		if !reflect.DeepEqual(got, exp) && !(len(got) == 0 && len(exp) == 0) {
+			t.Fatalf("totals (%s):\ngot  %+v\nwant %+v", f.name, got, exp)
+		}
+	}
+}
+
+func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
+
+func cmpString(a, b string) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+func compareTrades(t *testing.T, p *env, o *oracle, req func(int32) projections.PageRequest) {
+	ctx := context.Background()
+	sorted := slices.Clone(o.trades)
+	slices.SortStableFunc(sorted, func(a, b oracleTrade) int {
+		if c := a.at.Compare(b.at); c != 0 {
+			return c
+		}
+		return a.position.Compare(b.position)
+	})
+	if len(sorted) < 20 {
+		t.Fatalf("the history has only %d trades", len(sorted))
+	}
+	mid1, mid2 := sorted[len(sorted)/4].at, sorted[len(sorted)*3/4].at
+	cea, hbex := "R-00", "HBEX"
+	none := ""
+	for _, f := range []struct {
+		name     string
+		q        market.TradesQuery
+		matching func(oracleTrade) bool
+	}{
+		{"all", market.TradesQuery{}, func(oracleTrade) bool { return true }},
+		{"a time range", market.TradesQuery{From: mid1, To: mid2}, func(tr oracleTrade) bool { return !tr.at.Before(mid1) && tr.at.Before(mid2) }},
+		{"one right", market.TradesQuery{RightID: cea}, func(tr oracleTrade) bool { return tr.rightID == cea }},
+		{"one right in a time range", market.TradesQuery{RightID: cea, From: mid1}, func(tr oracleTrade) bool { return tr.rightID == cea && !tr.at.Before(mid1) }},
+		{"one exchange", market.TradesQuery{Exchange: &hbex}, func(tr oracleTrade) bool { return tr.exchange == hbex }},
+		{"no named exchange", market.TradesQuery{Exchange: &none, To: mid2}, func(tr oracleTrade) bool { return tr.exchange == "" && tr.at.Before(mid2) }},
+		{"one type", market.TradesQuery{RightType: domain.RightTypeWaterUse}, func(tr oracleTrade) bool { return tr.rightType == domain.RightTypeWaterUse }},
+	} {
+		got := pages(t, o, func(token string) (projections.Page[market.Trade], error) {
+			q := f.q
+			q.PageRequest = req(9)
+			q.PageToken = token
+			return p.market.Trades(ctx, q)
+		})
+		var want []oracleTrade
+		for _, tr := range sorted {
+			if f.matching(tr) {
+				want = append(want, tr)
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("trades (%s): %d, want %d", f.name, len(got), len(want))
+		}
+		for i, g := range got {
+			w := want[i]
+			if g.Exchange != w.exchange || g.TradeID != w.tradeID || g.Reference != w.reference || g.RightID != w.rightID || g.RightType != w.rightType ||
+				g.TransferID != w.transferID || g.Buyer != w.buyer || g.Seller != w.seller || g.Quantity != w.quantity || g.Price != w.price ||
+				g.Currency != w.currency || !g.Time.Equal(w.at) || g.Position != w.position {
+				t.Fatalf("trades (%s), %d:\ngot  %+v\nwant %+v", f.name, i, g, w)
+			}
+		}
+	}
+}
+
+func compareMarket(t *testing.T, p *env, o *oracle, req func(int32) projections.PageRequest) {
+	ctx := context.Background()
+	aggs, bars := o.market()
+	for _, dim := range []market.Dimension{market.ByRight, market.ByRightType, market.ByExchange} {
+		got := pages(t, o, func(token string) (projections.Page[market.Stats], error) {
+			r := req(5)
+			r.PageToken = token
+			return p.market.Stats(ctx, market.StatsQuery{Dimension: dim, PageRequest: r})
+		})
+		n := 0
+		for k := range aggs {
+			if k.dim == int(dim) {
+				n++
+			}
+		}
+		if len(got) != n {
+			t.Fatalf("%s statistics: %d rows, want %d", dim, len(got), n)
+		}
+		for i := range got {
+			g := &got[i]
+			if i > 0 && (got[i-1].Key > g.Key || (got[i-1].Key == g.Key && got[i-1].Currency >= g.Currency)) {
+				t.Fatalf("%s statistics out of order at %d", dim, i)
+			}
+			w := aggs[marketKey{int(dim), g.Key, g.Currency}]
+			if w == nil || g.Trades != w.trades || g.Volume != w.volume || g.Turnover.Cmp(&w.turnover) != 0 || g.LastPrice != w.last ||
+				g.LastPosition != w.lastPos || g.VWAP() != roundedVWAP(&w.turnover, w.volume) {
+				t.Fatalf("%s statistics of %q in %s: %+v (vwap %d), want %+v", dim, g.Key, g.Currency, g, g.VWAP(), w)
+			}
+			// Every day of the key, then a range of days.
+			wantBars := bars[marketKey{int(dim), g.Key, g.Currency}]
+			days := slices.Sorted(mapsKeys(wantBars))
+			for _, rng := range [][2]string{{"", ""}, {days[len(days)/3], days[len(days)*2/3]}} {
+				gotBars := pages(t, o, func(token string) (projections.Page[market.Bar], error) {
+					r := req(4)
+					r.PageToken = token
+					return p.market.Bars(ctx, market.BarsQuery{Dimension: dim, Key: g.Key, Currency: g.Currency, FromDay: rng[0], ToDay: rng[1], PageRequest: r})
+				})
+				var wantDays []string
+				for _, d := range days {
+					if (rng[0] == "" || d >= rng[0]) && (rng[1] == "" || d <= rng[1]) {
+						wantDays = append(wantDays, d)
+					}
+				}
+				if len(gotBars) != len(wantDays) {
+					t.Fatalf("%s bars of %q in %s from %q to %q: %d, want %d", dim, g.Key, g.Currency, rng[0], rng[1], len(gotBars), len(wantDays))
+				}
+				for j, b := range gotBars {
+					wb := wantBars[wantDays[j]]
+					if b.Day != wantDays[j] || b.Open != wb.open || b.High != wb.high || b.Low != wb.low || b.Close != wb.close ||
+						b.Trades != wb.trades || b.Volume != wb.volume || b.Turnover.Cmp(&wb.turnover) != 0 || b.VWAP() != roundedVWAP(&wb.turnover, wb.volume) {
+						t.Fatalf("%s bar of %q in %s: %+v, want %s %+v", dim, g.Key, g.Currency, b, wantDays[j], wb)
+					}
+				}
+			}
+		}
+	}
+}
+
+func mapsKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+func compareStatistics(t *testing.T, p *env, o *oracle, req func(int32) projections.PageRequest) {
+	ctx := context.Background()
+	for _, f := range []struct {
+		name string
+		q    statistics.Query
+	}{
+		{"national, by month", statistics.Query{Level: statistics.National, Granularity: statistics.Monthly}},
+		{"provinces, by year", statistics.Query{Level: statistics.Province, Granularity: statistics.Yearly}},
+		{"prefectures, by month, from a month", statistics.Query{Level: statistics.Prefecture, Granularity: statistics.Monthly, From: "2026-03"}},
+		{"divisions, by year", statistics.Query{Level: statistics.Division, Granularity: statistics.Yearly}},
+		{"one province's water rights, by month, in a range", statistics.Query{Level: statistics.Province, Jurisdiction: "420102", RightType: domain.RightTypeWaterUse, Granularity: statistics.Monthly, From: "2026-01", To: "2026-06"}},
+		{"one division, by year", statistics.Query{Level: statistics.Division, Jurisdiction: "330106", Granularity: statistics.Yearly, To: "2026"}},
+	} {
+		got := pages(t, o, func(token string) (projections.Page[statistics.Row], error) {
+			q := f.q
+			q.PageRequest = req(6)
+			q.PageToken = token
+			return p.stats.Rows(ctx, q)
+		})
+		var want []statistics.Row
+		for k, v := range o.stats {
+			yearly := len(k.period) == 4
+			if k.level != int(f.q.Level) || yearly != (f.q.Granularity == statistics.Yearly) ||
+				(f.q.Jurisdiction != "" && k.code != statistics.CodeAt(f.q.Level, f.q.Jurisdiction)) ||
+				(f.q.RightType != 0 && k.typ != f.q.RightType) || (f.q.From != "" && k.period < f.q.From) || (f.q.To != "" && k.period > f.q.To) {
+				continue
+			}
+			per, err := domain.ParsePeriod("period", k.period)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, statistics.Row{Level: f.q.Level, Jurisdiction: k.code, RightType: k.typ, Period: per, Values: *v})
+		}
+		slices.SortFunc(want, func(a, b statistics.Row) int {
+			if c := cmpString(a.Jurisdiction, b.Jurisdiction); c != 0 {
+				return c
+			}
+			if a.RightType != b.RightType {
+				return int(a.RightType) - int(b.RightType)
+			}
+			return a.Period.Compare(b.Period)
+		})
+		if len(want) == 0 {
+			t.Fatalf("statistics (%s): the oracle has no rows; the test history is too small", f.name)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("statistics (%s):\ngot  %+v\nwant %+v", f.name, got, want)
+		}
+	}
+}

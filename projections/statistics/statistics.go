@@ -1,0 +1,361 @@
+// Package statistics is the regulators' statistics projection
+// (生态保护补偿统计): the quantities issued, transferred, retired, pledged,
+// frozen, cancelled and expired, and the number of issuances, transfers and
+// retirements, by right type, jurisdiction and period.
+//
+// A right's jurisdiction is the six-digit GB/T 2260 code it was registered
+// under. Each event counts at four levels: the whole country (code
+// "000000"), its province (the first two digits and "0000"), its prefecture
+// (the first four and "00") and the registered division itself; a right
+// registered at a province or prefecture code counts once at each level all
+// the same. Periods are calendar months ("2026-11") and years ("2026") of
+// the event's time in China Standard Time (UTC+8), so that a statistic
+// agrees with the calendar of the offices that publish it.
+//
+// Pledged, frozen, cancelled and expired stay zero until the registry
+// records those events.
+//
+// # Keys
+//
+//	'i' RIGHT                                              the right's type and jurisdiction
+//	's' LEVEL CODE(6) TYPE GRANULARITY('M' or 'Y') PERIOD  one row of figures
+//
+// # Adding event types
+//
+// Builder.Apply has one case per event type; a new event adds its quantity
+// to a figure through add (for example UnitsPledged to Pledged), and bumps
+// SchemaVersion.
+package statistics
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/ecoregistry/ecoregistry/domain"
+	"github.com/ecoregistry/ecoregistry/eventstore"
+	"github.com/ecoregistry/ecoregistry/projections"
+	"github.com/ecoregistry/ecoregistry/projections/internal/enc"
+)
+
+// Name is the projection's name.
+const Name = "statistics"
+
+// SchemaVersion is the version of the projection's layout and of the set
+// of event types it handles.
+const SchemaVersion = 1
+
+// ChinaTime is the zone of periods: China Standard Time, UTC+8.
+var ChinaTime = time.FixedZone("CST", 8*60*60)
+
+// Level is the administrative level figures are summed at.
+type Level byte
+
+// The levels.
+const (
+	// National sums the whole country; its code is "000000".
+	National Level = 1
+	// Province sums a province, autonomous region or municipality ("420000").
+	Province Level = 2
+	// Prefecture sums a prefecture-level division ("420100").
+	Prefecture Level = 3
+	// Division is the six-digit code the right was registered under.
+	Division Level = 4
+)
+
+// NationalCode is the code of the National level.
+const NationalCode = "000000"
+
+// Valid reports whether l is one of the levels.
+func (l Level) Valid() bool { return l >= National && l <= Division }
+
+// String returns the level's lower-case name.
+func (l Level) String() string {
+	switch l {
+	case National:
+		return "national"
+	case Province:
+		return "province"
+	case Prefecture:
+		return "prefecture"
+	case Division:
+		return "division"
+	}
+	return fmt.Sprintf("level(%d)", byte(l))
+}
+
+// CodeAt returns the code of the division at level l that contains the
+// division code.
+func CodeAt(l Level, code string) string {
+	switch {
+	case l == National:
+		return NationalCode
+	case len(code) != 6:
+		return code
+	case l == Province:
+		return code[:2] + "0000"
+	case l == Prefecture:
+		return code[:4] + "00"
+	}
+	return code
+}
+
+// Figure is one of the quantities the statistics keep.
+type Figure int
+
+// The figures.
+const (
+	Issued Figure = iota
+	Transferred
+	Retired
+	Pledged
+	Frozen
+	Cancelled
+	Expired
+	Issuances
+	Transfers
+	Retirements
+	numFigures
+)
+
+var figureNames = [numFigures]string{"issued", "transferred", "retired", "pledged", "frozen", "cancelled", "expired", "issuances", "transfers", "retirements"}
+
+// String returns the figure's lower-case name.
+func (f Figure) String() string {
+	if f >= 0 && f < numFigures {
+		return figureNames[f]
+	}
+	return fmt.Sprintf("figure(%d)", int(f))
+}
+
+// Figures returns every figure, in order.
+func Figures() []Figure {
+	out := make([]Figure, numFigures)
+	for i := range out {
+		out[i] = Figure(i)
+	}
+	return out
+}
+
+// Row is the figures of one right type in one division and period.
+type Row struct {
+	// Level and Jurisdiction say where: Jurisdiction is the code at Level.
+	Level        Level
+	Jurisdiction string
+	// RightType is the type of the rights counted.
+	RightType domain.RightType
+	// Period is the month or year.
+	Period domain.Period
+	// Values are the figures: quantities in the type's unit for Issued to
+	// Expired, numbers of events for Issuances to Retirements.
+	Values [numFigures]int64
+}
+
+// Value returns figure f.
+func (r *Row) Value(f Figure) int64 { return r.Values[f] }
+
+// Projection is the statistics projection.
+type Projection struct{}
+
+// New returns the statistics projection.
+func New() Projection { return Projection{} }
+
+// Name returns "statistics".
+func (Projection) Name() string { return Name }
+
+// SchemaVersion returns SchemaVersion.
+func (Projection) SchemaVersion() uint32 { return SchemaVersion }
+
+// Decodes returns the event types whose payloads the projection reads.
+func (Projection) Decodes() []string {
+	return []string{domain.EventTypeRightRegistered, domain.EventTypeUnitsTransferred, domain.EventTypeUnitsRetired}
+}
+
+// NewBuilder returns a builder over the committed state.
+func (Projection) NewBuilder(state projections.Keyspace) projections.Builder {
+	return &builder{state: state, rights: map[string]*rightInfo{}, rows: map[rowID]*row{}}
+}
+
+const cacheLimit = 200_000
+
+type rightInfo struct {
+	typ          domain.RightType
+	jurisdiction string
+	// codes are the right's divisions at each level, National first.
+	codes [4]string
+}
+
+func newRightInfo(typ domain.RightType, jurisdiction string) *rightInfo {
+	info := &rightInfo{typ: typ, jurisdiction: jurisdiction}
+	for l := National; l <= Division; l++ {
+		info.codes[l-National] = CodeAt(l, jurisdiction)
+	}
+	return info
+}
+
+// rowID names one row.
+type rowID struct {
+	level  Level
+	code   string
+	typ    domain.RightType
+	period domain.Period
+}
+
+type row struct {
+	id     rowID
+	values [numFigures]int64
+	dirty  bool
+}
+
+type builder struct {
+	state     projections.Keyspace
+	rights    map[string]*rightInfo
+	newRights []string
+	rows      map[rowID]*row
+	dirty     []*row
+	key       []byte
+	val       []byte
+}
+
+// Apply applies one event; see projections.Builder.
+func (b *builder) Apply(ev *eventstore.RecordedEvent, e domain.Event) (bool, error) {
+	switch e := e.(type) {
+	case domain.RightRegistered:
+		info := newRightInfo(e.Type, e.Jurisdiction)
+		b.rights[e.RightID] = info
+		b.newRights = append(b.newRights, e.RightID)
+		return true, b.add(info, e.RegisteredAt, [][2]int64{{int64(Issued), e.Quantity}, {int64(Issuances), 1}})
+	case domain.UnitsTransferred:
+		info, err := b.right(e.RightID)
+		if err != nil {
+			return false, err
+		}
+		return true, b.add(info, e.TransferredAt, [][2]int64{{int64(Transferred), e.Quantity}, {int64(Transfers), 1}})
+	case domain.UnitsRetired:
+		info, err := b.right(e.RightID)
+		if err != nil {
+			return false, err
+		}
+		return true, b.add(info, e.RetiredAt, [][2]int64{{int64(Retired), e.Quantity}, {int64(Retirements), 1}})
+	case nil:
+		// Not one of Decodes.
+		switch ev.Type {
+		case domain.EventTypeAccountOpened, domain.EventTypeAccountStatusChanged:
+			// Accounts are not counted.
+			return true, nil
+		}
+		return false, nil
+	}
+	return false, fmt.Errorf("statistics: %s decoded as %T", ev.Type, e)
+}
+
+func (b *builder) right(id string) (*rightInfo, error) {
+	if info, ok := b.rights[id]; ok {
+		return info, nil
+	}
+	v, found, err := b.state.Get(append([]byte{'i'}, id...))
+	if err != nil {
+		return nil, err
+	}
+	if !found || len(v) < 1 {
+		return nil, fmt.Errorf("%w: right %s is not registered", domain.ErrEventDoesNotApply, id)
+	}
+	info := newRightInfo(domain.RightType(v[0]), string(v[1:]))
+	b.rights[id] = info
+	return info, nil
+}
+
+// add adds the (figure, amount) pairs to the rows of the right's type at
+// every level, for the month and the year of at.
+func (b *builder) add(info *rightInfo, at time.Time, amounts [][2]int64) error {
+	y, m, _ := at.In(ChinaTime).Date()
+	periods := [2]domain.Period{{Year: y, Month: int(m)}, {Year: y}}
+	for l := National; l <= Division; l++ {
+		for _, p := range periods {
+			r, err := b.row(rowID{level: l, code: info.codes[l-National], typ: info.typ, period: p})
+			if err != nil {
+				return err
+			}
+			for _, a := range amounts {
+				r.values[a[0]] += a[1]
+			}
+		}
+	}
+	return nil
+}
+
+func (b *builder) row(id rowID) (*row, error) {
+	r, ok := b.rows[id]
+	if !ok {
+		r = &row{id: id}
+		b.key = rowKey(b.key[:0], id)
+		v, found, err := b.state.Get(b.key)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			if err := decodeValues(v, &r.values); err != nil {
+				return nil, err
+			}
+		}
+		b.rows[id] = r
+	}
+	if !r.dirty {
+		r.dirty = true
+		b.dirty = append(b.dirty, r)
+	}
+	return r, nil
+}
+
+// Flush writes the new rights and the changed rows.
+func (b *builder) Flush(w *projections.Writer) error {
+	for _, id := range b.newRights {
+		info := b.rights[id]
+		if err := w.Set(append([]byte{'i'}, id...), append([]byte{byte(info.typ)}, info.jurisdiction...)); err != nil {
+			return err
+		}
+	}
+	b.newRights = b.newRights[:0]
+	for _, r := range b.dirty {
+		b.val = b.val[:0]
+		for _, v := range r.values {
+			b.val = enc.Varint(b.val, v)
+		}
+		b.key = rowKey(b.key[:0], r.id)
+		if err := w.Set(b.key, b.val); err != nil {
+			return err
+		}
+		r.dirty = false
+	}
+	clear(b.dirty)
+	b.dirty = b.dirty[:0]
+	if len(b.rows) > cacheLimit {
+		clear(b.rows)
+	}
+	if len(b.rights) > cacheLimit {
+		clear(b.rights)
+	}
+	return nil
+}
+
+func decodeValues(v []byte, out *[numFigures]int64) error {
+	d := enc.NewReader(v)
+	for i := range out {
+		out[i] = d.Varint()
+	}
+	return d.Done()
+}
+
+// granularity is the byte that tells months from years in keys.
+func granularity(p domain.Period) byte {
+	if p.IsYear() {
+		return 'Y'
+	}
+	return 'M'
+}
+
+func rowKey(b []byte, id rowID) []byte {
+	b = append(b, 's', byte(id.level))
+	b = append(b, id.code...)
+	b = append(b, byte(id.typ), granularity(id.period))
+	return append(b, id.period.String()...)
+}
