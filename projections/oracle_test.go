@@ -28,14 +28,14 @@ type oracle struct {
 }
 
 type oracleTrade struct {
-	exchange, tradeID, reference   string
-	rightID, transferID            string
-	rightType                      domain.RightType
-	buyer, seller                  string
-	quantity, price                int64
-	currency                       string
-	at                             time.Time
-	position                       eventstore.Position
+	exchange, tradeID, reference string
+	rightID, transferID          string
+	rightType                    domain.RightType
+	buyer, seller                string
+	quantity, price              int64
+	currency                     string
+	at                           time.Time
+	position                     eventstore.Position
 }
 
 type statKey struct {
