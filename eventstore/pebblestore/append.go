@@ -17,8 +17,11 @@ import (
 const maxCachedHeads = 1 << 20
 
 // Append writes events at the end of stream; see eventstore.Store.Append.
-// It returns once the events are synced to disk, or ctx's error when ctx
-// ended before that.
+// It returns once the events are synced to disk. A context that has ended
+// when Append is called stops it before it writes anything; one that ends
+// while the append waits for its fsync does not cut the wait short (it lasts
+// one fsync at most), but Append then returns the context's error, as the
+// port says, although the events are durable.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
 	if err := eventstore.ValidateAppend(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
