@@ -150,6 +150,15 @@ var (
 	// CheckInvalidQueryRange refuses a malformed period, date or time range of a query, or one whose start comes after its end.
 	CheckInvalidQueryRange = Check{"E1032", "INVALID_QUERY_RANGE", ClassInvalidArgument,
 		"A query's period, date or time range must be well formed, and its start must not come after its end."}
+	// CheckInvalidExchangeID refuses a malformed exchange id of a trade.
+	CheckInvalidExchangeID = Check{"E1033", "INVALID_EXCHANGE_ID", ClassInvalidArgument,
+		"An exchange id must be 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit."}
+	// CheckInvalidTradeID refuses a malformed trade id.
+	CheckInvalidTradeID = Check{"E1034", "INVALID_TRADE_ID", ClassInvalidArgument,
+		"A trade id must be 1 to 64 characters from A-Z, a-z, 0-9, '.', '_' and '-', starting with a letter or digit."}
+	// CheckInvalidMatchedAt refuses a trade whose matching time is missing, before 2000 or ahead of the registry's clock.
+	CheckInvalidMatchedAt = Check{"E1035", "INVALID_MATCHED_AT", ClassInvalidArgument,
+		"A trade's matching time must be given, lie after 2000-01-01 and be at most 5 minutes ahead of the registry's clock."}
 
 	// CheckAccountNotFound refuses a command naming an account that was never opened.
 	CheckAccountNotFound = Check{"E2001", "ACCOUNT_NOT_FOUND", ClassNotFound,
@@ -197,6 +206,10 @@ var (
 	// CheckOperationIDReused refuses a lifecycle command whose id was already recorded with different fields.
 	CheckOperationIDReused = Check{"E3008", "OPERATION_ID_REUSED", ClassAlreadyExists,
 		"A different operation of this kind was already recorded under this id."}
+	// CheckTradeIDReused refuses a trade whose exchange and trade id were submitted before with different fields;
+	// the outcome shows the trade first submitted under them.
+	CheckTradeIDReused = Check{"E3009", "TRADE_ID_REUSED", ClassAlreadyExists,
+		"A different trade was already submitted under this exchange and trade id."}
 
 	// CheckAccountNotOpen refuses a command on an account whose status is not a known operating status.
 	CheckAccountNotOpen = Check{"E4001", "ACCOUNT_NOT_OPEN", ClassFailedPrecondition,
@@ -285,6 +298,9 @@ var (
 	// CheckTransactionNotReversible refuses reversing a kind of transaction that cannot be reversed this way.
 	CheckTransactionNotReversible = Check{"E7008", "TRANSACTION_NOT_REVERSIBLE", ClassFailedPrecondition,
 		"This transaction cannot be reversed: buffer-pool cancellations are not refilled."}
+	// CheckReservationMismatch refuses a trade that names a reservation of another seller or another exchange.
+	CheckReservationMismatch = Check{"E7009", "RESERVATION_MISMATCH", ClassFailedPrecondition,
+		"The reservation a trade names was made for another seller or another exchange."}
 )
 
 var allChecks = []Check{
@@ -297,10 +313,12 @@ var allChecks = []Check{
 	CheckInvalidSerialNumber, CheckInvalidVerificationDate, CheckActorRequired,
 	CheckInvalidOperationID, CheckInvalidTimeout, CheckInvalidMaturity,
 	CheckInvalidPageToken, CheckInvalidPageSize, CheckInvalidQueryRange,
+	CheckInvalidExchangeID, CheckInvalidTradeID, CheckInvalidMatchedAt,
 	CheckAccountNotFound, CheckRightNotFound,
 	CheckPledgeNotFound, CheckReservationNotFound, CheckFreezeOrderNotFound, CheckTransactionNotFound,
 	CheckAccountAlreadyExists, CheckRightAlreadyExists, CheckDuplicateTransferID, CheckTransferIDReused,
 	CheckDuplicateRetirementID, CheckRetirementIDReused, CheckDuplicateOperationID, CheckOperationIDReused,
+	CheckTradeIDReused,
 	CheckAccountNotOpen, CheckAccountRestricted, CheckAccountSuspended, CheckAccountClosed,
 	CheckSameAccount, CheckAccountStatusUnchanged, CheckAccountFrozen,
 	CheckInsufficientAvailableUnits, CheckSerialRangeNotHeld, CheckUnitsAlreadyRetired,
@@ -309,6 +327,7 @@ var allChecks = []Check{
 	CheckRightExpired, CheckRightNotYetValid, CheckVintageNotEligible,
 	CheckPledgeNotActive, CheckReservationNotOpen, CheckReservationTimedOut, CheckSettlementExceedsReservation,
 	CheckFreezeOrderLifted, CheckTransactionAlreadyReversed, CheckReversalBlocked, CheckTransactionNotReversible,
+	CheckReservationMismatch,
 }
 
 // AllChecks returns every check, sorted by code. The result is a fresh slice

@@ -16,8 +16,8 @@
 //
 // State changes only through Apply, one event at a time. Commands are decided
 // by pure functions (DecideOpenAccount, DecideChangeAccountStatus,
-// DecideRegisterRight, DecideTransfer, DecideRetire and those of the
-// lifecycle below) that take the current
+// DecideRegisterRight, DecideTransfer, DecideRetire, DecideSettleTrade and
+// those of the lifecycle below) that take the current
 // state, the command, the facts they need about other aggregates and the
 // current time, and return either the events to append or an error. They never
 // modify the state they are given, so callers may decide speculatively on
@@ -79,6 +79,23 @@
 // deciding again (after a restart, on another node, after a clock jump)
 // records nothing twice. Once RightExpired is recorded the right refuses
 // every transaction whatever the clock says.
+//
+// # Exchange settlement
+//
+// Exchanges match orders themselves and submit the matched trades
+// (DecideSettleTrade): units of one right move from the seller to the
+// buyer at the trade's price, from the seller's available units or from a
+// reservation it made for the exchange. A trade is identified across the
+// registry by its exchange id and trade id (TradeKeyOf), and its content by
+// a fingerprint of a documented canonical encoding (SettleTrade.Fingerprint).
+// Every well-formed trade on an existing right ends recorded in the right's
+// stream, as TradeSettled or, with the check that stopped it, TradeRefused;
+// the right remembers each trade's fingerprint and outcome, so that a
+// retry with the same content records nothing and gets the first outcome
+// back, whatever changed since, and the same ids with other content are
+// refused with CheckTradeIDReused. Malformed trades and trades on rights
+// that do not exist are refused without a record, and a retry is decided
+// afresh.
 //
 // # Account statuses
 //

@@ -102,6 +102,9 @@ type Right struct {
 	// ops remembers every lifecycle operation by kind and id, to tell a
 	// retry from a re-used id and to find the transaction a correction names.
 	ops map[opKey]transferRecord
+	// trades remembers every trade submitted on the right, settled or
+	// refused, to answer a retry with its first outcome; nil until one is.
+	trades map[TradeKey]tradeRecord
 }
 
 // Registered reports whether the right has been registered.
@@ -279,7 +282,7 @@ func (r *Right) Totals() Totals {
 
 // Clone returns a deep copy of the right that shares nothing mutable with it,
 // so that one may be changed without affecting the other. It costs O(blocks
-// + recorded transfer and retirement ids).
+// + recorded transfer, retirement and trade ids).
 func (r *Right) Clone() Right {
 	c := *r
 	if r.holdings != nil {
@@ -291,6 +294,7 @@ func (r *Right) Clone() Right {
 	c.transfers = maps.Clone(r.transfers)
 	c.retirements = maps.Clone(r.retirements)
 	c.ops = maps.Clone(r.ops)
+	c.trades = maps.Clone(r.trades)
 	c.cancelled = slices.Clone(r.cancelled)
 	c.expired = slices.Clone(r.expired)
 	c.pledges = cloneEncumbrances(r.pledges)
@@ -415,6 +419,10 @@ func (r *Right) Apply(e Event) error {
 		err = r.applyTransferred(e)
 	case UnitsRetired:
 		err = r.applyRetired(e)
+	case TradeSettled:
+		err = r.applyTradeSettled(e)
+	case TradeRefused:
+		err = r.applyTradeRefused(e)
 	default:
 		err = r.applyLifecycle(e)
 	}
