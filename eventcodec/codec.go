@@ -45,7 +45,9 @@ func Decode(eventType string, data []byte) (domain.Event, error) {
 		m = &eventsv1.UnitsRetired{}
 	default:
 		if m = lifecycleMessage(eventType); m == nil {
-			return nil, fmt.Errorf("%w %q", ErrUnknownEventType, eventType)
+			if m = settlementMessage(eventType); m == nil {
+				return nil, fmt.Errorf("%w %q", ErrUnknownEventType, eventType)
+			}
 		}
 	}
 	if err := proto.Unmarshal(data, m); err != nil {
@@ -212,6 +214,9 @@ func toProto(e domain.Event) (proto.Message, error) {
 	if m, ok := lifecycleToProto(e); ok {
 		return m, nil
 	}
+	if m, ok := settlementToProto(e); ok {
+		return m, nil
+	}
 	return nil, fmt.Errorf("eventcodec: cannot encode event of type %T", e)
 }
 
@@ -330,6 +335,9 @@ func fromProto(m proto.Message) (domain.Event, error) {
 		}, nil
 	}
 	if e, ok := lifecycleFromProto(m); ok {
+		return e, nil
+	}
+	if e, ok := settlementFromProto(m); ok {
 		return e, nil
 	}
 	return nil, fmt.Errorf("eventcodec: cannot decode %T", m)
