@@ -20,6 +20,14 @@ type request[S any] struct {
 	ctx    context.Context
 	meta   Meta
 	decide decideFunc[S]
+	// exactPosition asks for the global position of the command's own last
+	// event in its Commit, rather than the batch's last (which costs a read
+	// of the batch's events when the command's are not last).
+	exactPosition bool
+	// finished, when set, is called once with the request's events and
+	// error as soon as its outcome is known, in the batch's goroutine and
+	// before the caller hears of it, also when the caller gave up waiting.
+	finished func(events []domain.Event, err error)
 
 	// Set by the batch before done is closed.
 	events []domain.Event
@@ -30,6 +38,9 @@ type request[S any] struct {
 
 func (r *request[S]) finish(evs []domain.Event, commit Commit, err error) {
 	r.events, r.commit, r.err = evs, commit, err
+	if r.finished != nil {
+		r.finished(evs, err)
+	}
 	close(r.done)
 }
 
@@ -174,6 +185,13 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 			continue
 		}
 		evs, derr := r.decide(&e.state, e.exists || dirty, now)
+		if derr == nil && len(evs) == 0 && dirty {
+			// Nothing to record, but the answer may rest on commands of
+			// this batch that are not durable yet (a retry of one of them):
+			// it is given once they are, and decided again if they are not.
+			acc = append(acc, accepted{req: r, first: -1, last: -1})
+			continue
+		}
 		if derr != nil || len(evs) == 0 {
 			r.finish(nil, Commit{}, derr)
 			continue
@@ -220,11 +238,41 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 	}
 	first := res.NextExpectedRevision + 1 - uint64(len(data))
 	e.exists, e.rev, e.head = true, res.NextExpectedRevision, head
+	var positions []eventstore.Position
 	for _, a := range acc {
+		if a.first < 0 {
+			a.req.finish(nil, Commit{}, nil)
+			continue
+		}
 		// Revisions are dense, so each command's own last revision is
 		// known; the position is the batch's, which is at or after the
 		// command's own events, so waiting for it is safe.
-		a.req.finish(a.events, Commit{Stream: stream, Revision: first + uint64(a.last), Position: res.Position, CorrelationID: a.req.meta.CorrelationID}, nil)
+		commit := Commit{Stream: stream, Revision: first + uint64(a.last), Position: res.Position, CorrelationID: a.req.meta.CorrelationID}
+		if a.req.exactPosition && a.last != len(data)-1 {
+			// Global positions need not be dense (EventStoreDB's are log
+			// offsets), so the command's own is read back, once per batch.
+			// Should the read fail, the position stays zero and the caller
+			// reads it itself.
+			if positions == nil {
+				positions = c.readPositions(ctx, stream, first, len(data))
+			}
+			commit.Position = positions[a.last]
+		}
+		a.req.finish(a.events, commit, nil)
 	}
 	return nil, nil
+}
+
+// readPositions returns the global positions of the n events of stream
+// from revision first, or n zero positions when it cannot read them all.
+func (c *streams[S, P]) readPositions(ctx context.Context, stream string, first uint64, n int) []eventstore.Position {
+	out := make([]eventstore.Position, n)
+	recs, err := c.store.ReadStream(ctx, stream, first, eventstore.Forwards, n)
+	if err != nil || len(recs) != n {
+		return out
+	}
+	for i := range recs {
+		out[i] = recs[i].Position
+	}
+	return out
 }

@@ -71,6 +71,8 @@ type Service struct {
 	rights   *streams[domain.Right, *domain.Right]
 	// deadlines indexes the expiries a Scheduler is to record.
 	deadlines *deadlines
+	// trades indexes on which right each recorded trade is.
+	trades *tradeIndex
 }
 
 // New returns a service over store.
@@ -95,6 +97,7 @@ func New(store eventstore.Store, opts Options) *Service {
 		rights:   newStreams[domain.Right, *domain.Right](store, opts.CacheSize, opts.MaxRetries),
 
 		deadlines: newDeadlines(),
+		trades:    newTradeIndex(),
 	}
 }
 

@@ -196,10 +196,19 @@ type decideFunc[S any] func(state *S, exists bool, now time.Time) ([]domain.Even
 // and is decided again, up to maxRetries times, then refused with
 // ErrContention.
 func (c *streams[S, P]) execute(ctx context.Context, stream string, meta Meta, clock func() time.Time, decide decideFunc[S]) ([]domain.Event, Commit, error) {
+	return c.run(ctx, stream, &request[S]{ctx: ctx, meta: meta, decide: decide}, clock)
+}
+
+// run is execute for a request the caller built, with its options. It
+// calls req.finished, when set, on every path.
+func (c *streams[S, P]) run(ctx context.Context, stream string, req *request[S], clock func() time.Time) ([]domain.Event, Commit, error) {
 	if err := ctx.Err(); err != nil {
+		if req.finished != nil {
+			req.finished(nil, err)
+		}
 		return nil, Commit{}, err
 	}
-	req := &request[S]{ctx: ctx, meta: meta, decide: decide, done: make(chan struct{})}
+	req.done = make(chan struct{})
 	c.enqueue(stream, req, clock)
 	select {
 	case <-req.done:

@@ -1,0 +1,236 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/ecoregistry/ecoregistry/domain"
+	"github.com/ecoregistry/ecoregistry/eventcodec"
+	"github.com/ecoregistry/ecoregistry/eventstore"
+)
+
+// TradeOutcome is what became of a trade an exchange submitted: settled or
+// refused, and, when it is recorded, where.
+type TradeOutcome struct {
+	// Trade is the trade this outcome answers: as submitted in the call, or,
+	// for an Original, as first submitted.
+	Trade domain.SettleTrade
+	// Settled is the event that settled the trade; nil when it was refused.
+	Settled *domain.TradeSettled
+	// Refusal says why the trade was refused: a *domain.Rejection, or a
+	// *domain.ValidationError listing every malformed field; nil when it
+	// settled.
+	Refusal error
+	// Recorded tells whether the outcome is recorded in the right's stream,
+	// as TradeSettled or TradeRefused. Refusals of malformed trades, of
+	// trades on rights that do not exist and of re-used trade ids are not:
+	// a retry is decided afresh.
+	Recorded bool
+	// Commit tells where a recorded outcome is: the right's stream, the
+	// revision and the global position of its event, and the correlation id
+	// of the request that recorded it.
+	Commit Commit
+	// At is when the registry recorded the outcome; zero when it is not recorded.
+	At time.Time
+	// SerialPrefix begins the serial numbers of the right's units.
+	SerialPrefix string
+	// Replay is true when the outcome was recorded for an earlier
+	// submission of the same trade: nothing new was recorded.
+	Replay bool
+	// Original is, for a refusal by domain.CheckTradeIDReused, the outcome
+	// recorded for the trade first submitted under the same ids, when it
+	// could be read; nil otherwise.
+	Original *TradeOutcome
+}
+
+// LoadTradeIndex scans the store for the trades recorded before this
+// process started, so that the first trade submitted does not wait for the
+// scan. SettleTrade calls it itself when it was not called.
+func (s *Service) LoadTradeIndex(ctx context.Context) error { return s.trades.load(ctx, s.store) }
+
+// SettleTrade decides a trade an exchange matched, with TigerBeetle's
+// idempotency: the first submission of (exchange id, trade id) records its
+// outcome, settled or refused, in the right's stream; any later submission
+// with the same fields, also racing the first or after a restart, records
+// nothing and gets that outcome back with Replay set; one with other fields
+// is refused with domain.CheckTradeIDReused and shows the original.
+//
+// Trades on one right are decided in order against the right's state and
+// appended together (see execute); trades on different rights share the
+// store's group commit. It returns an error only when the trade could not be
+// decided (the store failed, the stream was contended, ctx ended); the
+// trade may then be retried as it is.
+func (s *Service) SettleTrade(ctx context.Context, meta Meta, cmd domain.SettleTrade) (TradeOutcome, error) {
+	if err := domain.ValidateSettleTrade(cmd, s.clock()); err != nil {
+		return TradeOutcome{Trade: cmd, Refusal: err}, nil
+	}
+	if err := s.trades.load(ctx, s.store); err != nil {
+		return TradeOutcome{}, err
+	}
+	key := domain.TradeKeyOf(cmd.ExchangeID, cmd.TradeID)
+	other, claimed, err := s.trades.claim(ctx, key, cmd.RightID)
+	if err != nil {
+		return TradeOutcome{}, err
+	}
+	if other != "" {
+		return s.reusedElsewhere(ctx, cmd, key, other)
+	}
+	accounts, err := s.accountViews(ctx, cmd.Seller, cmd.Buyer)
+	if err != nil {
+		if claimed {
+			s.trades.release(key, cmd.RightID, false)
+		}
+		return TradeOutcome{}, err
+	}
+	if meta.CommandID == "" {
+		meta.CommandID = cmd.ExchangeID + "/" + cmd.TradeID
+	}
+	var (
+		prior   *domain.PriorTrade
+		reused  error
+		prefix  string
+		decided bool
+	)
+	req := &request[domain.Right]{ctx: ctx, meta: meta, exactPosition: true,
+		decide: func(r *domain.Right, _ bool, now time.Time) ([]domain.Event, error) {
+			prefix = r.SerialPrefix()
+			evs, p, err := domain.DecideSettleTrade(*r, cmd, accounts, now)
+			decided, prior, reused = true, p, nil
+			if p != nil {
+				// A retry or a re-used id: nothing to record, and the
+				// answer waits for the batch in case the first submission
+				// is in it.
+				reused = err
+				return nil, nil
+			}
+			return evs, err
+		}}
+	if claimed {
+		req.finished = func(evs []domain.Event, err error) {
+			s.trades.release(key, cmd.RightID, recordedBy(decided, evs, prior, err))
+		}
+	}
+	evs, commit, err := s.rights.run(ctx, domain.RightStream(cmd.RightID), req, s.clock)
+	switch {
+	case err != nil && len(domain.ViolationsOf(err)) > 0:
+		// The right does not exist (or the trade turned malformed as the
+		// clock moved): nothing identifies a stream to record it in.
+		return TradeOutcome{Trade: cmd, Refusal: err, SerialPrefix: prefix}, nil
+	case err != nil:
+		return TradeOutcome{}, err
+	case len(evs) == 1:
+		out := outcomeOf(evs[0], commit, prefix)
+		if out.Commit.Position == (eventstore.Position{}) {
+			// The batch could not read its positions back; read this one.
+			again, err := s.readTrade(ctx, cmd.RightID, int64(commit.Revision), prefix)
+			if err != nil {
+				return TradeOutcome{}, err
+			}
+			out.Commit.Position = again.Commit.Position
+		}
+		out.Trade = cmd
+		return out, nil
+	case prior == nil:
+		return TradeOutcome{}, errors.New("registry: a trade was decided without an outcome")
+	}
+	first, err := s.readTrade(ctx, prior.RightID, prior.Revision, prefix)
+	if err != nil {
+		return TradeOutcome{}, err
+	}
+	if reused == nil {
+		first.Replay = true
+		first.Trade = cmd
+		return first, nil
+	}
+	first.Replay = true
+	return TradeOutcome{Trade: cmd, Refusal: reused, SerialPrefix: prefix, Original: &first}, nil
+}
+
+// recordedBy tells whether a decision of a trade left its outcome recorded
+// on the right: a new outcome appended, or a prior one found. When the
+// append failed for an unknown reason the outcome may be recorded, so the
+// trade stays tied to the right rather than risk a second settlement
+// elsewhere.
+func recordedBy(decided bool, evs []domain.Event, prior *domain.PriorTrade, err error) bool {
+	switch {
+	case err == nil:
+		return len(evs) > 0 || prior != nil
+	case !decided, errors.Is(err, ErrContention), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
+		len(domain.ViolationsOf(err)) > 0:
+		return false
+	}
+	return true
+}
+
+// reusedElsewhere answers a trade whose ids are recorded on another right.
+func (s *Service) reusedElsewhere(ctx context.Context, cmd domain.SettleTrade, key domain.TradeKey, other string) (TradeOutcome, error) {
+	var (
+		prior  domain.PriorTrade
+		found  bool
+		prefix string
+	)
+	err := s.rights.cached(ctx, domain.RightStream(other), func(r *domain.Right, exists bool) {
+		if exists {
+			prior, found = r.Trade(cmd.ExchangeID, cmd.TradeID)
+			prefix = r.SerialPrefix()
+		}
+	})
+	if err != nil {
+		return TradeOutcome{}, err
+	}
+	out := TradeOutcome{Trade: cmd, Refusal: &domain.Rejection{Check: domain.CheckTradeIDReused, Field: "trade_id",
+		Detail: fmt.Sprintf("trade %s of exchange %s was submitted before on right %s", cmd.TradeID, cmd.ExchangeID, other)}}
+	if !found {
+		return out, nil
+	}
+	first, err := s.readTrade(ctx, other, prior.Revision, prefix)
+	if err != nil {
+		return TradeOutcome{}, err
+	}
+	first.Replay = true
+	out.Original = &first
+	out.Refusal = &domain.Rejection{Check: domain.CheckTradeIDReused, Field: "trade_id",
+		Detail: fmt.Sprintf("trade %s of exchange %s was submitted before on right %s; its outcome is recorded at revision %d of that right",
+			cmd.TradeID, cmd.ExchangeID, other, prior.Revision)}
+	return out, nil
+}
+
+// readTrade reads the outcome of a trade recorded at revision of a right's
+// stream, with the trade as it was first submitted.
+func (s *Service) readTrade(ctx context.Context, rightID string, revision int64, prefix string) (TradeOutcome, error) {
+	stream := domain.RightStream(rightID)
+	recs, err := s.store.ReadStream(ctx, stream, uint64(revision), eventstore.Forwards, 1)
+	if err != nil {
+		return TradeOutcome{}, fmt.Errorf("registry: read the trade at %s revision %d: %w", stream, revision, err)
+	}
+	if len(recs) != 1 {
+		return TradeOutcome{}, fmt.Errorf("registry: %s has no revision %d, where a trade is recorded", stream, revision)
+	}
+	rec := recs[0]
+	ev, err := eventcodec.Decode(rec.Type, rec.Data)
+	if err != nil {
+		return TradeOutcome{}, fmt.Errorf("registry: %s revision %d: %w", stream, revision, err)
+	}
+	env, err := eventcodec.DecodeMetadata(rec.Metadata)
+	if err != nil {
+		return TradeOutcome{}, fmt.Errorf("registry: %s revision %d: %w", stream, revision, err)
+	}
+	out := outcomeOf(ev, Commit{Stream: stream, Revision: rec.Revision, Position: rec.Position, CorrelationID: env.CorrelationID}, prefix)
+	if out.Settled == nil && out.Refusal == nil {
+		return TradeOutcome{}, fmt.Errorf("registry: %s revision %d is a %s, not the outcome of a trade", stream, revision, rec.Type)
+	}
+	return out, nil
+}
+
+// outcomeOf turns the event that records a trade's outcome into the outcome.
+func outcomeOf(ev domain.Event, commit Commit, prefix string) TradeOutcome {
+	switch e := ev.(type) {
+	case domain.TradeSettled:
+		return TradeOutcome{Trade: e.Trade(), Settled: &e, Recorded: true, Commit: commit, At: e.SettledAt, SerialPrefix: prefix}
+	case domain.TradeRefused:
+		return TradeOutcome{Trade: e.Trade(), Refusal: e.Rejection(), Recorded: true, Commit: commit, At: e.RefusedAt, SerialPrefix: prefix}
+	}
+	return TradeOutcome{}
+}
