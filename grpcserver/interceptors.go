@@ -2,6 +2,7 @@ package grpcserver
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -84,5 +85,68 @@ func unaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
 		}
 		log.Info("request", fields...)
 		return resp, err
+	}
+}
+
+type streamStatsKey struct{}
+
+// streamStats counts what a stream carried, for its log line.
+type streamStats struct{ items atomic.Int64 }
+
+// countStreamItems adds n to the items the stream of ctx carried (trades,
+// for SubmitTrades); it does nothing outside a logged stream.
+func countStreamItems(ctx context.Context, n int) {
+	if s, ok := ctx.Value(streamStatsKey{}).(*streamStats); ok {
+		s.items.Add(int64(n))
+	}
+}
+
+// contextStream is a server stream with a context the interceptor extended.
+type contextStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *contextStream) Context() context.Context { return s.ctx }
+
+// streamInterceptor does for streams what unaryInterceptor does for unary
+// calls: the actor and correlation id go into the context, the correlation
+// id goes back in the response header, and each stream is logged in one
+// line when it ends, with how many items (trades) it carried.
+func streamInterceptor(log *zap.Logger) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		start := time.Now()
+		ctx := ss.Context()
+		md, _ := metadata.FromIncomingContext(ctx)
+		ci := callInfo{actor: firstHeader(md, ActorHeader), correlationID: firstHeader(md, CorrelationHeader)}
+		if ci.correlationID == "" {
+			ci.correlationID = uuid.NewString()
+		}
+		// As for unary calls, a failed header send shows in the stream's own outcome.
+		_ = ss.SetHeader(metadata.Pairs(CorrelationHeader, ci.correlationID))
+		stats := &streamStats{}
+		var err error
+		if len(ci.actor) > maxHeaderLen || len(ci.correlationID) > maxHeaderLen {
+			err = invalidHeaderError()
+		} else {
+			ctx = context.WithValue(context.WithValue(ctx, callInfoKey{}, ci), streamStatsKey{}, stats)
+			err = handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
+		}
+		st, _ := status.FromError(err)
+		fields := []zap.Field{
+			zap.String("method", info.FullMethod),
+			zap.String("code", st.Code().String()),
+			zap.Duration("duration", time.Since(start)),
+			zap.String("correlation_id", ci.correlationID),
+			zap.Int64("items", stats.items.Load()),
+		}
+		if ci.actor != "" {
+			fields = append(fields, zap.String("actor", ci.actor))
+		}
+		if err != nil {
+			fields = append(fields, zap.String("error", st.Message()))
+		}
+		log.Info("stream", fields...)
+		return err
 	}
 }

@@ -22,7 +22,7 @@ import (
 // health service (reporting SERVING) and server reflection, so that grpcurl
 // works without the .proto files.
 func New(svc *registry.Service, log *zap.Logger, opts ...grpc.ServerOption) *grpc.Server {
-	opts = append([]grpc.ServerOption{grpc.ChainUnaryInterceptor(unaryInterceptor(log))}, opts...)
+	opts = append([]grpc.ServerOption{grpc.ChainUnaryInterceptor(unaryInterceptor(log)), grpc.ChainStreamInterceptor(streamInterceptor(log))}, opts...)
 	s := grpc.NewServer(opts...)
 	h := &handlers{svc: svc, log: log}
 	pb.RegisterAccountServiceServer(s, h)
@@ -30,9 +30,10 @@ func New(svc *registry.Service, log *zap.Logger, opts ...grpc.ServerOption) *grp
 	pb.RegisterTransferServiceServer(s, h)
 	pb.RegisterRetirementServiceServer(s, h)
 	registerLifecycle(s, h)
+	registerSettlement(s, h)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	for _, name := range append([]string{pb.AccountService_ServiceDesc.ServiceName, pb.RightService_ServiceDesc.ServiceName, pb.TransferService_ServiceDesc.ServiceName, pb.RetirementService_ServiceDesc.ServiceName}, lifecycleServices...) {
+	for _, name := range append([]string{pb.AccountService_ServiceDesc.ServiceName, pb.RightService_ServiceDesc.ServiceName, pb.TransferService_ServiceDesc.ServiceName, pb.RetirementService_ServiceDesc.ServiceName}, append(lifecycleServices, settlementServices...)...) {
 		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
 	}
 	healthpb.RegisterHealthServer(s, hs)

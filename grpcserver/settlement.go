@@ -1,0 +1,176 @@
+package grpcserver
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+
+	"github.com/ecoregistry/ecoregistry/domain"
+	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
+	"github.com/ecoregistry/ecoregistry/registry"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
+)
+
+// settlementServices names the services registerSettlement adds, for health.
+var settlementServices = []string{pb.SettlementService_ServiceDesc.ServiceName}
+
+// registerSettlement adds the settlement service to s.
+func registerSettlement(s *grpc.Server, h *handlers) {
+	pb.RegisterSettlementServiceServer(s, &settlementHandlers{handlers: h})
+}
+
+// settlementHandlers serves exchange settlement with the common handlers'
+// metadata and error mapping.
+type settlementHandlers struct {
+	pb.UnimplementedSettlementServiceServer
+	*handlers
+}
+
+// Limits of one SubmitTrades stream.
+const (
+	// streamWindow bounds the trades of one stream being decided at once.
+	// While that many wait, the stream is not read, and gRPC's flow control
+	// holds the exchange back. It is large enough for the trades of one
+	// stream to fill the batches of its busiest rights.
+	streamWindow = 4096
+	// maxOutcomesPerMessage bounds the outcomes sent in one message.
+	maxOutcomesPerMessage = 512
+)
+
+// SubmitTrade settles one trade; see the service's documentation.
+func (h *settlementHandlers) SubmitTrade(ctx context.Context, req *pb.SubmitTradeRequest) (*pb.SubmitTradeResponse, error) {
+	const method = "SubmitTrade"
+	meta, err := h.meta(ctx)
+	if err != nil {
+		return nil, h.fail(ctx, method, err)
+	}
+	out, err := h.settle(ctx, meta, req.GetTrade())
+	if err != nil {
+		return nil, h.fail(ctx, method, err)
+	}
+	return &pb.SubmitTradeResponse{Outcome: out}, nil
+}
+
+// settle decides one trade and returns its outcome, or the error that kept
+// the registry from deciding it.
+func (h *settlementHandlers) settle(ctx context.Context, meta registry.Meta, t *pb.MatchedTrade) (*pb.TradeOutcome, error) {
+	if t == nil {
+		return refusedTrade(t, domain.CheckRequiredFieldMissing, "trade", "the request carries no trade"), nil
+	}
+	o, err := h.svc.SettleTrade(ctx, meta, matchedTradeFromProto(t))
+	if err != nil {
+		return nil, err
+	}
+	return tradeOutcomeToProto(o), nil
+}
+
+// SubmitTrades settles the trades of a stream, several at once, and answers
+// each as soon as it is decided; see the service's documentation.
+func (h *settlementHandlers) SubmitTrades(stream pb.SettlementService_SubmitTradesServer) error {
+	const method = "SubmitTrades"
+	ctx := stream.Context()
+	meta, err := h.meta(ctx)
+	if err != nil {
+		return h.fail(ctx, method, err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Each trade holds a slot of window from the moment it is read until
+	// its outcome is queued for sending, and the queue holds as many as the
+	// window, so neither the deciders nor the reader block on the sender
+	// unless the exchange stops reading outcomes.
+	window := make(chan struct{}, streamWindow)
+	outcomes := make(chan *pb.TradeOutcome, streamWindow)
+	sent := make(chan error, 1)
+	go func() { sent <- sendOutcomes(stream, outcomes, cancel) }()
+
+	var (
+		wg      sync.WaitGroup
+		readErr error
+	)
+read:
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			readErr = err
+			break
+		}
+		countStreamItems(ctx, len(req.GetTrades()))
+		for _, t := range req.GetTrades() {
+			select {
+			case window <- struct{}{}:
+			case <-ctx.Done():
+				readErr = ctx.Err()
+				break read
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				o, err := h.settle(ctx, meta, t)
+				if err != nil {
+					o = failedTrade(t, toStatus(ctx, h.log, method, err))
+				}
+				outcomes <- o
+				<-window
+			}()
+		}
+	}
+	// Trades being decided are answered even after the exchange closed its
+	// side: it waits for their outcomes.
+	wg.Wait()
+	close(outcomes)
+	if err := <-sent; err != nil {
+		return err
+	}
+	if readErr != nil {
+		if _, ok := status.FromError(readErr); ok {
+			return readErr
+		}
+		return h.fail(ctx, method, readErr)
+	}
+	return nil
+}
+
+// failedTrade is the outcome of a trade the registry could not decide.
+func failedTrade(t *pb.MatchedTrade, err error) *pb.TradeOutcome {
+	st, _ := status.FromError(err)
+	return &pb.TradeOutcome{ExchangeId: t.GetExchangeId(), TradeId: t.GetTradeId(), RightId: t.GetRightId(),
+		Result: &pb.TradeOutcome_Failed{Failed: &pb.TradeFailure{Code: int32(st.Code()), Message: st.Message()}}}
+}
+
+// sendOutcomes sends the outcomes as they come, gathering those that are
+// ready into one message, until outcomes is closed. After a failed send it
+// cancels the stream's work and drains the rest.
+func sendOutcomes(stream pb.SettlementService_SubmitTradesServer, outcomes <-chan *pb.TradeOutcome, cancel context.CancelFunc) error {
+	var failed error
+	batch := make([]*pb.TradeOutcome, 0, maxOutcomesPerMessage)
+	for o := range outcomes {
+		if failed != nil {
+			continue
+		}
+		batch = append(batch[:0], o)
+	gather:
+		for len(batch) < maxOutcomesPerMessage {
+			select {
+			case more, ok := <-outcomes:
+				if !ok {
+					break gather
+				}
+				batch = append(batch, more)
+			default:
+				break gather
+			}
+		}
+		// Send encodes the message before it returns, so batch may be reused.
+		if err := stream.Send(&pb.SubmitTradesResponse{Outcomes: batch}); err != nil {
+			failed = err
+			cancel()
+		}
+	}
+	return failed
+}
