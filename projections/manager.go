@@ -333,6 +333,9 @@ func (m *Manager) Runner(name string) (*Runner, bool) {
 	return nil, false
 }
 
+// Events returns the event store the projections follow.
+func (m *Manager) Events() eventstore.Store { return m.events }
+
 // Names returns the names of the projections, in the order given to Open.
 func (m *Manager) Names() []string {
 	out := make([]string, len(m.runners))

@@ -22,6 +22,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -31,6 +32,10 @@ import (
 	"github.com/ecoregistry/ecoregistry/eventstore/esdbstore"
 	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
 	"github.com/ecoregistry/ecoregistry/grpcserver"
+	"github.com/ecoregistry/ecoregistry/projections"
+	"github.com/ecoregistry/ecoregistry/projections/holdings"
+	"github.com/ecoregistry/ecoregistry/projections/market"
+	"github.com/ecoregistry/ecoregistry/projections/statistics"
 	"github.com/ecoregistry/ecoregistry/registry"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -153,13 +158,15 @@ type Main struct {
 	// Ticker paces the rounds of the expiry scheduler; nil means every second.
 	Ticker registry.Ticker
 
-	store    eventstore.Store
+	store eventstore.Store
 	// stopScheduler ends the expiry scheduler; scheduled is closed when it has.
 	stopScheduler context.CancelFunc
 	scheduled     chan struct{}
-	server   *grpc.Server
-	listener net.Listener
-	served   chan error
+	// projections keeps the read models under <data>/projections.
+	projections *projections.Manager
+	server      *grpc.Server
+	listener    net.Listener
+	served      chan error
 
 	closeOnce sync.Once
 	closeErr  error
@@ -218,7 +225,24 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.stopScheduler = nil
 		}
 	}()
+	// The read models follow the log in the background; queries wait for
+	// the positions they ask for.
+	m.projections, err = projections.Open(filepath.Join(m.Config.Data, "projections"), m.store,
+		[]projections.Projection{holdings.New(), market.New(), statistics.New()}, projections.Options{Logger: m.Logger})
+	if err != nil {
+		return fmt.Errorf("open the projections: %w", err)
+	}
+	m.projections.Start()
+	defer func() {
+		if err != nil {
+			m.projections.Close()
+			m.projections = nil
+		}
+	}()
 	m.server = grpcserver.New(svc, m.Logger)
+	if err = grpcserver.RegisterQueryServices(m.server, m.projections, m.Logger); err != nil {
+		return err
+	}
 	var lc net.ListenConfig
 	m.listener, err = lc.Listen(ctx, "tcp", m.Config.Listen)
 	if err != nil {
@@ -266,8 +290,12 @@ func (m *Main) close() error {
 		<-m.scheduled
 	}
 	var err error
+	// The projections follow the store: they stop first.
+	if m.projections != nil {
+		err = m.projections.Close()
+	}
 	if m.store != nil {
-		err = m.store.Close()
+		err = errors.Join(err, m.store.Close())
 	}
 	m.Logger.Info("ecoregistryd stopped")
 	_ = m.Logger.Sync()
