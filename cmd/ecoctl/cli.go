@@ -81,6 +81,9 @@ var groups = map[string]string{
 	"holding":     "show what an account holds of a right",
 	"pledge":      "pledge units as collateral, release, enforce and list pledges",
 	"reservation": "settle or void a reservation made with reserve",
+	"projections": "show where the read models stand and rebuild them",
+	"holdings":    "list an account's holdings and totals per type and jurisdiction (read model)",
+	"market":      "show market statistics and daily bars (read model)",
 }
 
 // commands lists every subcommand in the order help shows them.
@@ -93,6 +96,10 @@ var commands = []*command{
 	freezeCommand, unfreezeCommand,
 	reserveCommand, reservationSettleCommand, reservationVoidCommand,
 	cancelCommand, correctCommand,
+	// The queries of the read models (queries.go).
+	holdingsListCommand, holdingsTotalsCommand, holdersCommand,
+	tradesCommand, marketStatsCommand, marketDailyCommand, statsCommand,
+	projectionsStatusCommand, projectionsRebuildCommand,
 }
 
 func findCommand(path string) *command {

@@ -18,6 +18,20 @@
 //	transfer         move a quantity or a serial range between accounts
 //	retire           retire (surrender) a quantity or a serial range
 //
+// The queries of the read models print one page of a table each, the
+// position the answer reflects, and the --page-token that continues it;
+// --min-position waits until a read model has applied a command's position:
+//
+//	holdings list         what an account holds, by state, with serial blocks
+//	holdings totals       unit totals by state per right type and jurisdiction
+//	holders               the holders of a right
+//	trades                settled trades in a time range
+//	market stats          volume, turnover, VWAP and last price per right, type or exchange
+//	market daily          daily open, high, low and close
+//	stats                 regulators' statistics by jurisdiction, type and period
+//	projections status    where each read model stands, and its lag
+//	projections rebuild   rebuild a read model while it keeps answering
+//
 // "ecoctl --help" lists them with examples and "ecoctl <command> -h" lists a
 // command's flags with their meaning and defaults.
 //
