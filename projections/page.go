@@ -62,6 +62,9 @@ func ScanPage[T any](v *View, lower, upper, after []byte, limit int, decode func
 		}
 	}
 	var last []byte
+	// Pages are usually full: sizing for up to 64 items saves the copies
+	// of a growing slice, which are most of what a query allocates.
+	items = make([]T, 0, min(limit, 64))
 	err = v.Scan(lower, upper, func(key, value []byte) (bool, error) {
 		item, ok, err := decode(key, value)
 		if err != nil || !ok {

@@ -7,7 +7,9 @@
 //
 //	'r' RIGHT                       the right: type, jurisdiction, unit, serial prefix, totals by state
 //	'h' RIGHT 0x00 ACCOUNT          one account's holding of one right, with its blocks
-//	'a' ACCOUNT 0x00 RIGHT          index of an account's holdings (empty value)
+//	'a' ACCOUNT 0x00 RIGHT          the same holding, preceded by what a list of an account's
+//	                                holdings shows of its right (type, jurisdiction, unit,
+//	                                serial prefix), so that listing them is one scan
 //	't' TYPE JURISDICTION           totals of the rights of one type registered in one division
 //
 // A holding is kept while it has any units in any state, retired ones
@@ -34,8 +36,9 @@ import (
 const Name = "holdings"
 
 // SchemaVersion is the version of the projection's layout and of the set
-// of event types it handles.
-const SchemaVersion = 1
+// of event types it handles. Version 2 keeps a copy of each holding under
+// its account.
+const SchemaVersion = 2
 
 // State is a state a held unit can be in.
 type State int
@@ -177,12 +180,14 @@ func (b *builder) registered(e domain.RightRegistered) error {
 		}
 	}
 	info := RightInfo{
-		RightID:      e.RightID,
-		Type:         e.Type,
-		Jurisdiction: e.Jurisdiction,
-		Vintage:      e.Vintage,
-		Unit:         e.Unit,
-		SerialPrefix: e.SerialPrefix,
+		RightRef: RightRef{
+			RightID:      e.RightID,
+			Type:         e.Type,
+			Jurisdiction: e.Jurisdiction,
+			Vintage:      e.Vintage,
+			Unit:         e.Unit,
+			SerialPrefix: e.SerialPrefix,
+		},
 		Issued:       e.Quantity,
 		Buffer:       e.Buffer,
 		RegisteredAt: e.RegisteredAt,
@@ -359,24 +364,27 @@ func (b *builder) Flush(w *projections.Writer) error {
 				if err := w.Delete(holdingDataKey(k.right, k.account)); err != nil {
 					return err
 				}
-				if err := w.Delete(accountIndexKey(k.account, k.right)); err != nil {
+				if err := w.Delete(accountHoldingKey(k.account, k.right)); err != nil {
 					return err
 				}
 			}
 			// An empty holding is not worth remembering.
 			delete(b.holdings, k)
 			continue
-		case !h.stored:
-			if err := w.Set(accountIndexKey(k.account, k.right), nil); err != nil {
-				return err
-			}
-			h.stored = true
+		}
+		r, err := b.right(k.right)
+		if err != nil || r == nil {
+			return fmt.Errorf("holdings: flush a holding of right %s: %v", k.right, err)
 		}
 		b.val = encodeHolding(b.val[:0], h)
 		if err := w.Set(holdingDataKey(k.right, k.account), b.val); err != nil {
 			return err
 		}
-		h.dirty = false
+		b.val = encodeHolding(encodeRightRef(b.val[:0], &r.info.RightRef), h)
+		if err := w.Set(accountHoldingKey(k.account, k.right), b.val); err != nil {
+			return err
+		}
+		h.stored, h.dirty = true, false
 	}
 	for k := range b.dirtyTotals {
 		b.val = encodeTotals(b.val[:0], b.totals[k])

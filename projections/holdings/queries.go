@@ -40,26 +40,13 @@ func (q *Queries) AccountHoldings(ctx context.Context, query AccountHoldingsQuer
 		return projections.Page[Holding]{}, err
 	}
 	defer v.Close()
-	prefix := accountIndexKey(query.AccountID, "")
-	rights := map[string]RightInfo{}
-	items, next, err := projections.ScanPage(v, prefix, projections.PrefixEnd(prefix), after, size, func(key, _ []byte) (Holding, bool, error) {
-		rightID := string(key[len(prefix):])
-		info, ok := rights[rightID]
-		if !ok {
-			var err error
-			if info, ok, err = readRight(v, rightID); err != nil || !ok {
-				return Holding{}, false, orMissing(err, "right %s of account %s's holdings", rightID, query.AccountID)
-			}
-			rights[rightID] = info
+	prefix := accountHoldingKey(query.AccountID, "")
+	items, next, err := projections.ScanPage(v, prefix, projections.PrefixEnd(prefix), after, size, func(key, value []byte) (Holding, bool, error) {
+		h, err := decodeAccountHolding(string(key[len(prefix):]), query.AccountID, value)
+		if err != nil || (query.RightType != domain.RightTypeUnspecified && h.Right.Type != query.RightType) {
+			return Holding{}, false, err
 		}
-		if query.RightType != domain.RightTypeUnspecified && info.Type != query.RightType {
-			return Holding{}, false, nil
-		}
-		h, ok, err := readHolding(v, info, query.AccountID)
-		if err == nil && !ok {
-			err = orMissing(nil, "holding of %s in %s", query.AccountID, rightID)
-		}
-		return h, ok, err
+		return h, true, nil
 	})
 	if err != nil {
 		return projections.Page[Holding]{}, err
@@ -102,7 +89,7 @@ func (q *Queries) RightHolders(ctx context.Context, query RightHoldersQuery) (Ri
 	}
 	prefix := holdingDataKey(query.RightID, "")
 	items, next, err := projections.ScanPage(v, prefix, projections.PrefixEnd(prefix), after, size, func(key, value []byte) (Holding, bool, error) {
-		h := Holding{Right: info, AccountID: string(key[len(prefix):])}
+		h := Holding{Right: info.RightRef, AccountID: string(key[len(prefix):])}
 		var rec holding
 		if err := decodeHolding(value, &rec); err != nil {
 			return Holding{}, false, err
@@ -167,27 +154,6 @@ func readRight(v *projections.View, id string) (RightInfo, bool, error) {
 	}
 	info, err := decodeRight(id, b)
 	return info, err == nil, err
-}
-
-func readHolding(v *projections.View, info RightInfo, account string) (Holding, bool, error) {
-	b, ok, err := v.Get(holdingDataKey(info.RightID, account))
-	if err != nil || !ok {
-		return Holding{}, false, err
-	}
-	var rec holding
-	if err := decodeHolding(b, &rec); err != nil {
-		return Holding{}, false, err
-	}
-	return Holding{Right: info, AccountID: account, Counts: rec.counts, Blocks: rec.blocks}, true, nil
-}
-
-// orMissing reports an index entry without its record: the state is
-// damaged, since both are written in one batch.
-func orMissing(err error, format string, args ...any) error {
-	if err != nil {
-		return err
-	}
-	return fmt.Errorf("holdings: %s is indexed but missing", fmt.Sprintf(format, args...))
 }
 
 func notFound(rightID string, at eventstore.Position) error {

@@ -7,9 +7,9 @@ import (
 	"github.com/ecoregistry/ecoregistry/projections/internal/enc"
 )
 
-// RightInfo is what the projection knows of a right: its registration and
-// its units by state.
-type RightInfo struct {
+// RightRef is what a registration fixes about a right, and what a holding
+// shows of it.
+type RightRef struct {
 	// RightID is the right's id.
 	RightID string
 	// Type is the right's type.
@@ -22,6 +22,12 @@ type RightInfo struct {
 	Unit domain.Unit
 	// SerialPrefix begins the serial numbers of the right's units.
 	SerialPrefix string
+}
+
+// RightInfo is what the projection knows of a right: its registration and
+// its units by state.
+type RightInfo struct {
+	RightRef
 	// Issued is the number of units registered, buffer included.
 	Issued int64
 	// Buffer is the block set aside in the buffer pool; zero when none.
@@ -68,7 +74,7 @@ func (t *Totals) Total(s State) int64 { return t.Totals[s] }
 // Holding is what one account holds of one right, by state.
 type Holding struct {
 	// Right is the right held.
-	Right RightInfo
+	Right RightRef
 	// AccountID is the holding account.
 	AccountID string
 	// Counts are the units in each state.
@@ -101,7 +107,7 @@ func holdingDataKey(right, account string) []byte {
 	return append(k, account...)
 }
 
-func accountIndexKey(account, right string) []byte {
+func accountHoldingKey(account, right string) []byte {
 	k := make([]byte, 0, 2+len(right)+len(account))
 	k = append(k, 'a')
 	k = append(k, account...)
@@ -135,7 +141,7 @@ func encodeRight(b []byte, r *RightInfo) []byte {
 
 func decodeRight(id string, v []byte) (RightInfo, error) {
 	d := enc.NewReader(v)
-	r := RightInfo{RightID: id}
+	r := RightInfo{RightRef: RightRef{RightID: id}}
 	r.Type = domain.RightType(d.Uvarint())
 	r.Jurisdiction = d.String()
 	r.Vintage = int(d.Varint())
@@ -152,6 +158,33 @@ func decodeRight(id string, v []byte) (RightInfo, error) {
 	r.Cancelled = d.Varint()
 	r.Expired = d.Varint()
 	return r, d.Done()
+}
+
+// encodeRightRef writes what a list of an account's holdings shows of
+// their rights: the parts of a registration that never change.
+func encodeRightRef(b []byte, r *RightRef) []byte {
+	b = enc.Uvarint(b, uint64(r.Type))
+	b = enc.String(b, r.Jurisdiction)
+	b = enc.Varint(b, int64(r.Vintage))
+	b = enc.Uvarint(b, uint64(r.Unit))
+	return enc.String(b, r.SerialPrefix)
+}
+
+// decodeAccountHolding reads a record of an account's holding: the right's
+// reference, then the holding.
+func decodeAccountHolding(rightID, account string, v []byte) (Holding, error) {
+	d := enc.NewReader(v)
+	h := Holding{Right: RightRef{RightID: rightID}, AccountID: account}
+	h.Right.Type = domain.RightType(d.Uvarint())
+	h.Right.Jurisdiction = d.String()
+	h.Right.Vintage = int(d.Varint())
+	h.Right.Unit = domain.Unit(d.Uvarint())
+	h.Right.SerialPrefix = d.String()
+	for s := range h.Blocks {
+		h.Counts[s] = d.Varint()
+		h.Blocks[s] = d.Blocks(nil)
+	}
+	return h, d.Done()
 }
 
 func encodeHolding(b []byte, h *holding) []byte {

@@ -11,6 +11,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/ecoregistry/ecoregistry/domain"
 )
@@ -118,6 +119,7 @@ func (r *Reader) Blocks(dst []domain.Block) []domain.Block {
 		r.fail("block count")
 		return dst
 	}
+	dst = slices.Grow(dst, int(n))
 	prev := int64(0)
 	for i := uint64(0); i < n && r.err == nil; i++ {
 		start := prev + r.Varint()
