@@ -51,10 +51,12 @@ type queue[S any] struct {
 	running bool
 }
 
-// enqueue adds req to its stream's queue and, when nobody drains that queue,
-// starts draining it.
-func (c *streams[S, P]) enqueue(stream string, req *request[S], clock func() time.Time) {
+// enqueue adds req to its stream's queue. When nobody drains that queue,
+// the caller becomes its drainer: it returns the queue, and must call
+// drain with req.
+func (c *streams[S, P]) enqueue(stream string, req *request[S]) *queue[S] {
 	c.qmu.Lock()
+	defer c.qmu.Unlock()
 	if c.queues == nil {
 		c.queues = make(map[string]*queue[S])
 	}
@@ -64,16 +66,19 @@ func (c *streams[S, P]) enqueue(stream string, req *request[S], clock func() tim
 		c.queues[stream] = q
 	}
 	q.pending = append(q.pending, req)
-	start := !q.running
-	q.running = true
-	c.qmu.Unlock()
-	if start {
-		go c.drain(stream, q, clock)
+	if q.running {
+		return nil
 	}
+	q.running = true
+	return q
 }
 
-// drain runs batches of the stream's queue until it is empty.
-func (c *streams[S, P]) drain(stream string, q *queue[S], clock func() time.Time) {
+// drain runs batches of the stream's queue until it is empty. A caller
+// that drains for its own request (mine) stops once that request is
+// finished and hands what is left to a new goroutine: an idle stream thus
+// costs no goroutine and no stack growth per command, and a busy one keeps
+// no caller waiting for the others' batches.
+func (c *streams[S, P]) drain(stream string, q *queue[S], clock func() time.Time, mine *request[S]) {
 	for {
 		c.qmu.Lock()
 		n := min(len(q.pending), maxBatch)
@@ -81,6 +86,11 @@ func (c *streams[S, P]) drain(stream string, q *queue[S], clock func() time.Time
 			q.running = false
 			delete(c.queues, stream)
 			c.qmu.Unlock()
+			return
+		}
+		if mine != nil && isDone(mine.done) {
+			c.qmu.Unlock()
+			go c.drain(stream, q, clock, nil)
 			return
 		}
 		batch := make([]*request[S], n)
@@ -249,12 +259,15 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 		// command's own events, so waiting for it is safe.
 		commit := Commit{Stream: stream, Revision: first + uint64(a.last), Position: res.Position, CorrelationID: a.req.meta.CorrelationID}
 		if a.req.exactPosition && a.last != len(data)-1 {
-			// Global positions need not be dense (EventStoreDB's are log
-			// offsets), so the command's own is read back, once per batch.
-			// Should the read fail, the position stays zero and the caller
-			// reads it itself.
+			// A store with dense positions tells them all; others
+			// (EventStoreDB's positions are log offsets) are read back,
+			// once per batch. Should the read fail, the position stays
+			// zero and the caller reads it itself.
 			if positions == nil {
-				positions = c.readPositions(ctx, stream, first, len(data))
+				var ok bool
+				if positions, ok = eventstore.AppendedPositions(c.store, res, len(data)); !ok {
+					positions = c.readPositions(ctx, stream, first, len(data))
+				}
 			}
 			commit.Position = positions[a.last]
 		}

@@ -63,68 +63,118 @@ func (s *Service) LoadTradeIndex(ctx context.Context) error { return s.trades.lo
 // decided (the store failed, the stream was contended, ctx ended); the
 // trade may then be retried as it is.
 func (s *Service) SettleTrade(ctx context.Context, meta Meta, cmd domain.SettleTrade) (TradeOutcome, error) {
-	if err := domain.ValidateSettleTrade(cmd, s.clock()); err != nil {
-		return TradeOutcome{Trade: cmd, Refusal: err}, nil
+	p := s.startTrade(ctx, meta, cmd, true)
+	return s.finishTrade(ctx, p)
+}
+
+// SettleTrades is SettleTrade for several trades at once, as an exchange's
+// stream delivers them: each is queued for its right's next batch before
+// the first is waited for, so that one caller fills the batches of many
+// rights. It returns each trade's outcome, or the error that kept it from
+// being decided, in the order of cmds.
+func (s *Service) SettleTrades(ctx context.Context, meta Meta, cmds []domain.SettleTrade) ([]TradeOutcome, []error) {
+	pending := make([]*pendingTrade, len(cmds))
+	for i, cmd := range cmds {
+		pending[i] = s.startTrade(ctx, meta, cmd, false)
 	}
-	if err := s.trades.load(ctx, s.store); err != nil {
-		return TradeOutcome{}, err
+	outs, errs := make([]TradeOutcome, len(cmds)), make([]error, len(cmds))
+	for i, p := range pending {
+		outs[i], errs[i] = s.finishTrade(ctx, p)
+	}
+	return outs, errs
+}
+
+// pendingTrade is a trade between startTrade and finishTrade.
+type pendingTrade struct {
+	cmd domain.SettleTrade
+	// early is set when the outcome or error (out, err) was known before
+	// the trade reached its right's batch.
+	early bool
+	out   TradeOutcome
+	err   error
+	req   *request[domain.Right]
+	// Set by the decision, in the batch.
+	prior   *domain.PriorTrade
+	reused  error
+	prefix  string
+	decided bool
+}
+
+// startTrade checks a trade, claims its ids and queues it for its right's
+// batch; inline is as for streams.start.
+func (s *Service) startTrade(ctx context.Context, meta Meta, cmd domain.SettleTrade, inline bool) *pendingTrade {
+	p := &pendingTrade{cmd: cmd, early: true}
+	if err := domain.ValidateSettleTrade(cmd, s.clock()); err != nil {
+		p.out = TradeOutcome{Trade: cmd, Refusal: err}
+		return p
+	}
+	if p.err = s.trades.load(ctx, s.store); p.err != nil {
+		return p
 	}
 	key := domain.TradeKeyOf(cmd.ExchangeID, cmd.TradeID)
 	other, claimed, err := s.trades.claim(ctx, key, cmd.RightID)
 	if err != nil {
-		return TradeOutcome{}, err
+		p.err = err
+		return p
 	}
 	if other != "" {
-		return s.reusedElsewhere(ctx, cmd, key, other)
+		p.out, p.err = s.reusedElsewhere(ctx, cmd, other)
+		return p
 	}
-	accounts, err := s.accountViews(ctx, cmd.Seller, cmd.Buyer)
+	accounts, err := s.tradeAccounts(ctx, cmd.Seller, cmd.Buyer)
 	if err != nil {
 		if claimed {
 			s.trades.release(key, cmd.RightID, false)
 		}
-		return TradeOutcome{}, err
+		p.err = err
+		return p
 	}
 	if meta.CommandID == "" {
 		meta.CommandID = cmd.ExchangeID + "/" + cmd.TradeID
 	}
-	var (
-		prior   *domain.PriorTrade
-		reused  error
-		prefix  string
-		decided bool
-	)
-	req := &request[domain.Right]{ctx: ctx, meta: meta, exactPosition: true,
+	p.early = false
+	p.req = &request[domain.Right]{ctx: ctx, meta: meta, exactPosition: true,
 		decide: func(r *domain.Right, _ bool, now time.Time) ([]domain.Event, error) {
-			prefix = r.SerialPrefix()
-			evs, p, err := domain.DecideSettleTrade(*r, cmd, accounts, now)
-			decided, prior, reused = true, p, nil
-			if p != nil {
+			p.prefix = r.SerialPrefix()
+			evs, prior, err := domain.DecideSettleTrade(*r, cmd, accounts, now)
+			p.decided, p.prior, p.reused = true, prior, nil
+			if prior != nil {
 				// A retry or a re-used id: nothing to record, and the
 				// answer waits for the batch in case the first submission
 				// is in it.
-				reused = err
+				p.reused = err
 				return nil, nil
 			}
 			return evs, err
 		}}
 	if claimed {
-		req.finished = func(evs []domain.Event, err error) {
-			s.trades.release(key, cmd.RightID, recordedBy(decided, evs, prior, err))
+		p.req.finished = func(evs []domain.Event, err error) {
+			s.trades.release(key, cmd.RightID, recordedBy(p.decided, evs, p.prior, err))
 		}
 	}
-	evs, commit, err := s.rights.run(ctx, domain.RightStream(cmd.RightID), req, s.clock)
+	s.rights.start(ctx, domain.RightStream(cmd.RightID), p.req, s.clock, inline)
+	return p
+}
+
+// finishTrade waits for a started trade and returns its outcome.
+func (s *Service) finishTrade(ctx context.Context, p *pendingTrade) (TradeOutcome, error) {
+	if p.early {
+		return p.out, p.err
+	}
+	cmd := p.cmd
+	evs, commit, err := s.rights.wait(ctx, p.req)
 	switch {
 	case err != nil && len(domain.ViolationsOf(err)) > 0:
 		// The right does not exist (or the trade turned malformed as the
 		// clock moved): nothing identifies a stream to record it in.
-		return TradeOutcome{Trade: cmd, Refusal: err, SerialPrefix: prefix}, nil
+		return TradeOutcome{Trade: cmd, Refusal: err, SerialPrefix: p.prefix}, nil
 	case err != nil:
 		return TradeOutcome{}, err
 	case len(evs) == 1:
-		out := outcomeOf(evs[0], commit, prefix)
+		out := outcomeOf(evs[0], commit, p.prefix)
 		if out.Commit.Position == (eventstore.Position{}) {
 			// The batch could not read its positions back; read this one.
-			again, err := s.readTrade(ctx, cmd.RightID, int64(commit.Revision), prefix)
+			again, err := s.readTrade(ctx, cmd.RightID, int64(commit.Revision), p.prefix)
 			if err != nil {
 				return TradeOutcome{}, err
 			}
@@ -132,20 +182,47 @@ func (s *Service) SettleTrade(ctx context.Context, meta Meta, cmd domain.SettleT
 		}
 		out.Trade = cmd
 		return out, nil
-	case prior == nil:
+	case p.prior == nil:
 		return TradeOutcome{}, errors.New("registry: a trade was decided without an outcome")
 	}
-	first, err := s.readTrade(ctx, prior.RightID, prior.Revision, prefix)
+	first, err := s.readTrade(ctx, p.prior.RightID, p.prior.Revision, p.prefix)
 	if err != nil {
 		return TradeOutcome{}, err
 	}
-	if reused == nil {
-		first.Replay = true
+	first.Replay = true
+	if p.reused == nil {
 		first.Trade = cmd
 		return first, nil
 	}
-	first.Replay = true
-	return TradeOutcome{Trade: cmd, Refusal: reused, SerialPrefix: prefix, Original: &first}, nil
+	return TradeOutcome{Trade: cmd, Refusal: p.reused, SerialPrefix: p.prefix, Original: &first}, nil
+}
+
+// tradeAccounts returns what a decision needs to know of a trade's seller
+// and buyer; accounts that do not exist are left out, for the decision to
+// refuse.
+func (s *Service) tradeAccounts(ctx context.Context, seller, buyer string) (domain.AccountLookup, error) {
+	var (
+		views [2]domain.AccountView
+		found [2]bool
+	)
+	for i, id := range [2]string{seller, buyer} {
+		err := s.accounts.cached(ctx, domain.AccountStream(id), func(a *domain.Account, exists bool) {
+			if exists && a.Opened() {
+				views[i], found[i] = a.View(), true
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return func(id string) (domain.AccountView, bool) {
+		for i := range views {
+			if found[i] && views[i].ID == id {
+				return views[i], true
+			}
+		}
+		return domain.AccountView{}, false
+	}, nil
 }
 
 // recordedBy tells whether a decision of a trade left its outcome recorded
@@ -165,7 +242,7 @@ func recordedBy(decided bool, evs []domain.Event, prior *domain.PriorTrade, err 
 }
 
 // reusedElsewhere answers a trade whose ids are recorded on another right.
-func (s *Service) reusedElsewhere(ctx context.Context, cmd domain.SettleTrade, key domain.TradeKey, other string) (TradeOutcome, error) {
+func (s *Service) reusedElsewhere(ctx context.Context, cmd domain.SettleTrade, other string) (TradeOutcome, error) {
 	var (
 		prior  domain.PriorTrade
 		found  bool

@@ -185,51 +185,14 @@ func TestSettleTradeIdempotency(t *testing.T) {
 }
 
 func TestSettleTradesBatch(t *testing.T) {
-	t.Run("each trade of a batch gets its own revision and position, and refusals do not fail the others", func(t *testing.T) {
-		st := openStore(t)
-		s := New(st, Options{})
-		setup(t, s, 2, 1000)
-		const n = 200
-		outs := make([]TradeOutcome, n)
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				// Every fourth trade asks for more than the seller can have.
-				q := int64(1)
-				if i%4 == 0 {
-					q = 2000
-				}
-				outs[i] = mustSettle(t, s, trade("CEA1", fmt.Sprintf("X-%d", i), q))
-			}()
-		}
-		wg.Wait()
-		stored := storedOutcomes(t, st, "CEA1")
-		if len(stored) != n {
-			t.Fatalf("%d outcomes recorded, want %d", len(stored), n)
-		}
-		byRevision := map[uint64]eventstore.RecordedEvent{}
-		for _, e := range stored {
-			byRevision[e.Revision] = e
-		}
-		settled := 0
-		for i, o := range outs {
-			rec, ok := byRevision[o.Commit.Revision]
-			if !ok || rec.Position != o.Commit.Position {
-				t.Fatalf("trade %d: commit %+v, stored %+v", i, o.Commit, rec.Position)
-			}
-			if (i%4 == 0) != (o.Settled == nil) {
-				t.Fatalf("trade %d: outcome %+v", i, o)
-			}
-			if o.Settled != nil {
-				settled++
-			}
-		}
-		if r := mustRight(t, s, "CEA1"); r.Holding("ACC1").Available != int64(settled) {
-			t.Fatalf("the buyer holds %d units after %d settled trades", r.Holding("ACC1").Available, settled)
-		}
-	})
+	// The embedded store tells the positions of an append's events; for
+	// other stores (the same store, not saying so, here) the batch reads
+	// them back.
+	for name, dense := range map[string]bool{"dense positions": true, "positions read back": false} {
+		t.Run("each trade of a batch gets its own revision and position, and refusals do not fail the others: "+name, func(t *testing.T) {
+			batchPositions(t, &appendCounter{Store: openStore(t), dense: dense})
+		})
+	}
 
 	t.Run("a retry decided in the batch of a failed original is not answered as settled", func(t *testing.T) {
 		st := &gatedStore{Store: openStore(t), entered: make(chan struct{}), gate: make(chan struct{})}
@@ -273,6 +236,73 @@ func TestSettleTradesBatch(t *testing.T) {
 			t.Fatalf("outcome after the failure %+v", out)
 		}
 	})
+}
+
+// batchPositions settles 200 trades at once on one right of st, a quarter
+// of them refused, and checks each outcome against the stored events.
+func batchPositions(t *testing.T, st *appendCounter) {
+	s := New(st, Options{})
+	setup(t, s, 2, 1000)
+	const n = 200
+	cmds := make([]domain.SettleTrade, n)
+	for i := range cmds {
+		// Every fourth trade asks for more than the seller can have.
+		q := int64(1)
+		if i%4 == 0 {
+			q = 2000
+		}
+		cmds[i] = trade("CEA1", fmt.Sprintf("X-%d", i), q)
+	}
+	before := st.appends.Load()
+	outs, errs := s.SettleTrades(context.Background(), meta, cmds)
+	if appends := st.appends.Load() - before; appends >= n {
+		t.Fatalf("%d trades took %d appends; the test needs batches", n, appends)
+	}
+	stored := storedOutcomes(t, st, "CEA1")
+	if len(stored) != n {
+		t.Fatalf("%d outcomes recorded, want %d", len(stored), n)
+	}
+	byRevision := map[uint64]eventstore.RecordedEvent{}
+	for _, e := range stored {
+		byRevision[e.Revision] = e
+	}
+	settled := 0
+	for i, o := range outs {
+		if errs[i] != nil {
+			t.Fatalf("trade %d: %v", i, errs[i])
+		}
+		rec, ok := byRevision[o.Commit.Revision]
+		if !ok || rec.Position != o.Commit.Position {
+			t.Fatalf("trade %d: commit %+v, stored %+v", i, o.Commit, rec.Position)
+		}
+		if (i%4 == 0) != (o.Settled == nil) {
+			t.Fatalf("trade %d: outcome %+v", i, o)
+		}
+		if o.Settled != nil {
+			settled++
+		}
+	}
+	if r := mustRight(t, s, "CEA1"); r.Holding("ACC1").Available != int64(settled) {
+		t.Fatalf("the buyer holds %d units after %d settled trades", r.Holding("ACC1").Available, settled)
+	}
+}
+
+// appendCounter counts appends, and says it has dense positions when dense
+// is set and the store does.
+type appendCounter struct {
+	eventstore.Store
+	dense   bool
+	appends atomic.Int64
+}
+
+func (a *appendCounter) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	a.appends.Add(1)
+	return a.Store.Append(ctx, stream, expected, events...)
+}
+
+func (a *appendCounter) DensePositions() bool {
+	d, ok := a.Store.(eventstore.DensePositions)
+	return a.dense && ok && d.DensePositions()
 }
 
 var errDiskOnFire = errors.New("test: the disk is on fire")

@@ -202,14 +202,33 @@ func (c *streams[S, P]) execute(ctx context.Context, stream string, meta Meta, c
 // run is execute for a request the caller built, with its options. It
 // calls req.finished, when set, on every path.
 func (c *streams[S, P]) run(ctx context.Context, stream string, req *request[S], clock func() time.Time) ([]domain.Event, Commit, error) {
-	if err := ctx.Err(); err != nil {
-		if req.finished != nil {
-			req.finished(nil, err)
-		}
-		return nil, Commit{}, err
-	}
+	c.start(ctx, stream, req, clock, true)
+	return c.wait(ctx, req)
+}
+
+// start queues req for its stream's next batch. When nobody drains the
+// queue, the caller's goroutine does (inline), until req is finished, or a
+// new goroutine does: a caller that starts several requests must not wait
+// for one batch before it starts the next request.
+func (c *streams[S, P]) start(ctx context.Context, stream string, req *request[S], clock func() time.Time, inline bool) {
 	req.done = make(chan struct{})
-	c.enqueue(stream, req, clock)
+	if err := ctx.Err(); err != nil {
+		req.finish(nil, Commit{}, err)
+		return
+	}
+	q := c.enqueue(stream, req)
+	switch {
+	case q == nil:
+	case inline:
+		c.drain(stream, q, clock, req)
+	default:
+		go c.drain(stream, q, clock, nil)
+	}
+}
+
+// wait returns the outcome of a started request, or ctx's error when ctx
+// ends first.
+func (c *streams[S, P]) wait(ctx context.Context, req *request[S]) ([]domain.Event, Commit, error) {
 	select {
 	case <-req.done:
 		return req.events, req.commit, req.err
