@@ -17,6 +17,9 @@ var ErrUnknownEventType = errors.New("eventcodec: unknown event type")
 
 // Encode serializes a domain event as its stored type name and payload.
 func Encode(e domain.Event) (eventType string, data []byte, err error) {
+	if data, ok := encodeSettlement(e); ok {
+		return e.EventType(), data, nil
+	}
 	m, err := toProto(e)
 	if err != nil {
 		return "", nil, err
