@@ -37,6 +37,8 @@ const (
 	streamWindow = 4096
 	// maxOutcomesPerMessage bounds the outcomes sent in one message.
 	maxOutcomesPerMessage = 512
+	// maxChunk bounds the trades one goroutine decides together.
+	maxChunk = 256
 )
 
 // SubmitTrade settles one trade; see the service's documentation.
@@ -90,6 +92,16 @@ func (h *settlementHandlers) SubmitTrades(stream pb.SettlementService_SubmitTrad
 		wg      sync.WaitGroup
 		readErr error
 	)
+	// Trades are decided in chunks, each by one goroutine that queues all
+	// of its trades for their rights' batches before it waits for the
+	// first, so that the trades of a message share batches and goroutines.
+	settleChunk := func(chunk []*pb.MatchedTrade) {
+		defer wg.Done()
+		for _, o := range h.settleAll(ctx, meta, method, chunk) {
+			outcomes <- o
+			<-window
+		}
+	}
 read:
 	for {
 		req, err := stream.Recv()
@@ -100,24 +112,26 @@ read:
 			readErr = err
 			break
 		}
-		countStreamItems(ctx, len(req.GetTrades()))
-		for _, t := range req.GetTrades() {
-			select {
-			case window <- struct{}{}:
-			case <-ctx.Done():
-				readErr = ctx.Err()
-				break read
+		trades := req.GetTrades()
+		countStreamItems(ctx, len(trades))
+		for len(trades) > 0 {
+			n := 0
+			for n < len(trades) && n < maxChunk {
+				select {
+				case window <- struct{}{}:
+					n++
+				case <-ctx.Done():
+					if n > 0 {
+						wg.Add(1)
+						go settleChunk(trades[:n])
+					}
+					readErr = ctx.Err()
+					break read
+				}
 			}
 			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				o, err := h.settle(ctx, meta, t)
-				if err != nil {
-					o = failedTrade(t, toStatus(ctx, h.log, method, err))
-				}
-				outcomes <- o
-				<-window
-			}()
+			go settleChunk(trades[:n])
+			trades = trades[n:]
 		}
 	}
 	// Trades being decided are answered even after the exchange closed its
@@ -134,6 +148,34 @@ read:
 		return h.fail(ctx, method, readErr)
 	}
 	return nil
+}
+
+// settleAll decides trades together and returns their outcomes in order; a
+// trade the registry could not decide gets a failed outcome.
+func (h *settlementHandlers) settleAll(ctx context.Context, meta registry.Meta, method string, trades []*pb.MatchedTrade) []*pb.TradeOutcome {
+	out := make([]*pb.TradeOutcome, len(trades))
+	cmds := make([]domain.SettleTrade, 0, len(trades))
+	for i, t := range trades {
+		if t == nil {
+			out[i] = refusedTrade(t, domain.CheckRequiredFieldMissing, "trade", "the request carries no trade")
+			continue
+		}
+		cmds = append(cmds, matchedTradeFromProto(t))
+	}
+	outcomes, errs := h.svc.SettleTrades(ctx, meta, cmds)
+	j := 0
+	for i, t := range trades {
+		if out[i] != nil {
+			continue
+		}
+		if errs[j] != nil {
+			out[i] = failedTrade(t, toStatus(ctx, h.log, method, errs[j]))
+		} else {
+			out[i] = tradeOutcomeToProto(outcomes[j])
+		}
+		j++
+	}
+	return out
 }
 
 // failedTrade is the outcome of a trade the registry could not decide.
