@@ -349,3 +349,28 @@ func TestSettlementStream(t *testing.T) {
 		}
 	})
 }
+
+func TestWALMinSyncIntervalConfig(t *testing.T) {
+	none := func(string) string { return "" }
+	t.Run("the log's syncs are spaced by 500µs unless told otherwise", func(t *testing.T) {
+		cfg, err := ParseConfig(nil, none, io.Discard)
+		if err != nil || cfg.WALMinSyncInterval != 500*time.Microsecond {
+			t.Fatalf("%+v %v", cfg, err)
+		}
+		cfg, err = ParseConfig([]string{"--wal-min-sync-interval", "0"}, none, io.Discard)
+		if err != nil || cfg.WALMinSyncInterval != 0 {
+			t.Fatalf("%+v %v", cfg, err)
+		}
+		cfg, err = ParseConfig(nil, func(k string) string { return map[string]string{"ECOREGISTRY_WAL_MIN_SYNC_INTERVAL": "1ms"}[k] }, io.Discard)
+		if err != nil || cfg.WALMinSyncInterval != time.Millisecond {
+			t.Fatalf("%+v %v", cfg, err)
+		}
+	})
+	for _, v := range []string{"soon", "-1ms", "2s"} {
+		t.Run("--wal-min-sync-interval "+v+" is refused", func(t *testing.T) {
+			if _, err := ParseConfig([]string{"--wal-min-sync-interval", v}, none, io.Discard); err == nil || !strings.Contains(err.Error(), "--wal-min-sync-interval") {
+				t.Fatalf("err = %v", err)
+			}
+		})
+	}
+}
