@@ -1,0 +1,84 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"time"
+
+	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
+	"github.com/ecoregistry/ecoregistry/grpcserver"
+	"github.com/ecoregistry/ecoregistry/registry"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+	"google.golang.org/grpc"
+)
+
+// registryServer is a registry run in this process.
+type registryServer struct {
+	addr   string
+	dir    string
+	temp   bool
+	store  *pebblestore.Store
+	server *grpc.Server
+	served chan error
+}
+
+// startRegistry runs the registry as ecoregistryd wires it: the embedded
+// store in dir (a new temporary directory when empty) with the given least
+// time between syncs of its log (ecoregistryd's default is 500µs), the
+// registry service and the gRPC server, on 127.0.0.1:0. Its request log is encoded as
+// ecoregistryd's is, at info level, and thrown away, so that the cost of
+// logging each call is part of what is measured.
+func startRegistry(dir string, walSync time.Duration) (*registryServer, error) {
+	s := &registryServer{dir: dir}
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "ecobench-")
+		if err != nil {
+			return nil, err
+		}
+		s.dir, s.temp = tmp, true
+	}
+	st, err := pebblestore.Open(s.dir, pebblestore.Options{WALMinSyncInterval: walSync})
+	if err != nil {
+		s.removeTemp()
+		return nil, fmt.Errorf("open the store in %s: %w", s.dir, err)
+	}
+	s.store = st
+	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zapcore.InfoLevel))
+	svc := registry.New(st, registry.Options{Logger: log})
+	if err := svc.LoadTradeIndex(context.Background()); err != nil {
+		s.close()
+		return nil, err
+	}
+	s.server = grpcserver.New(svc, log)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		s.close()
+		return nil, err
+	}
+	s.addr = lis.Addr().String()
+	s.served = make(chan error, 1)
+	go func() { s.served <- s.server.Serve(lis) }()
+	return s, nil
+}
+
+// close stops the server, closes the store and removes a temporary directory.
+func (s *registryServer) close() {
+	if s.server != nil {
+		s.server.Stop()
+		<-s.served
+	}
+	if s.store != nil {
+		_ = s.store.Close()
+	}
+	s.removeTemp()
+}
+
+func (s *registryServer) removeTemp() {
+	if s.temp {
+		_ = os.RemoveAll(s.dir)
+	}
+}
