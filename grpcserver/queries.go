@@ -189,7 +189,8 @@ func (q *queryHandlers) ListTrades(ctx context.Context, req *pb.ListTradesReques
 	for _, t := range pg.Items {
 		out.Trades = append(out.Trades, &pb.Trade{Exchange: t.Exchange, TradeId: t.TradeID, Reference: t.Reference, RightId: t.RightID,
 			RightType: pb.RightType(t.RightType), TransferId: t.TransferID, BuyerAccountId: t.Buyer, SellerAccountId: t.Seller,
-			Quantity: t.Quantity, Price: &pb.Price{AmountMinor: t.Price, Currency: t.Currency}, SettledAt: ts(t.Time), Position: positionToProto(t.Position)})
+			Quantity: t.Quantity, Price: &pb.Price{AmountMinor: t.Price, Currency: t.Currency}, SettledAt: ts(t.Time), Position: positionToProto(t.Position),
+			MatchedAt: ts(t.MatchedAt)})
 	}
 	return out, nil
 }

@@ -25,6 +25,8 @@ type oracle struct {
 	regs     map[string]domain.RightRegistered
 	trades   []oracleTrade
 	stats    map[statKey]*[10]int64
+	// reservations maps right/reservation to its exchange and order reference.
+	reservations map[string][2]string
 }
 
 type oracleTrade struct {
@@ -34,7 +36,7 @@ type oracleTrade struct {
 	buyer, seller                string
 	quantity, price              int64
 	currency                     string
-	at                           time.Time
+	at, matchedAt                time.Time
 	position                     eventstore.Position
 }
 
@@ -52,13 +54,20 @@ var chinaTime = time.FixedZone("UTC+8", 8*3600)
 var known = map[string]bool{
 	domain.EventTypeAccountOpened: true, domain.EventTypeAccountStatusChanged: true,
 	domain.EventTypeRightRegistered: true, domain.EventTypeUnitsTransferred: true, domain.EventTypeUnitsRetired: true,
+	domain.EventTypeAccountFrozen: true, domain.EventTypeAccountUnfrozen: true,
+	domain.EventTypeUnitsPledged: true, domain.EventTypePledgeReleased: true, domain.EventTypePledgeEnforced: true,
+	domain.EventTypeUnitsFrozen: true, domain.EventTypeUnitsUnfrozen: true,
+	domain.EventTypeUnitsReserved: true, domain.EventTypeReservationSettled: true, domain.EventTypeReservationVoided: true,
+	domain.EventTypeReservationExpired: true, domain.EventTypeUnitsCancelled: true, domain.EventTypeRightExpired: true,
+	domain.EventTypeTransactionReversed: true, domain.EventTypeTradeSettled: true, domain.EventTypeTradeRefused: true,
 }
 
 // replay computes the oracle over the events up to and including upTo
 // (eventstore.End for all).
 func replay(t *testing.T, store eventstore.Store, upTo eventstore.Position) *oracle {
 	t.Helper()
-	o := &oracle{skipped: map[string]uint64{}, rights: map[string]*domain.Right{}, regs: map[string]domain.RightRegistered{}, stats: map[statKey]*[10]int64{}}
+	o := &oracle{skipped: map[string]uint64{}, rights: map[string]*domain.Right{}, regs: map[string]domain.RightRegistered{}, stats: map[statKey]*[10]int64{},
+		reservations: map[string][2]string{}}
 	from := eventstore.Start
 	for {
 		evs, err := store.ReadAll(context.Background(), from, eventstore.Forwards, 5000, eventstore.Filter{})
@@ -109,7 +118,33 @@ func (o *oracle) apply(t *testing.T, pos eventstore.Position, e domain.Event) {
 		}
 	case domain.UnitsRetired:
 		o.count(e.RightID, e.RetiredAt, [][2]int64{{2, e.Quantity}, {9, 1}})
-	default:
+	case domain.TradeSettled:
+		o.count(e.RightID, e.SettledAt, [][2]int64{{1, e.Quantity}, {8, 1}})
+		o.trades = append(o.trades, oracleTrade{exchange: e.ExchangeID, tradeID: e.TradeID, rightID: e.RightID, rightType: o.regs[e.RightID].Type,
+			buyer: e.Buyer, seller: e.Seller, quantity: e.Quantity, price: e.Price.Amount, currency: e.Price.Currency, at: e.SettledAt,
+			matchedAt: e.MatchedAt, position: pos})
+	case domain.ReservationSettled:
+		o.count(e.RightID, e.SettledAt, [][2]int64{{1, e.Quantity}, {8, 1}})
+		if e.TradePrice != nil {
+			v := o.reservations[e.RightID+"/"+e.ReservationID]
+			o.trades = append(o.trades, oracleTrade{exchange: v[0], tradeID: e.SettlementID, reference: v[1], rightID: e.RightID,
+				rightType: o.regs[e.RightID].Type, buyer: e.Buyer, seller: e.Seller, quantity: e.Quantity, price: e.TradePrice.Amount,
+				currency: e.TradePrice.Currency, at: e.SettledAt, position: pos})
+		}
+	case domain.UnitsReserved:
+		o.reservations[e.RightID+"/"+e.ReservationID] = [2]string{e.Exchange, e.OrderReference}
+	case domain.PledgeEnforced:
+		o.count(e.RightID, e.EnforcedAt, [][2]int64{{1, e.Quantity}, {8, 1}})
+	case domain.UnitsPledged:
+		o.count(e.RightID, e.PledgedAt, [][2]int64{{3, e.Quantity}})
+	case domain.UnitsFrozen:
+		o.count(e.RightID, e.FrozenAt, [][2]int64{{4, e.Quantity}})
+	case domain.UnitsCancelled:
+		o.count(e.RightID, e.CancelledAt, [][2]int64{{5, e.Quantity}})
+	case domain.RightExpired:
+		o.count(e.RightID, e.ExpiredAt, [][2]int64{{6, e.Quantity}})
+	}
+	if !strings.HasPrefix(e.StreamID(), domain.RightStreamPrefix) {
 		return
 	}
 	r := o.rights[rightIDOf(e)]
@@ -142,11 +177,12 @@ func (o *oracle) count(rightID string, at time.Time, amounts [][2]int64) {
 	}
 }
 
-// holding is one expected holding.
+// holdingWant is one expected holding: units and blocks by state, in the
+// order of holdings.State.
 type holdingWant struct {
-	right, account               string
-	available, retired           int64
-	availableBlocks, retiredBlks []domain.Block
+	right, account string
+	counts         [5]int64
+	blocks         [5][]domain.Block
 }
 
 // holdings returns every non-empty holding, sorted by right then account.
@@ -154,7 +190,8 @@ func (o *oracle) holdings() []holdingWant {
 	var out []holdingWant
 	for id, r := range o.rights {
 		for _, h := range r.Holdings() {
-			out = append(out, holdingWant{id, h.AccountID, h.Available, h.Retired, h.AvailableBlocks, h.RetiredBlocks})
+			out = append(out, holdingWant{id, h.AccountID, [5]int64{h.Available, h.Pledged, h.Frozen, h.Reserved, h.Retired},
+				[5][]domain.Block{h.AvailableBlocks, h.PledgedBlocks, h.FrozenBlocks, h.ReservedBlocks, h.RetiredBlocks}})
 		}
 	}
 	sort.Slice(out, func(i, j int) bool {

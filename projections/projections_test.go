@@ -101,6 +101,20 @@ type clock struct {
 	rng *rand.Rand
 }
 
+// Advance moves the time on by d.
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Peek tells the time without moving it.
+func (c *clock) Peek() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -111,9 +125,42 @@ func (c *clock) Now() time.Time {
 // history drives the registry service with random but valid commands.
 type history struct {
 	svc      *registry.Service
+	clock    *clock
 	accounts []string
 	rights   []string
 	ops      atomic.Int64
+	// lifecycle adds pledges, freezes, reservations, cancellations,
+	// settled exchange trades and corrections to transfers and
+	// retirements.
+	lifecycle bool
+
+	mu sync.Mutex
+	// open lists the pledges, freezes and reservations that may be ended,
+	// and the transfers that may be reversed.
+	open map[string][]openOp
+}
+
+// openOp is a pledge, freeze, reservation or transfer recorded on a right.
+type openOp struct{ right, id, holder string }
+
+func (h *history) remember(kind string, op openOp) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.open[kind] = append(h.open[kind], op)
+}
+
+// takeOpen removes and returns a random open operation of the kind.
+func (h *history) takeOpen(rng *rand.Rand, kind string) (openOp, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ops := h.open[kind]
+	if len(ops) == 0 {
+		return openOp{}, false
+	}
+	i := rng.IntN(len(ops))
+	op := ops[i]
+	h.open[kind] = append(ops[:i], ops[i+1:]...)
+	return op, true
 }
 
 var meta = registry.Meta{Actor: "projections-test", CorrelationID: "test"}
@@ -121,7 +168,7 @@ var meta = registry.Meta{Actor: "projections-test", CorrelationID: "test"}
 func newHistory(t *testing.T, store eventstore.Store, seed uint64, accounts, rights int) *history {
 	t.Helper()
 	c := &clock{now: time.Date(2025, 12, 28, 0, 0, 0, 0, time.UTC), rng: rand.New(rand.NewPCG(seed, 1))}
-	h := &history{svc: registry.New(store, registry.Options{Clock: c.Now})}
+	h := &history{svc: registry.New(store, registry.Options{Clock: c.Now}), clock: c, open: map[string][]openOp{}}
 	ctx := context.Background()
 	for i := range accounts {
 		id := fmt.Sprintf("ACC-%02d", i)
@@ -150,8 +197,57 @@ func newHistory(t *testing.T, store eventstore.Store, seed uint64, accounts, rig
 	return h
 }
 
-// operate runs n transfers and retirements from several goroutines and
-// returns the position of the last command written.
+// registerExpiring registers a carbon-sink right valid for the given number of
+// days from now, to be expired by expire.
+func (h *history) registerExpiring(t *testing.T, id string, days int) {
+	t.Helper()
+	now := h.clock.Peek()
+	// A carbon sink, so that its buffer pool expires too.
+	cmd := projtest.Registration(id, domain.RightTypeCarbonSink, "640100", h.accounts[0], 5000, now)
+	cmd.ValidUntil = now.Add(time.Duration(days) * 24 * time.Hour)
+	if _, _, err := h.svc.RegisterRight(context.Background(), meta, cmd); err != nil {
+		t.Fatalf("register %s: %v", id, err)
+	}
+	h.rights = append(h.rights, id)
+}
+
+// expire records the expiry of a right whose validity has ended, and
+// freezes and unfreezes an account, so that the log holds those events.
+func (h *history) expire(t *testing.T, id string) {
+	t.Helper()
+	ctx := context.Background()
+	if done, err := h.svc.ExpireRight(ctx, id); err != nil || !done {
+		t.Fatalf("expire %s: %v, %v (clock at %s)", id, done, err, h.clock.Peek())
+	}
+	// A reservation that reaches its timeout.
+	r, _, err := h.svc.Right(ctx, h.rights[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, hv := range r.Holdings() {
+		if hv.Available == 0 || hv.AccountID == h.accounts[1] {
+			continue
+		}
+		if _, err := h.svc.ReserveUnits(ctx, meta, domain.ReserveUnits{RightID: r.ID(), ReservationID: "TIMES-OUT", Holder: hv.AccountID,
+			Exchange: "CEEX", OrderReference: "ORDER-T", Quantity: 1, Timeout: h.clock.Peek().Add(48 * time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		h.clock.Advance(72 * time.Hour)
+		if done, err := h.svc.ExpireReservation(ctx, r.ID(), "TIMES-OUT"); err != nil || !done {
+			t.Fatalf("expire the reservation: %v, %v", done, err)
+		}
+		break
+	}
+	acct := h.accounts[2]
+	if _, _, err := h.svc.FreezeAccount(ctx, meta, domain.FreezeAccount{AccountID: acct, OrderNumber: "ORDER-1", Authority: "Court"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := h.svc.UnfreezeAccount(ctx, meta, domain.UnfreezeAccount{AccountID: acct, OrderNumber: "ORDER-1", Authority: "Court"}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// operate runs n commands from several goroutines.
 func (h *history) operate(t *testing.T, seed uint64, n int) {
 	t.Helper()
 	var wg sync.WaitGroup
@@ -187,15 +283,25 @@ func (h *history) step(rng *rand.Rand) error {
 			holders = append(holders, hv)
 		}
 	}
+	k := h.ops.Add(1)
+	kind := 0
+	if h.lifecycle {
+		kind = rng.IntN(100)
+	}
+	if kind >= 50 {
+		return h.lifecycleStep(ctx, rng, r, holders, k, kind)
+	}
 	if len(holders) == 0 {
 		return nil
 	}
 	from := holders[rng.IntN(len(holders))]
 	q := 1 + rng.Int64N(max(1, from.Available/3))
-	k := h.ops.Add(1)
 	if rng.IntN(8) == 0 {
 		_, err := h.svc.RetireUnits(ctx, meta, domain.RetireUnits{RightID: id, RetirementID: fmt.Sprintf("RET-%d", k), Holder: from.AccountID,
 			Quantity: q, Purpose: domain.RetirementPurposeVoluntary, Beneficiary: "Test beneficiary"})
+		if err == nil {
+			h.remember("retirement", openOp{id, fmt.Sprintf("RET-%d", k), from.AccountID})
+		}
 		return ignoreRefusal(err)
 	}
 	to := h.accounts[rng.IntN(len(h.accounts))]
@@ -221,6 +327,138 @@ func (h *history) step(rng *rand.Rand) error {
 		cmd.Reference = fmt.Sprintf("CONTRACT-%d", k)
 	}
 	_, err = h.svc.TransferUnits(ctx, meta, cmd)
+	if err == nil {
+		h.remember("transfer", openOp{id, cmd.TransferID, to})
+	}
+	return ignoreRefusal(err)
+}
+
+// lifecycleStep runs one command of the lifecycle or of exchange
+// settlement on right r, chosen by kind (50 to 99).
+func (h *history) lifecycleStep(ctx context.Context, rng *rand.Rand, r domain.Right, holders []domain.HoldingView, k int64, kind int) error {
+	id := r.ID()
+	other := func(not string) string {
+		for {
+			if a := h.accounts[rng.IntN(len(h.accounts))]; a != not && a != h.accounts[1] {
+				return a
+			}
+		}
+	}
+	opID := fmt.Sprintf("OP-%d", k)
+	var holder domain.HoldingView
+	if len(holders) > 0 {
+		holder = holders[rng.IntN(len(holders))]
+	}
+	q := 1 + rng.Int64N(max(1, holder.Available/4))
+	var err error
+	switch {
+	case kind < 60 && holder.Available > 0:
+		// An exchange trade, from available units or from a reservation.
+		cmd := domain.SettleTrade{ExchangeID: projtest.Exchanges[rng.IntN(3)], TradeID: opID, RightID: id, Seller: holder.AccountID,
+			Buyer: other(holder.AccountID), Quantity: q, Price: &domain.Price{Amount: 100 + rng.Int64N(9000), Currency: "CNY"},
+			MatchedAt: h.clock.Peek().Add(-time.Minute)}
+		if rng.IntN(3) == 0 {
+			if v, ok := h.takeOpen(rng, "reservation"); ok && v.right == id {
+				for _, x := range r.Reservations() {
+					if x.ReservationID == v.id {
+						cmd.Seller, cmd.ReservationID, cmd.Quantity = v.holder, v.id, 1+rng.Int64N(x.Quantity)
+						if cmd.Buyer == v.holder {
+							cmd.Buyer = other(v.holder)
+						}
+						if cmd.Quantity < x.Quantity {
+							h.remember("reservation", v)
+						}
+					}
+				}
+			}
+		}
+		var out registry.TradeOutcome
+		out, err = h.svc.SettleTrade(ctx, meta, cmd)
+		if err == nil && out.Settled != nil && cmd.ReservationID == "" {
+			h.remember("settlement", openOp{id, opID, cmd.Buyer})
+		}
+	case kind < 66 && holder.Available > 0:
+		_, err = h.svc.PledgeUnits(ctx, meta, domain.PledgeUnits{RightID: id, PledgeID: opID, Pledgor: holder.AccountID, Pledgee: other(holder.AccountID),
+			LoanReference: "LOAN-" + opID, Quantity: q})
+		if err == nil {
+			h.remember("pledge", openOp{id, opID, holder.AccountID})
+		}
+	case kind < 70:
+		if p, ok := h.takeOpen(rng, "pledge"); ok {
+			if rng.IntN(2) == 0 {
+				_, err = h.svc.ReleasePledge(ctx, meta, domain.ReleasePledge{RightID: p.right, PledgeID: p.id, ReleasedBy: domain.PledgeReleaserPledgee})
+			} else {
+				_, err = h.svc.EnforcePledge(ctx, meta, domain.EnforcePledge{RightID: p.right, PledgeID: p.id, To: other(p.holder), DefaultReference: "DEFAULT-" + p.id})
+			}
+		}
+	case kind < 75 && holder.Available > 0:
+		_, err = h.svc.FreezeUnits(ctx, meta, domain.FreezeUnits{RightID: id, OrderNumber: opID, Authority: "Court", Holder: holder.AccountID, Quantity: q})
+		if err == nil {
+			h.remember("freeze", openOp{id, opID, holder.AccountID})
+		}
+	case kind < 79:
+		if f, ok := h.takeOpen(rng, "freeze"); ok {
+			if rng.IntN(2) == 0 {
+				_, err = h.svc.UnfreezeUnits(ctx, meta, domain.UnfreezeUnits{RightID: f.right, OrderNumber: f.id, Authority: "Court"})
+			} else {
+				fr, _, rerr := h.svc.Right(ctx, f.right)
+				if rerr != nil {
+					return rerr
+				}
+				if n := fr.Holding(f.holder).Frozen; n > 0 {
+					_, err = h.svc.CancelUnits(ctx, meta, domain.CancelUnits{RightID: f.right, CancellationID: opID, Holder: f.holder, OrderNumber: f.id,
+						Authority: "Court", Reason: "confiscation", Quantity: 1})
+					if err == nil && n > 1 {
+						h.remember("freeze", f)
+					}
+				}
+			}
+		}
+	case kind < 85 && holder.Available > 0:
+		_, err = h.svc.ReserveUnits(ctx, meta, domain.ReserveUnits{RightID: id, ReservationID: opID, Holder: holder.AccountID,
+			Exchange: projtest.Exchanges[rng.IntN(3)], OrderReference: "ORDER-" + opID, Quantity: q, Timeout: h.clock.Peek().Add(200 * 24 * time.Hour)})
+		if err == nil {
+			h.remember("reservation", openOp{id, opID, holder.AccountID})
+		}
+	case kind < 90:
+		if v, ok := h.takeOpen(rng, "reservation"); ok {
+			vr, _, rerr := h.svc.Right(ctx, v.right)
+			if rerr != nil {
+				return rerr
+			}
+			for _, x := range vr.Reservations() {
+				if x.ReservationID != v.id {
+					continue
+				}
+				if rng.IntN(3) == 0 {
+					_, err = h.svc.VoidReservation(ctx, meta, domain.VoidReservation{RightID: v.right, ReservationID: v.id, Reason: "order cancelled"})
+					break
+				}
+				cmd := domain.SettleReservation{RightID: v.right, ReservationID: v.id, SettlementID: opID, Buyer: other(v.holder), Quantity: 1 + rng.Int64N(x.Quantity)}
+				if rng.IntN(4) > 0 {
+					cmd.Price = &domain.Price{Amount: 100 + rng.Int64N(9000), Currency: "CNY"}
+				}
+				_, err = h.svc.SettleReservation(ctx, meta, cmd)
+				if err == nil && cmd.Quantity < x.Quantity {
+					h.remember("reservation", v)
+				}
+			}
+		}
+	case kind < 93 && holder.Available > 0:
+		_, err = h.svc.CancelUnits(ctx, meta, domain.CancelUnits{RightID: id, CancellationID: opID, Holder: holder.AccountID, Authority: "MEE",
+			Reason: "fraud", Quantity: q})
+	case kind < 95 && !r.Buffer().IsZero():
+		_, err = h.svc.CancelUnits(ctx, meta, domain.CancelUnits{RightID: id, CancellationID: opID, Authority: "NFGA", Reason: "reversal", Quantity: 1})
+	case kind < 100:
+		kinds := []string{"transfer", "settlement", "retirement"}
+		what := kinds[rng.IntN(len(kinds))]
+		if t, ok := h.takeOpen(rng, what); ok {
+			tk := map[string]domain.TransactionKind{"transfer": domain.TransactionKindTransfer, "settlement": domain.TransactionKindSettlement,
+				"retirement": domain.TransactionKindRetirement}[what]
+			_, err = h.svc.ReverseTransaction(ctx, meta, domain.ReverseTransaction{RightID: t.right, CorrectionID: opID, Kind: tk, OriginalID: t.id,
+				Authority: "MEE", Reason: "correction"})
+		}
+	}
 	return ignoreRefusal(err)
 }
 
@@ -249,18 +487,37 @@ func TestProjectionsAnswerAsTheOracleDoes(t *testing.T) {
 	dir := t.TempDir()
 	store := openEventStore(t, dir+"/events")
 	h := newHistory(t, store, 1, 9, 12)
-	h.operate(t, 1, 240)
+	h.lifecycle = true
+	h.registerExpiring(t, "R-EXP", 30)
+	h.operate(t, 1, 400)
 	appendUnknown(t, store, "future-1")
-	h.operate(t, 2, 120)
+	h.operate(t, 2, 200)
+	h.expire(t, "R-EXP")
 
 	p := openProjections(t, dir+"/projections", store, projections.Options{BatchEvents: 50})
 	o := replay(t, store, eventstore.End)
 	p.waitAll(t, o.position)
 	t.Run("after catching up", func(t *testing.T) { compareAll(t, p, o) })
 
-	h.operate(t, 3, 120)
+	h.operate(t, 3, 200)
 	o = replay(t, store, eventstore.End)
 	t.Run("while following new events", func(t *testing.T) { compareAll(t, p, o) })
+	t.Run("the history holds every kind of event", func(t *testing.T) {
+		counts := map[string]int{}
+		evs, err := store.ReadAll(context.Background(), eventstore.Start, eventstore.Forwards, 0, eventstore.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ev := range evs {
+			counts[ev.Type]++
+		}
+		for typ := range known {
+			if counts[typ] == 0 {
+				t.Errorf("no %s in the history; the test does not exercise it", typ)
+			}
+		}
+		t.Logf("events by type: %v", counts)
+	})
 
 	if err := p.m.Close(); err != nil {
 		t.Fatal(err)
@@ -424,17 +681,12 @@ func checkHoldings(t *testing.T, what string, got []holdings.Holding, want []hol
 	for i, g := range got {
 		w := want[i]
 		reg := o.regs[w.right]
-		if g.Right.RightID != w.right || g.AccountID != w.account || g.Right.Type != reg.Type || g.Right.SerialPrefix != reg.SerialPrefix ||
-			g.Count(holdings.Available) != w.available || g.Count(holdings.Retired) != w.retired ||
-			!slices.Equal(g.Blocks[holdings.Available], w.availableBlocks) || !slices.Equal(g.Blocks[holdings.Retired], w.retiredBlks) {
-			t.Fatalf("%s, holding %d:\ngot  %s/%s available %d %v retired %d %v\nwant %s/%s available %d %v retired %d %v", what, i,
-				g.Right.RightID, g.AccountID, g.Count(holdings.Available), g.Blocks[holdings.Available], g.Count(holdings.Retired), g.Blocks[holdings.Retired],
-				w.right, w.account, w.available, w.availableBlocks, w.retired, w.retiredBlks)
+		ok := g.Right.RightID == w.right && g.AccountID == w.account && g.Right.Type == reg.Type && g.Right.SerialPrefix == reg.SerialPrefix
+		for s := range w.counts {
+			ok = ok && g.Counts[s] == w.counts[s] && slices.Equal(g.Blocks[s], w.blocks[s])
 		}
-		for _, s := range []holdings.State{holdings.Pledged, holdings.Frozen, holdings.Reserved} {
-			if g.Count(s) != 0 || len(g.Blocks[s]) != 0 {
-				t.Fatalf("%s: %s units without any %s event", what, s, s)
-			}
+		if !ok {
+			t.Fatalf("%s, holding %d:\ngot  %s/%s %v %v\nwant %s/%s %v %v", what, i, g.Right.RightID, g.AccountID, g.Counts, g.Blocks, w.right, w.account, w.counts, w.blocks)
 		}
 	}
 }
@@ -457,6 +709,8 @@ func compareRightHolders(t *testing.T, p *env, o *oracle, req func(int32) projec
 		checkHoldings(t, "right "+id, got, want[id], o)
 		tot := r.Totals()
 		if info.Issued != tot.Issued || info.Total(holdings.Available) != tot.Available || info.Total(holdings.Retired) != tot.Retired ||
+			info.Total(holdings.Pledged) != tot.Pledged || info.Total(holdings.Frozen) != tot.Frozen || info.Total(holdings.Reserved) != tot.Reserved ||
+			info.Cancelled != tot.Cancelled || info.Expired != tot.Expired || info.Buffer != r.Buffer() ||
 			info.Buffer.Size()*btoi(!info.Buffer.IsZero()) != tot.Buffer || info.Holders != int64(len(r.Holdings())) || info.Jurisdiction != r.Jurisdiction() {
 			t.Fatalf("right %s: %+v, want totals %+v and %d holders", id, info, tot, len(r.Holdings()))
 		}
@@ -492,7 +746,12 @@ func compareTotals(t *testing.T, p *env, o *oracle, req func(int32) projections.
 		w.Issued += tot.Issued
 		w.Buffer += tot.Buffer
 		w.Totals[holdings.Available] += tot.Available
+		w.Totals[holdings.Pledged] += tot.Pledged
+		w.Totals[holdings.Frozen] += tot.Frozen
+		w.Totals[holdings.Reserved] += tot.Reserved
 		w.Totals[holdings.Retired] += tot.Retired
+		w.Cancelled += tot.Cancelled
+		w.Expired += tot.Expired
 		_ = id
 	}
 	ctx := context.Background()
@@ -583,7 +842,7 @@ func compareTrades(t *testing.T, p *env, o *oracle, req func(int32) projections.
 			w := want[i]
 			if g.Exchange != w.exchange || g.TradeID != w.tradeID || g.Reference != w.reference || g.RightID != w.rightID || g.RightType != w.rightType ||
 				g.TransferID != w.transferID || g.Buyer != w.buyer || g.Seller != w.seller || g.Quantity != w.quantity || g.Price != w.price ||
-				g.Currency != w.currency || !g.Time.Equal(w.at) || g.Position != w.position {
+				g.Currency != w.currency || !g.Time.Equal(w.at) || !g.MatchedAt.Equal(w.matchedAt) || g.Position != w.position {
 				t.Fatalf("trades (%s), %d:\ngot  %+v\nwant %+v", f.name, i, g, w)
 			}
 		}

@@ -182,6 +182,24 @@ func (k Keyspace) Get(key []byte) ([]byte, bool, error) {
 	return getCopy(k.db, k.key(key))
 }
 
+// Keys calls fn with each committed key (relative to the generation) that
+// starts with prefix, in order, until fn returns an error. The slice passed
+// to fn is valid only during the call.
+func (k Keyspace) Keys(prefix []byte, fn func(key []byte) error) error {
+	lo := k.key(prefix)
+	it, err := k.db.NewIter(&pebble.IterOptions{LowerBound: lo, UpperBound: PrefixEnd(lo)})
+	if err != nil {
+		return err
+	}
+	for ok := it.First(); ok; ok = it.Next() {
+		if err := fn(it.Key()[len(k.prefix):]); err != nil {
+			it.Close()
+			return err
+		}
+	}
+	return errors.Join(it.Error(), it.Close())
+}
+
 func (k Keyspace) key(key []byte) []byte {
 	full := make([]byte, 0, len(k.prefix)+len(key))
 	return append(append(full, k.prefix...), key...)

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ecoregistry/ecoregistry/domain"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
@@ -107,6 +108,31 @@ func TestReadYourWrites(t *testing.T) {
 		}
 	})
 
+	t.Run("the ledger and the holdings see a trade settled by an exchange", func(t *testing.T) {
+		matched := timestamppb.New(time.Now().Add(-time.Minute))
+		out, err := pb.NewSettlementServiceClient(c.conn).SubmitTrade(ctx, &pb.SubmitTradeRequest{Trade: &pb.MatchedTrade{ExchangeId: "HBEX", TradeId: "X-1",
+			RightId: reg.GetRightId(), SellerAccountId: "HB-STEEL", BuyerAccountId: "HB-POWER", Amount: &pb.MatchedTrade_Quantity{Quantity: 40},
+			Price: &pb.Price{AmountMinor: 6000, Currency: "CNY"}, MatchedAt: matched}})
+		if err != nil || out.GetOutcome().GetSettled() == nil {
+			t.Fatalf("submit: %v, %v", out, err)
+		}
+		settledAt := out.GetOutcome().GetSettled().GetCommit().GetPosition()
+		ex := "HBEX"
+		trades, err := q.market.ListTrades(ctx, &pb.ListTradesRequest{Exchange: &ex, MinPosition: settledAt})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(trades.GetTrades()) != 1 || trades.GetTrades()[0].GetTradeId() != "X-1" || trades.GetTrades()[0].GetQuantity() != 40 ||
+			!proto.Equal(trades.GetTrades()[0].GetMatchedAt(), matched) || !proto.Equal(trades.GetTrades()[0].GetPosition(), settledAt) {
+			t.Fatalf("trades of HBEX: %v", trades)
+		}
+		h, err := q.holdings.ListAccountHoldings(ctx, &pb.ListAccountHoldingsRequest{AccountId: "HB-POWER", MinPosition: settledAt})
+		if err != nil || len(h.GetHoldings()) != 1 || h.GetHoldings()[0].GetAvailable() != 540 {
+			t.Fatalf("holdings after the trade: %v, %v", h, err)
+		}
+		at = settledAt
+	})
+
 	t.Run("a minimum position not reached before the deadline is DEADLINE_EXCEEDED", func(t *testing.T) {
 		short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
 		defer cancel()
@@ -122,11 +148,15 @@ func TestReadYourWrites(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = q.market.ListTrades(ctx, &pb.ListTradesRequest{PageSize: 1, RightId: "OTHER", PageToken: "AQAAAAAAAAAAdA"})
-		wantCheck(t, err, codes.InvalidArgument, domain.CheckInvalidPageToken)
-		if first.GetNextPageToken() != "" {
-			t.Fatalf("one trade, yet a next page: %v", first)
+		if first.GetNextPageToken() == "" {
+			t.Fatalf("two trades, yet no next page: %v", first)
 		}
+		second, err := q.market.ListTrades(ctx, &pb.ListTradesRequest{PageSize: 1, PageToken: first.GetNextPageToken()})
+		if err != nil || len(second.GetTrades()) != 1 || second.GetNextPageToken() != "" || second.GetTrades()[0].GetTradeId() != "X-1" {
+			t.Fatalf("second page: %v, %v", second, err)
+		}
+		_, err = q.market.ListTrades(ctx, &pb.ListTradesRequest{PageSize: 1, RightId: reg.GetRightId(), PageToken: first.GetNextPageToken()})
+		wantCheck(t, err, codes.InvalidArgument, domain.CheckInvalidPageToken)
 	})
 
 	t.Run("the status shows each projection at the head", func(t *testing.T) {
@@ -165,7 +195,7 @@ func TestReadYourWrites(t *testing.T) {
 			t.Fatalf("after the rebuild: %v", resp)
 		}
 		trades, err := q.market.ListTrades(ctx, &pb.ListTradesRequest{MinPosition: at})
-		if err != nil || len(trades.GetTrades()) != 1 {
+		if err != nil || len(trades.GetTrades()) != 2 {
 			t.Fatalf("trades after the rebuild: %v, %v", trades, err)
 		}
 		_, err = q.admin.RebuildProjection(ctx, &pb.RebuildProjectionRequest{Name: "ledger"})

@@ -15,13 +15,17 @@
 // A holding is kept while it has any units in any state, retired ones
 // included, and deleted when it has none.
 //
-// # Adding event types
+// # Events
 //
-// Builder.Apply has one case per event type. A new event (a pledge, a
-// freeze, a reservation, a cancellation, an expiry, a correction) becomes a
-// case that moves blocks between the states of a holding with move (and
-// adjusts the right's and the type totals through the same call), and a bump
-// of SchemaVersion, which rebuilds stores that skipped the event.
+// Builder.Apply has one case per event type, and Decodes lists the types it
+// decodes. Every movement of units is a call of move, which takes blocks
+// from one holding and state and puts them in another (a transfer, a
+// retirement, a pledge and its release or enforcement, a freeze, a
+// reservation and its settlement, a settled exchange trade, a correction)
+// and keeps the right's and the type's totals; cancel and expire take units
+// out of the holdings. A new event type becomes a case and an entry of
+// Decodes, and a bump of SchemaVersion, which rebuilds stores that skipped
+// the event.
 package holdings
 
 import (
@@ -37,8 +41,8 @@ const Name = "holdings"
 
 // SchemaVersion is the version of the projection's layout and of the set
 // of event types it handles. Version 2 keeps a copy of each holding under
-// its account.
-const SchemaVersion = 2
+// its account; version 3 handles the lifecycle and settlement events.
+const SchemaVersion = 3
 
 // State is a state a held unit can be in.
 type State int
@@ -84,7 +88,12 @@ func (Projection) SchemaVersion() uint32 { return SchemaVersion }
 
 // Decodes returns the event types whose payloads the projection reads.
 func (Projection) Decodes() []string {
-	return []string{domain.EventTypeRightRegistered, domain.EventTypeUnitsTransferred, domain.EventTypeUnitsRetired}
+	return []string{domain.EventTypeRightRegistered, domain.EventTypeUnitsTransferred, domain.EventTypeUnitsRetired,
+		domain.EventTypeUnitsPledged, domain.EventTypePledgeReleased, domain.EventTypePledgeEnforced,
+		domain.EventTypeUnitsFrozen, domain.EventTypeUnitsUnfrozen,
+		domain.EventTypeUnitsReserved, domain.EventTypeReservationSettled, domain.EventTypeReservationVoided, domain.EventTypeReservationExpired,
+		domain.EventTypeUnitsCancelled, domain.EventTypeRightExpired, domain.EventTypeTransactionReversed,
+		domain.EventTypeTradeSettled}
 }
 
 // NewBuilder returns a builder over the committed state.
@@ -152,12 +161,45 @@ func (b *builder) Apply(ev *eventstore.RecordedEvent, e domain.Event) (bool, err
 		return true, b.move(e.RightID, e.From, Available, e.To, Available, e.Blocks, e.Quantity)
 	case domain.UnitsRetired:
 		return true, b.move(e.RightID, e.Holder, Available, e.Holder, Retired, e.Blocks, e.Quantity)
+	case domain.UnitsPledged:
+		return true, b.move(e.RightID, e.Pledgor, Available, e.Pledgor, Pledged, e.Blocks, e.Quantity)
+	case domain.PledgeReleased:
+		return true, b.move(e.RightID, e.Pledgor, Pledged, e.Pledgor, Available, e.Blocks, e.Quantity)
+	case domain.PledgeEnforced:
+		return true, b.move(e.RightID, e.Pledgor, Pledged, e.To, Available, e.Blocks, e.Quantity)
+	case domain.UnitsFrozen:
+		return true, b.move(e.RightID, e.Holder, Available, e.Holder, Frozen, e.Blocks, e.Quantity)
+	case domain.UnitsUnfrozen:
+		return true, b.move(e.RightID, e.Holder, Frozen, e.Holder, Available, e.Blocks, e.Quantity)
+	case domain.UnitsReserved:
+		return true, b.move(e.RightID, e.Holder, Available, e.Holder, Reserved, e.Blocks, e.Quantity)
+	case domain.ReservationSettled:
+		return true, b.move(e.RightID, e.Seller, Reserved, e.Buyer, Available, e.Blocks, e.Quantity)
+	case domain.ReservationVoided:
+		return true, b.move(e.RightID, e.Holder, Reserved, e.Holder, Available, e.Blocks, e.Quantity)
+	case domain.ReservationExpired:
+		return true, b.move(e.RightID, e.Holder, Reserved, e.Holder, Available, e.Blocks, e.Quantity)
+	case domain.TradeSettled:
+		from := Available
+		if e.ReservationID != "" {
+			from = Reserved
+		}
+		return true, b.move(e.RightID, e.Seller, from, e.Buyer, Available, e.Blocks, e.Quantity)
+	case domain.UnitsCancelled:
+		return true, b.cancel(e)
+	case domain.RightExpired:
+		return true, b.expire(e)
+	case domain.TransactionReversed:
+		return true, b.reverse(e)
 	case nil:
 		// Not one of Decodes.
 		switch ev.Type {
-		case domain.EventTypeAccountOpened, domain.EventTypeAccountStatusChanged:
+		case domain.EventTypeAccountOpened, domain.EventTypeAccountStatusChanged,
+			domain.EventTypeAccountFrozen, domain.EventTypeAccountUnfrozen, domain.EventTypeTradeRefused:
 			// Holdings do not depend on accounts: an account holds what
-			// its rights' events gave it, whatever its status.
+			// its rights' events gave it, whatever its status, and an
+			// account-wide freeze blocks commands, not units. A refused
+			// trade moves nothing.
 			return true, nil
 		}
 		return false, nil
@@ -274,6 +316,194 @@ func (b *builder) move(rightID, from string, fromState State, to string, toState
 		}
 		t.Totals[fromState] -= quantity
 		t.Totals[toState] += quantity
+	}
+	r.dirty = true
+	return nil
+}
+
+// cancel takes cancelled units out of a holder's available units, out of
+// its frozen units (when the cancellation names the freeze order), or out
+// of the right's buffer pool (when it names no holder).
+func (b *builder) cancel(e domain.UnitsCancelled) error {
+	r, t, err := b.rightAndTotals(e.RightID, e.Blocks, e.Quantity)
+	if err != nil {
+		return err
+	}
+	if e.Holder == "" {
+		// One block at either end of the buffer, which stays one block.
+		c, buf := e.Blocks[0], r.info.Buffer
+		if len(e.Blocks) != 1 || buf.IsZero() || !buf.Contains(c) || (c.Start != buf.Start && c.End != buf.End) {
+			return fmt.Errorf("%w: cancellation %s takes %v, not one end of the buffer %s", domain.ErrEventDoesNotApply, e.CancellationID, e.Blocks, buf)
+		}
+		switch {
+		case c == buf:
+			r.info.Buffer = domain.Block{}
+		case c.Start == buf.Start:
+			r.info.Buffer = domain.Block{Start: c.End + 1, End: buf.End}
+		default:
+			r.info.Buffer = domain.Block{Start: buf.Start, End: c.Start - 1}
+		}
+		t.Buffer -= e.Quantity
+	} else {
+		from := Available
+		if e.OrderNumber != "" {
+			from = Frozen
+		}
+		if err := b.take(r, t, e.Holder, from, e.Blocks, e.Quantity); err != nil {
+			return err
+		}
+	}
+	r.info.Cancelled += e.Quantity
+	t.Cancelled += e.Quantity
+	r.dirty = true
+	return nil
+}
+
+// expire ends a right: every unit not retired or cancelled (available,
+// pledged, frozen, reserved, or in the buffer pool) is expired.
+func (b *builder) expire(e domain.RightExpired) error {
+	r, err := b.right(e.RightID)
+	if err != nil {
+		return err
+	}
+	if r == nil {
+		return fmt.Errorf("%w: right %s is not registered", domain.ErrEventDoesNotApply, e.RightID)
+	}
+	t, err := b.totalsOf(r.info.Type, r.info.Jurisdiction)
+	if err != nil {
+		return err
+	}
+	// Every holding of the right: those committed, and those made since.
+	accounts := map[string]bool{}
+	prefix := holdingDataKey(e.RightID, "")
+	if err := b.state.Keys(prefix, func(key []byte) error {
+		accounts[string(key[len(prefix):])] = true
+		return nil
+	}); err != nil {
+		return err
+	}
+	for k := range b.holdings {
+		if k.right == e.RightID {
+			accounts[k.account] = true
+		}
+	}
+	var expired int64
+	for acct := range accounts {
+		h, err := b.holding(e.RightID, acct)
+		if err != nil {
+			return err
+		}
+		wasEmpty := h.empty()
+		for _, s := range []State{Available, Pledged, Frozen, Reserved} {
+			expired += h.counts[s]
+			r.info.Totals[s] -= h.counts[s]
+			t.Totals[s] -= h.counts[s]
+			h.blocks[s], h.counts[s] = nil, 0
+			h.dirty = true
+		}
+		if !wasEmpty && h.empty() {
+			r.info.Holders--
+		}
+	}
+	if !r.info.Buffer.IsZero() {
+		expired += r.info.Buffer.Size()
+		t.Buffer -= r.info.Buffer.Size()
+		r.info.Buffer = domain.Block{}
+	}
+	if expired != e.Quantity || domain.BlocksTotal(e.Blocks) != e.Quantity {
+		return fmt.Errorf("%w: expiry of right %s expires %d units, but %d are left", domain.ErrEventDoesNotApply, e.RightID, e.Quantity, expired)
+	}
+	r.info.Expired += e.Quantity
+	t.Expired += e.Quantity
+	r.dirty = true
+	return nil
+}
+
+// reverse applies a regulator's correction: the units of a transfer or
+// settlement go back from its recipient, those of a retirement from the
+// retired state, those of a cancellation from the cancelled units.
+func (b *builder) reverse(e domain.TransactionReversed) error {
+	switch e.OriginalKind {
+	case domain.TransactionKindTransfer, domain.TransactionKindSettlement:
+		return b.move(e.RightID, e.From, Available, e.To, Available, e.Blocks, e.Quantity)
+	case domain.TransactionKindRetirement:
+		return b.move(e.RightID, e.To, Retired, e.To, Available, e.Blocks, e.Quantity)
+	case domain.TransactionKindCancellation:
+		r, t, err := b.rightAndTotals(e.RightID, e.Blocks, e.Quantity)
+		if err != nil {
+			return err
+		}
+		if r.info.Cancelled < e.Quantity {
+			return fmt.Errorf("%w: correction %s restores %d cancelled units of %s, which has %d", domain.ErrEventDoesNotApply, e.CorrectionID, e.Quantity, e.RightID, r.info.Cancelled)
+		}
+		if err := b.put(r, t, e.To, Available, e.Blocks, e.Quantity); err != nil {
+			return err
+		}
+		r.info.Cancelled -= e.Quantity
+		t.Cancelled -= e.Quantity
+		r.dirty = true
+		return nil
+	}
+	return fmt.Errorf("%w: correction %s reverses a transaction of kind %s", domain.ErrEventDoesNotApply, e.CorrectionID, e.OriginalKind)
+}
+
+// rightAndTotals returns a registered right and its type's totals after
+// checking the blocks of an event against its quantity.
+func (b *builder) rightAndTotals(rightID string, blocks []domain.Block, quantity int64) (*right, *Totals, error) {
+	r, err := b.right(rightID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if r == nil {
+		return nil, nil, fmt.Errorf("%w: right %s is not registered", domain.ErrEventDoesNotApply, rightID)
+	}
+	if quantity <= 0 || len(blocks) == 0 || domain.BlocksTotal(blocks) != quantity {
+		return nil, nil, fmt.Errorf("%w: %d units in blocks %v", domain.ErrEventDoesNotApply, quantity, blocks)
+	}
+	t, err := b.totalsOf(r.info.Type, r.info.Jurisdiction)
+	return r, t, err
+}
+
+// take removes blocks from one state of a holding, keeping the totals.
+func (b *builder) take(r *right, t *Totals, account string, s State, blocks []domain.Block, quantity int64) error {
+	h, err := b.holding(r.info.RightID, account)
+	if err != nil {
+		return err
+	}
+	rest, err := domain.SubtractBlocks(h.blocks[s], blocks)
+	if err != nil {
+		return fmt.Errorf("%w: %s's %s units of %s: %v", domain.ErrEventDoesNotApply, account, s, r.info.RightID, err)
+	}
+	h.blocks[s] = rest
+	h.counts[s] -= quantity
+	h.dirty = true
+	r.info.Totals[s] -= quantity
+	t.Totals[s] -= quantity
+	if h.empty() {
+		r.info.Holders--
+	}
+	r.dirty = true
+	return nil
+}
+
+// put adds blocks to one state of a holding, keeping the totals.
+func (b *builder) put(r *right, t *Totals, account string, s State, blocks []domain.Block, quantity int64) error {
+	h, err := b.holding(r.info.RightID, account)
+	if err != nil {
+		return err
+	}
+	wasEmpty := h.empty()
+	added, err := domain.AddBlocks(h.blocks[s], blocks)
+	if err != nil {
+		return fmt.Errorf("%w: %s's %s units of %s: %v", domain.ErrEventDoesNotApply, account, s, r.info.RightID, err)
+	}
+	h.blocks[s] = added
+	h.counts[s] += quantity
+	h.dirty = true
+	r.info.Totals[s] += quantity
+	t.Totals[s] += quantity
+	if wasEmpty {
+		r.info.Holders++
 	}
 	r.dirty = true
 	return nil

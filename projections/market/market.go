@@ -5,13 +5,21 @@
 //
 // # What counts as a trade
 //
-// Until exchange settlement has events of its own, a UnitsTransferred that
-// carries a trade price and a non-empty reference is a trade: the seller is
-// the transferring account, the buyer the acquiring one. A reference of the
-// form "EXCHANGE:TRADE-ID" (for example "CEEX:20261105-000123") names the
-// exchange and its trade id; any other reference is a trade id of no named
-// exchange (exchange ""). A transfer with a price and no reference, or a
-// reference and no price, is not a trade.
+// A TradeSettled (an exchange trade settled through SettlementService) is a
+// trade of its exchange and trade id. A ReservationSettled with a price is a
+// trade of the exchange that made the reservation, its trade id the
+// settlement id and its reference the exchange's order reference. A
+// UnitsTransferred that carries a trade price and a non-empty reference (a
+// trade settled by an ordinary transfer, for example over the counter) is a
+// trade too: the seller is the transferring account, the buyer the
+// acquiring one; a reference of the form "EXCHANGE:TRADE-ID" (for example
+// "CEEX:20261105-000123") names the exchange and its trade id, any other
+// reference is a trade id of no named exchange (exchange ""). A transfer
+// with a price and no reference, or a reference and no price, is not a
+// trade. Each of these events records a different movement of units, so no
+// trade counts twice. A correction that reverses a settlement leaves the
+// trade in the ledger: the ledger records what was traded, and the
+// correction is a fact of its own.
 //
 // # Arithmetic
 //
@@ -27,12 +35,14 @@
 //
 // Daily bars follow the China Standard Time calendar (UTC+8, no daylight
 // saving), the trading day of every Chinese exchange; a trade belongs to
-// the day of its event time there. Open and close are the first and the
-// last trade of the day in the order of the log.
+// the day of its settlement time (the event's time) there, which is also the
+// time trades are ordered and selected by. Open and close are the first and
+// the last trade of the day in the order of the log.
 //
 // # Keys
 //
 //	'i' RIGHT                                  the right's type
+//	'v' RIGHT 0x00 RESERVATION                 the exchange and order reference of a reservation
 //	't' TIME(8) COMMIT(8) PREPARE(8)           a trade, in time order
 //	'r' RIGHT 0x00 TIME COMMIT PREPARE         index of the trades of a right
 //	's' DIM KEY 0x00 CURRENCY                  running statistics of a right, type or exchange
@@ -40,11 +50,9 @@
 //
 // # Adding event types
 //
-// Builder.Apply has one case per event type. Exchange settlement events
-// become a case that builds a Trade and calls record; when settlement also
-// writes a priced UnitsTransferred for the same trade, the UnitsTransferred
-// case must then leave settlements out, so that no trade counts twice. Bump
-// SchemaVersion with the change.
+// Builder.Apply has one case per event type, and Decodes lists the types it
+// decodes; an event that records a trade builds a Trade and calls record.
+// Bump SchemaVersion with the change.
 package market
 
 import (
@@ -58,14 +66,16 @@ import (
 	"github.com/ecoregistry/ecoregistry/domain"
 	"github.com/ecoregistry/ecoregistry/eventstore"
 	"github.com/ecoregistry/ecoregistry/projections"
+	"github.com/ecoregistry/ecoregistry/projections/internal/enc"
 )
 
 // Name is the projection's name.
 const Name = "market"
 
 // SchemaVersion is the version of the projection's layout and of the set
-// of event types it handles.
-const SchemaVersion = 1
+// of event types it handles. Version 2 records settled exchange trades and
+// settled reservations.
+const SchemaVersion = 2
 
 // ChinaTime is the zone of daily bars: China Standard Time, UTC+8.
 var ChinaTime = time.FixedZone("CST", 8*60*60)
@@ -121,6 +131,9 @@ type Trade struct {
 	Currency string
 	// Time is when the trade settled (the event's time).
 	Time time.Time
+	// MatchedAt is when the exchange matched the trade, for trades settled
+	// through SettlementService; zero for the others.
+	MatchedAt time.Time
 	// Position is the position of the event that recorded it.
 	Position eventstore.Position
 }
@@ -150,12 +163,14 @@ func (Projection) SchemaVersion() uint32 { return SchemaVersion }
 
 // Decodes returns the event types whose payloads the projection reads.
 func (Projection) Decodes() []string {
-	return []string{domain.EventTypeRightRegistered, domain.EventTypeUnitsTransferred}
+	return []string{domain.EventTypeRightRegistered, domain.EventTypeUnitsTransferred, domain.EventTypeTradeSettled,
+		domain.EventTypeUnitsReserved, domain.EventTypeReservationSettled}
 }
 
 // NewBuilder returns a builder over the committed state.
 func (Projection) NewBuilder(state projections.Keyspace) projections.Builder {
-	return &builder{state: state, types: map[string]domain.RightType{}, stats: map[statsID]*Stats{}, bars: map[barID]*Bar{}}
+	return &builder{state: state, types: map[string]domain.RightType{}, stats: map[statsID]*Stats{}, bars: map[barID]*Bar{},
+		reservations: map[reservationID]reservation{}}
 }
 
 // cacheLimit bounds the statistics and bars kept in memory between commits.
@@ -172,6 +187,10 @@ type builder struct {
 	bars       map[barID]*Bar
 	dirtyStats []*Stats
 	dirtyBars  []*Bar
+	// reservations caches the exchange of each reservation seen; the new
+	// ones are listed.
+	reservations    map[reservationID]reservation
+	newReservations []reservationID
 	// trades are the trades recorded since the last flush.
 	trades []Trade
 	val    []byte
@@ -198,16 +217,82 @@ func (b *builder) Apply(ev *eventstore.RecordedEvent, e domain.Event) (bool, err
 		return true, b.record(Trade{Exchange: ex, TradeID: id, Reference: e.Reference, RightID: e.RightID, RightType: typ,
 			TransferID: e.TransferID, Buyer: e.To, Seller: e.From, Quantity: e.Quantity, Price: e.TradePrice.Amount,
 			Currency: e.TradePrice.Currency, Time: e.TransferredAt, Position: ev.Position})
+	case domain.TradeSettled:
+		typ, err := b.rightType(e.RightID)
+		if err != nil {
+			return false, err
+		}
+		return true, b.record(Trade{Exchange: e.ExchangeID, TradeID: e.TradeID, RightID: e.RightID, RightType: typ,
+			Buyer: e.Buyer, Seller: e.Seller, Quantity: e.Quantity, Price: e.Price.Amount, Currency: e.Price.Currency,
+			Time: e.SettledAt, MatchedAt: e.MatchedAt, Position: ev.Position})
+	case domain.UnitsReserved:
+		id := reservationID{e.RightID, e.ReservationID}
+		b.reservations[id] = reservation{exchange: e.Exchange, orderReference: e.OrderReference}
+		b.newReservations = append(b.newReservations, id)
+		return true, nil
+	case domain.ReservationSettled:
+		if e.TradePrice == nil {
+			return true, nil
+		}
+		typ, err := b.rightType(e.RightID)
+		if err != nil {
+			return false, err
+		}
+		v, err := b.reservation(reservationID{e.RightID, e.ReservationID})
+		if err != nil {
+			return false, err
+		}
+		return true, b.record(Trade{Exchange: v.exchange, TradeID: e.SettlementID, Reference: v.orderReference, RightID: e.RightID,
+			RightType: typ, Buyer: e.Buyer, Seller: e.Seller, Quantity: e.Quantity, Price: e.TradePrice.Amount,
+			Currency: e.TradePrice.Currency, Time: e.SettledAt, Position: ev.Position})
 	case nil:
 		// Not one of Decodes.
 		switch ev.Type {
-		case domain.EventTypeAccountOpened, domain.EventTypeAccountStatusChanged, domain.EventTypeUnitsRetired:
+		case domain.EventTypeAccountOpened, domain.EventTypeAccountStatusChanged, domain.EventTypeUnitsRetired,
+			domain.EventTypeAccountFrozen, domain.EventTypeAccountUnfrozen, domain.EventTypeUnitsPledged, domain.EventTypePledgeReleased,
+			domain.EventTypePledgeEnforced, domain.EventTypeUnitsFrozen, domain.EventTypeUnitsUnfrozen, domain.EventTypeReservationVoided,
+			domain.EventTypeReservationExpired, domain.EventTypeUnitsCancelled, domain.EventTypeRightExpired,
+			domain.EventTypeTransactionReversed, domain.EventTypeTradeRefused:
 			// Known, and never trades.
 			return true, nil
 		}
 		return false, nil
 	}
 	return false, fmt.Errorf("market: %s decoded as %T", ev.Type, e)
+}
+
+// reservationID names a reservation; reservation is what the ledger keeps
+// of it.
+type reservationID struct{ right, id string }
+
+type reservation struct{ exchange, orderReference string }
+
+func reservationKey(id reservationID) []byte {
+	k := make([]byte, 0, 2+len(id.right)+len(id.id))
+	k = append(k, 'v')
+	k = append(k, id.right...)
+	k = append(k, 0)
+	return append(k, id.id...)
+}
+
+func (b *builder) reservation(id reservationID) (reservation, error) {
+	if v, ok := b.reservations[id]; ok {
+		return v, nil
+	}
+	val, found, err := b.state.Get(reservationKey(id))
+	if err != nil {
+		return reservation{}, err
+	}
+	if !found {
+		return reservation{}, fmt.Errorf("%w: settlement of reservation %s of right %s, which was not made", domain.ErrEventDoesNotApply, id.id, id.right)
+	}
+	d := enc.NewReader(val)
+	v := reservation{exchange: d.String(), orderReference: d.String()}
+	if err := d.Done(); err != nil {
+		return reservation{}, err
+	}
+	b.reservations[id] = v
+	return v, nil
 }
 
 func (b *builder) rightType(id string) (domain.RightType, error) {
@@ -337,6 +422,14 @@ func (b *builder) Flush(w *projections.Writer) error {
 		}
 	}
 	b.newTypes = b.newTypes[:0]
+	for _, id := range b.newReservations {
+		v := b.reservations[id]
+		b.val = enc.String(enc.String(b.val[:0], v.exchange), v.orderReference)
+		if err := w.Set(reservationKey(id), b.val); err != nil {
+			return err
+		}
+	}
+	b.newReservations = b.newReservations[:0]
 	for i := range b.trades {
 		t := &b.trades[i]
 		suffix := tradeSuffix(t.Time, t.Position)
@@ -377,6 +470,9 @@ func (b *builder) Flush(w *projections.Writer) error {
 	}
 	if len(b.types) > cacheLimit {
 		clear(b.types)
+	}
+	if len(b.reservations) > cacheLimit {
+		clear(b.reservations)
 	}
 	return nil
 }

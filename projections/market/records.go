@@ -11,9 +11,12 @@ import (
 )
 
 // encodeTrade writes what the trade's key (time and position) does not
-// hold; the exchange and trade id derive from the reference.
+// hold.
 func encodeTrade(b []byte, t *Trade) []byte {
+	b = enc.String(b, t.Exchange)
+	b = enc.String(b, t.TradeID)
 	b = enc.String(b, t.Reference)
+	b = enc.Varint(b, unixNanoOrZero(t.MatchedAt))
 	b = enc.String(b, t.RightID)
 	b = enc.Uvarint(b, uint64(t.RightType))
 	b = enc.String(b, t.TransferID)
@@ -35,8 +38,12 @@ func decodeTrade(suffix, v []byte) (Trade, error) {
 		Position: eventstore.Position{Commit: binary.BigEndian.Uint64(suffix[8:]), Prepare: binary.BigEndian.Uint64(suffix[16:])},
 	}
 	d := enc.NewReader(v)
+	t.Exchange = d.String()
+	t.TradeID = d.String()
 	t.Reference = d.String()
-	t.Exchange, t.TradeID = SplitReference(t.Reference)
+	if ns := d.Varint(); ns != 0 {
+		t.MatchedAt = time.Unix(0, ns).UTC()
+	}
 	t.RightID = d.String()
 	t.RightType = domain.RightType(d.Uvarint())
 	t.TransferID = d.String()
@@ -89,4 +96,11 @@ func decodeBar(v []byte, bar *Bar) error {
 	bar.Volume = d.Varint()
 	bar.Turnover.SetBytes(d.Bytes())
 	return d.Done()
+}
+
+func unixNanoOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
 }

@@ -12,8 +12,14 @@
 // the event's time in China Standard Time (UTC+8), so that a statistic
 // agrees with the calendar of the offices that publish it.
 //
-// Pledged, frozen, cancelled and expired stay zero until the registry
-// records those events.
+// What counts as what: a registration is issued; a transfer, a settled
+// exchange trade, a settled reservation and an enforced pledge are
+// transferred (and count as transfers); a retirement is retired; a pledge
+// is pledged; a freeze of units is frozen; a cancellation is cancelled; the
+// expiry of a right is expired. Figures are flows of their period: a later
+// correction (TransactionReversed) is a fact of its own period and changes
+// no figure, and the release of a pledge or a freeze, a void or expired
+// reservation and a refused trade count nowhere.
 //
 // # Keys
 //
@@ -22,8 +28,8 @@
 //
 // # Adding event types
 //
-// Builder.Apply has one case per event type; a new event adds its quantity
-// to a figure through add (for example UnitsPledged to Pledged), and bumps
+// Builder.Apply has one case per event type, and Decodes lists the types it
+// decodes; a new event adds its quantity to a figure through add, and bumps
 // SchemaVersion.
 package statistics
 
@@ -41,8 +47,9 @@ import (
 const Name = "statistics"
 
 // SchemaVersion is the version of the projection's layout and of the set
-// of event types it handles.
-const SchemaVersion = 1
+// of event types it handles. Version 2 counts the lifecycle and
+// settlement events.
+const SchemaVersion = 2
 
 // ChinaTime is the zone of periods: China Standard Time, UTC+8.
 var ChinaTime = time.FixedZone("CST", 8*60*60)
@@ -167,7 +174,9 @@ func (Projection) SchemaVersion() uint32 { return SchemaVersion }
 
 // Decodes returns the event types whose payloads the projection reads.
 func (Projection) Decodes() []string {
-	return []string{domain.EventTypeRightRegistered, domain.EventTypeUnitsTransferred, domain.EventTypeUnitsRetired}
+	return []string{domain.EventTypeRightRegistered, domain.EventTypeUnitsTransferred, domain.EventTypeUnitsRetired,
+		domain.EventTypeTradeSettled, domain.EventTypeReservationSettled, domain.EventTypePledgeEnforced,
+		domain.EventTypeUnitsPledged, domain.EventTypeUnitsFrozen, domain.EventTypeUnitsCancelled, domain.EventTypeRightExpired}
 }
 
 // NewBuilder returns a builder over the committed state.
@@ -225,27 +234,49 @@ func (b *builder) Apply(ev *eventstore.RecordedEvent, e domain.Event) (bool, err
 		b.newRights = append(b.newRights, e.RightID)
 		return true, b.add(info, e.RegisteredAt, [][2]int64{{int64(Issued), e.Quantity}, {int64(Issuances), 1}})
 	case domain.UnitsTransferred:
-		info, err := b.right(e.RightID)
-		if err != nil {
-			return false, err
-		}
-		return true, b.add(info, e.TransferredAt, [][2]int64{{int64(Transferred), e.Quantity}, {int64(Transfers), 1}})
+		return true, b.count(e.RightID, e.TransferredAt, Transferred, e.Quantity, Transfers)
 	case domain.UnitsRetired:
-		info, err := b.right(e.RightID)
-		if err != nil {
-			return false, err
-		}
-		return true, b.add(info, e.RetiredAt, [][2]int64{{int64(Retired), e.Quantity}, {int64(Retirements), 1}})
+		return true, b.count(e.RightID, e.RetiredAt, Retired, e.Quantity, Retirements)
+	case domain.TradeSettled:
+		return true, b.count(e.RightID, e.SettledAt, Transferred, e.Quantity, Transfers)
+	case domain.ReservationSettled:
+		return true, b.count(e.RightID, e.SettledAt, Transferred, e.Quantity, Transfers)
+	case domain.PledgeEnforced:
+		return true, b.count(e.RightID, e.EnforcedAt, Transferred, e.Quantity, Transfers)
+	case domain.UnitsPledged:
+		return true, b.count(e.RightID, e.PledgedAt, Pledged, e.Quantity, -1)
+	case domain.UnitsFrozen:
+		return true, b.count(e.RightID, e.FrozenAt, Frozen, e.Quantity, -1)
+	case domain.UnitsCancelled:
+		return true, b.count(e.RightID, e.CancelledAt, Cancelled, e.Quantity, -1)
+	case domain.RightExpired:
+		return true, b.count(e.RightID, e.ExpiredAt, Expired, e.Quantity, -1)
 	case nil:
 		// Not one of Decodes.
 		switch ev.Type {
-		case domain.EventTypeAccountOpened, domain.EventTypeAccountStatusChanged:
-			// Accounts are not counted.
+		case domain.EventTypeAccountOpened, domain.EventTypeAccountStatusChanged, domain.EventTypeAccountFrozen, domain.EventTypeAccountUnfrozen,
+			domain.EventTypePledgeReleased, domain.EventTypeUnitsUnfrozen, domain.EventTypeUnitsReserved,
+			domain.EventTypeReservationVoided, domain.EventTypeReservationExpired, domain.EventTypeTransactionReversed, domain.EventTypeTradeRefused:
+			// Known, and counted nowhere; see the package documentation.
 			return true, nil
 		}
 		return false, nil
 	}
 	return false, fmt.Errorf("statistics: %s decoded as %T", ev.Type, e)
+}
+
+// count adds quantity to a figure, and one to the figure that counts
+// events of the kind (none when events is -1), for the right at time at.
+func (b *builder) count(rightID string, at time.Time, figure Figure, quantity int64, events Figure) error {
+	info, err := b.right(rightID)
+	if err != nil {
+		return err
+	}
+	amounts := [][2]int64{{int64(figure), quantity}}
+	if events >= 0 {
+		amounts = append(amounts, [2]int64{int64(events), 1})
+	}
+	return b.add(info, at, amounts)
 }
 
 func (b *builder) right(id string) (*rightInfo, error) {

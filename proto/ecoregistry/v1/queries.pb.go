@@ -1083,10 +1083,12 @@ func (x *ListHoldingTotalsResponse) GetPosition() *Position {
 	return nil
 }
 
-// Trade is a settled trade. Until exchange settlement has events of its own,
-// a transfer with a price and a reference is a trade; a reference written
-// "EXCHANGE:TRADE-ID" names the exchange, any other is a trade id of no
-// named exchange.
+// Trade is a settled trade: an exchange trade settled through
+// SettlementService, a reservation settled with a price (its trade id is the
+// settlement id, its reference the exchange's order reference), or a
+// transfer with a price and a reference, whose reference written
+// "EXCHANGE:TRADE-ID" names the exchange (any other is a trade id of no
+// named exchange).
 type Trade struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The exchange that matched the trade; empty when none is named.
@@ -1097,7 +1099,8 @@ type Trade struct {
 	Reference string    `protobuf:"bytes,3,opt,name=reference,proto3" json:"reference,omitempty"`
 	RightId   string    `protobuf:"bytes,4,opt,name=right_id,json=rightId,proto3" json:"right_id,omitempty"`
 	RightType RightType `protobuf:"varint,5,opt,name=right_type,json=rightType,proto3,enum=ecoregistry.v1.RightType" json:"right_type,omitempty"`
-	// The registry transfer that settled the trade.
+	// The registry transfer that settled the trade; empty for trades settled
+	// by SettlementService or from a reservation.
 	TransferId      string `protobuf:"bytes,6,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
 	BuyerAccountId  string `protobuf:"bytes,7,opt,name=buyer_account_id,json=buyerAccountId,proto3" json:"buyer_account_id,omitempty"`
 	SellerAccountId string `protobuf:"bytes,8,opt,name=seller_account_id,json=sellerAccountId,proto3" json:"seller_account_id,omitempty"`
@@ -1106,7 +1109,10 @@ type Trade struct {
 	Price     *Price                 `protobuf:"bytes,10,opt,name=price,proto3" json:"price,omitempty"`
 	SettledAt *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=settled_at,json=settledAt,proto3" json:"settled_at,omitempty"`
 	// The position of the event that recorded the trade.
-	Position      *Position `protobuf:"bytes,12,opt,name=position,proto3" json:"position,omitempty"`
+	Position *Position `protobuf:"bytes,12,opt,name=position,proto3" json:"position,omitempty"`
+	// When the exchange matched the trade, for trades settled through
+	// SettlementService; unset for the others.
+	MatchedAt     *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=matched_at,json=matchedAt,proto3" json:"matched_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1221,6 +1227,13 @@ func (x *Trade) GetSettledAt() *timestamppb.Timestamp {
 func (x *Trade) GetPosition() *Position {
 	if x != nil {
 		return x.Position
+	}
+	return nil
+}
+
+func (x *Trade) GetMatchedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.MatchedAt
 	}
 	return nil
 }
@@ -2755,7 +2768,7 @@ const file_ecoregistry_v1_queries_proto_rawDesc = "" +
 	"\x19ListHoldingTotalsResponse\x125\n" +
 	"\x06totals\x18\x01 \x03(\v2\x1d.ecoregistry.v1.HoldingTotalsR\x06totals\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x124\n" +
-	"\bposition\x18\x03 \x01(\v2\x18.ecoregistry.v1.PositionR\bposition\"\xe2\x03\n" +
+	"\bposition\x18\x03 \x01(\v2\x18.ecoregistry.v1.PositionR\bposition\"\x9d\x04\n" +
 	"\x05Trade\x12\x1a\n" +
 	"\bexchange\x18\x01 \x01(\tR\bexchange\x12\x19\n" +
 	"\btrade_id\x18\x02 \x01(\tR\atradeId\x12\x1c\n" +
@@ -2772,7 +2785,9 @@ const file_ecoregistry_v1_queries_proto_rawDesc = "" +
 	" \x01(\v2\x15.ecoregistry.v1.PriceR\x05price\x129\n" +
 	"\n" +
 	"settled_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\tsettledAt\x124\n" +
-	"\bposition\x18\f \x01(\v2\x18.ecoregistry.v1.PositionR\bposition\"\xfd\x02\n" +
+	"\bposition\x18\f \x01(\v2\x18.ecoregistry.v1.PositionR\bposition\x129\n" +
+	"\n" +
+	"matched_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\tmatchedAt\"\xfd\x02\n" +
 	"\x11ListTradesRequest\x127\n" +
 	"\tfrom_time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\bfromTime\x123\n" +
 	"\ato_time\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x06toTime\x12\x19\n" +
@@ -3020,63 +3035,64 @@ var file_ecoregistry_v1_queries_proto_depIdxs = []int32{
 	36, // 24: ecoregistry.v1.Trade.price:type_name -> ecoregistry.v1.Price
 	34, // 25: ecoregistry.v1.Trade.settled_at:type_name -> google.protobuf.Timestamp
 	35, // 26: ecoregistry.v1.Trade.position:type_name -> ecoregistry.v1.Position
-	34, // 27: ecoregistry.v1.ListTradesRequest.from_time:type_name -> google.protobuf.Timestamp
-	34, // 28: ecoregistry.v1.ListTradesRequest.to_time:type_name -> google.protobuf.Timestamp
-	31, // 29: ecoregistry.v1.ListTradesRequest.right_type:type_name -> ecoregistry.v1.RightType
-	35, // 30: ecoregistry.v1.ListTradesRequest.min_position:type_name -> ecoregistry.v1.Position
-	12, // 31: ecoregistry.v1.ListTradesResponse.trades:type_name -> ecoregistry.v1.Trade
-	35, // 32: ecoregistry.v1.ListTradesResponse.position:type_name -> ecoregistry.v1.Position
-	0,  // 33: ecoregistry.v1.MarketStats.dimension:type_name -> ecoregistry.v1.MarketDimension
-	34, // 34: ecoregistry.v1.MarketStats.last_trade_time:type_name -> google.protobuf.Timestamp
-	35, // 35: ecoregistry.v1.MarketStats.last_trade_position:type_name -> ecoregistry.v1.Position
-	0,  // 36: ecoregistry.v1.ListMarketStatsRequest.dimension:type_name -> ecoregistry.v1.MarketDimension
-	35, // 37: ecoregistry.v1.ListMarketStatsRequest.min_position:type_name -> ecoregistry.v1.Position
-	15, // 38: ecoregistry.v1.ListMarketStatsResponse.stats:type_name -> ecoregistry.v1.MarketStats
-	35, // 39: ecoregistry.v1.ListMarketStatsResponse.position:type_name -> ecoregistry.v1.Position
-	0,  // 40: ecoregistry.v1.DailyBar.dimension:type_name -> ecoregistry.v1.MarketDimension
-	0,  // 41: ecoregistry.v1.ListDailyBarsRequest.dimension:type_name -> ecoregistry.v1.MarketDimension
-	35, // 42: ecoregistry.v1.ListDailyBarsRequest.min_position:type_name -> ecoregistry.v1.Position
-	18, // 43: ecoregistry.v1.ListDailyBarsResponse.bars:type_name -> ecoregistry.v1.DailyBar
-	35, // 44: ecoregistry.v1.ListDailyBarsResponse.position:type_name -> ecoregistry.v1.Position
-	1,  // 45: ecoregistry.v1.StatisticsRow.level:type_name -> ecoregistry.v1.AdministrativeLevel
-	31, // 46: ecoregistry.v1.StatisticsRow.right_type:type_name -> ecoregistry.v1.RightType
-	1,  // 47: ecoregistry.v1.ListStatisticsRequest.level:type_name -> ecoregistry.v1.AdministrativeLevel
-	31, // 48: ecoregistry.v1.ListStatisticsRequest.right_type:type_name -> ecoregistry.v1.RightType
-	2,  // 49: ecoregistry.v1.ListStatisticsRequest.granularity:type_name -> ecoregistry.v1.StatisticsGranularity
-	35, // 50: ecoregistry.v1.ListStatisticsRequest.min_position:type_name -> ecoregistry.v1.Position
-	21, // 51: ecoregistry.v1.ListStatisticsResponse.rows:type_name -> ecoregistry.v1.StatisticsRow
-	35, // 52: ecoregistry.v1.ListStatisticsResponse.position:type_name -> ecoregistry.v1.Position
-	35, // 53: ecoregistry.v1.ProjectionGeneration.position:type_name -> ecoregistry.v1.Position
-	30, // 54: ecoregistry.v1.ProjectionGeneration.skipped_by_type:type_name -> ecoregistry.v1.ProjectionGeneration.SkippedByTypeEntry
-	34, // 55: ecoregistry.v1.ProjectionGeneration.committed_at:type_name -> google.protobuf.Timestamp
-	24, // 56: ecoregistry.v1.ProjectionStatus.active:type_name -> ecoregistry.v1.ProjectionGeneration
-	24, // 57: ecoregistry.v1.ProjectionStatus.rebuild:type_name -> ecoregistry.v1.ProjectionGeneration
-	25, // 58: ecoregistry.v1.GetProjectionStatusResponse.projections:type_name -> ecoregistry.v1.ProjectionStatus
-	35, // 59: ecoregistry.v1.GetProjectionStatusResponse.head:type_name -> ecoregistry.v1.Position
-	25, // 60: ecoregistry.v1.RebuildProjectionResponse.status:type_name -> ecoregistry.v1.ProjectionStatus
-	6,  // 61: ecoregistry.v1.HoldingsQueryService.ListAccountHoldings:input_type -> ecoregistry.v1.ListAccountHoldingsRequest
-	8,  // 62: ecoregistry.v1.HoldingsQueryService.ListRightHolders:input_type -> ecoregistry.v1.ListRightHoldersRequest
-	10, // 63: ecoregistry.v1.HoldingsQueryService.ListHoldingTotals:input_type -> ecoregistry.v1.ListHoldingTotalsRequest
-	13, // 64: ecoregistry.v1.MarketQueryService.ListTrades:input_type -> ecoregistry.v1.ListTradesRequest
-	16, // 65: ecoregistry.v1.MarketQueryService.ListMarketStats:input_type -> ecoregistry.v1.ListMarketStatsRequest
-	19, // 66: ecoregistry.v1.MarketQueryService.ListDailyBars:input_type -> ecoregistry.v1.ListDailyBarsRequest
-	22, // 67: ecoregistry.v1.StatisticsQueryService.ListStatistics:input_type -> ecoregistry.v1.ListStatisticsRequest
-	26, // 68: ecoregistry.v1.ProjectionAdminService.GetProjectionStatus:input_type -> ecoregistry.v1.GetProjectionStatusRequest
-	28, // 69: ecoregistry.v1.ProjectionAdminService.RebuildProjection:input_type -> ecoregistry.v1.RebuildProjectionRequest
-	7,  // 70: ecoregistry.v1.HoldingsQueryService.ListAccountHoldings:output_type -> ecoregistry.v1.ListAccountHoldingsResponse
-	9,  // 71: ecoregistry.v1.HoldingsQueryService.ListRightHolders:output_type -> ecoregistry.v1.ListRightHoldersResponse
-	11, // 72: ecoregistry.v1.HoldingsQueryService.ListHoldingTotals:output_type -> ecoregistry.v1.ListHoldingTotalsResponse
-	14, // 73: ecoregistry.v1.MarketQueryService.ListTrades:output_type -> ecoregistry.v1.ListTradesResponse
-	17, // 74: ecoregistry.v1.MarketQueryService.ListMarketStats:output_type -> ecoregistry.v1.ListMarketStatsResponse
-	20, // 75: ecoregistry.v1.MarketQueryService.ListDailyBars:output_type -> ecoregistry.v1.ListDailyBarsResponse
-	23, // 76: ecoregistry.v1.StatisticsQueryService.ListStatistics:output_type -> ecoregistry.v1.ListStatisticsResponse
-	27, // 77: ecoregistry.v1.ProjectionAdminService.GetProjectionStatus:output_type -> ecoregistry.v1.GetProjectionStatusResponse
-	29, // 78: ecoregistry.v1.ProjectionAdminService.RebuildProjection:output_type -> ecoregistry.v1.RebuildProjectionResponse
-	70, // [70:79] is the sub-list for method output_type
-	61, // [61:70] is the sub-list for method input_type
-	61, // [61:61] is the sub-list for extension type_name
-	61, // [61:61] is the sub-list for extension extendee
-	0,  // [0:61] is the sub-list for field type_name
+	34, // 27: ecoregistry.v1.Trade.matched_at:type_name -> google.protobuf.Timestamp
+	34, // 28: ecoregistry.v1.ListTradesRequest.from_time:type_name -> google.protobuf.Timestamp
+	34, // 29: ecoregistry.v1.ListTradesRequest.to_time:type_name -> google.protobuf.Timestamp
+	31, // 30: ecoregistry.v1.ListTradesRequest.right_type:type_name -> ecoregistry.v1.RightType
+	35, // 31: ecoregistry.v1.ListTradesRequest.min_position:type_name -> ecoregistry.v1.Position
+	12, // 32: ecoregistry.v1.ListTradesResponse.trades:type_name -> ecoregistry.v1.Trade
+	35, // 33: ecoregistry.v1.ListTradesResponse.position:type_name -> ecoregistry.v1.Position
+	0,  // 34: ecoregistry.v1.MarketStats.dimension:type_name -> ecoregistry.v1.MarketDimension
+	34, // 35: ecoregistry.v1.MarketStats.last_trade_time:type_name -> google.protobuf.Timestamp
+	35, // 36: ecoregistry.v1.MarketStats.last_trade_position:type_name -> ecoregistry.v1.Position
+	0,  // 37: ecoregistry.v1.ListMarketStatsRequest.dimension:type_name -> ecoregistry.v1.MarketDimension
+	35, // 38: ecoregistry.v1.ListMarketStatsRequest.min_position:type_name -> ecoregistry.v1.Position
+	15, // 39: ecoregistry.v1.ListMarketStatsResponse.stats:type_name -> ecoregistry.v1.MarketStats
+	35, // 40: ecoregistry.v1.ListMarketStatsResponse.position:type_name -> ecoregistry.v1.Position
+	0,  // 41: ecoregistry.v1.DailyBar.dimension:type_name -> ecoregistry.v1.MarketDimension
+	0,  // 42: ecoregistry.v1.ListDailyBarsRequest.dimension:type_name -> ecoregistry.v1.MarketDimension
+	35, // 43: ecoregistry.v1.ListDailyBarsRequest.min_position:type_name -> ecoregistry.v1.Position
+	18, // 44: ecoregistry.v1.ListDailyBarsResponse.bars:type_name -> ecoregistry.v1.DailyBar
+	35, // 45: ecoregistry.v1.ListDailyBarsResponse.position:type_name -> ecoregistry.v1.Position
+	1,  // 46: ecoregistry.v1.StatisticsRow.level:type_name -> ecoregistry.v1.AdministrativeLevel
+	31, // 47: ecoregistry.v1.StatisticsRow.right_type:type_name -> ecoregistry.v1.RightType
+	1,  // 48: ecoregistry.v1.ListStatisticsRequest.level:type_name -> ecoregistry.v1.AdministrativeLevel
+	31, // 49: ecoregistry.v1.ListStatisticsRequest.right_type:type_name -> ecoregistry.v1.RightType
+	2,  // 50: ecoregistry.v1.ListStatisticsRequest.granularity:type_name -> ecoregistry.v1.StatisticsGranularity
+	35, // 51: ecoregistry.v1.ListStatisticsRequest.min_position:type_name -> ecoregistry.v1.Position
+	21, // 52: ecoregistry.v1.ListStatisticsResponse.rows:type_name -> ecoregistry.v1.StatisticsRow
+	35, // 53: ecoregistry.v1.ListStatisticsResponse.position:type_name -> ecoregistry.v1.Position
+	35, // 54: ecoregistry.v1.ProjectionGeneration.position:type_name -> ecoregistry.v1.Position
+	30, // 55: ecoregistry.v1.ProjectionGeneration.skipped_by_type:type_name -> ecoregistry.v1.ProjectionGeneration.SkippedByTypeEntry
+	34, // 56: ecoregistry.v1.ProjectionGeneration.committed_at:type_name -> google.protobuf.Timestamp
+	24, // 57: ecoregistry.v1.ProjectionStatus.active:type_name -> ecoregistry.v1.ProjectionGeneration
+	24, // 58: ecoregistry.v1.ProjectionStatus.rebuild:type_name -> ecoregistry.v1.ProjectionGeneration
+	25, // 59: ecoregistry.v1.GetProjectionStatusResponse.projections:type_name -> ecoregistry.v1.ProjectionStatus
+	35, // 60: ecoregistry.v1.GetProjectionStatusResponse.head:type_name -> ecoregistry.v1.Position
+	25, // 61: ecoregistry.v1.RebuildProjectionResponse.status:type_name -> ecoregistry.v1.ProjectionStatus
+	6,  // 62: ecoregistry.v1.HoldingsQueryService.ListAccountHoldings:input_type -> ecoregistry.v1.ListAccountHoldingsRequest
+	8,  // 63: ecoregistry.v1.HoldingsQueryService.ListRightHolders:input_type -> ecoregistry.v1.ListRightHoldersRequest
+	10, // 64: ecoregistry.v1.HoldingsQueryService.ListHoldingTotals:input_type -> ecoregistry.v1.ListHoldingTotalsRequest
+	13, // 65: ecoregistry.v1.MarketQueryService.ListTrades:input_type -> ecoregistry.v1.ListTradesRequest
+	16, // 66: ecoregistry.v1.MarketQueryService.ListMarketStats:input_type -> ecoregistry.v1.ListMarketStatsRequest
+	19, // 67: ecoregistry.v1.MarketQueryService.ListDailyBars:input_type -> ecoregistry.v1.ListDailyBarsRequest
+	22, // 68: ecoregistry.v1.StatisticsQueryService.ListStatistics:input_type -> ecoregistry.v1.ListStatisticsRequest
+	26, // 69: ecoregistry.v1.ProjectionAdminService.GetProjectionStatus:input_type -> ecoregistry.v1.GetProjectionStatusRequest
+	28, // 70: ecoregistry.v1.ProjectionAdminService.RebuildProjection:input_type -> ecoregistry.v1.RebuildProjectionRequest
+	7,  // 71: ecoregistry.v1.HoldingsQueryService.ListAccountHoldings:output_type -> ecoregistry.v1.ListAccountHoldingsResponse
+	9,  // 72: ecoregistry.v1.HoldingsQueryService.ListRightHolders:output_type -> ecoregistry.v1.ListRightHoldersResponse
+	11, // 73: ecoregistry.v1.HoldingsQueryService.ListHoldingTotals:output_type -> ecoregistry.v1.ListHoldingTotalsResponse
+	14, // 74: ecoregistry.v1.MarketQueryService.ListTrades:output_type -> ecoregistry.v1.ListTradesResponse
+	17, // 75: ecoregistry.v1.MarketQueryService.ListMarketStats:output_type -> ecoregistry.v1.ListMarketStatsResponse
+	20, // 76: ecoregistry.v1.MarketQueryService.ListDailyBars:output_type -> ecoregistry.v1.ListDailyBarsResponse
+	23, // 77: ecoregistry.v1.StatisticsQueryService.ListStatistics:output_type -> ecoregistry.v1.ListStatisticsResponse
+	27, // 78: ecoregistry.v1.ProjectionAdminService.GetProjectionStatus:output_type -> ecoregistry.v1.GetProjectionStatusResponse
+	29, // 79: ecoregistry.v1.ProjectionAdminService.RebuildProjection:output_type -> ecoregistry.v1.RebuildProjectionResponse
+	71, // [71:80] is the sub-list for method output_type
+	62, // [62:71] is the sub-list for method input_type
+	62, // [62:62] is the sub-list for extension type_name
+	62, // [62:62] is the sub-list for extension extendee
+	0,  // [0:62] is the sub-list for field type_name
 }
 
 func init() { file_ecoregistry_v1_queries_proto_init() }
