@@ -52,8 +52,7 @@ type queue[S any] struct {
 }
 
 // enqueue adds req to its stream's queue. When nobody drains that queue,
-// the caller becomes its drainer: it returns the queue, and must call
-// drain with req.
+// it returns the queue, and the caller must start draining it.
 func (c *streams[S, P]) enqueue(stream string, req *request[S]) *queue[S] {
 	c.qmu.Lock()
 	defer c.qmu.Unlock()
@@ -73,12 +72,8 @@ func (c *streams[S, P]) enqueue(stream string, req *request[S]) *queue[S] {
 	return q
 }
 
-// drain runs batches of the stream's queue until it is empty. A caller
-// that drains for its own request (mine) stops once that request is
-// finished and hands what is left to a new goroutine: an idle stream thus
-// costs no goroutine and no stack growth per command, and a busy one keeps
-// no caller waiting for the others' batches.
-func (c *streams[S, P]) drain(stream string, q *queue[S], clock func() time.Time, mine *request[S]) {
+// drain runs batches of the stream's queue until it is empty.
+func (c *streams[S, P]) drain(stream string, q *queue[S], clock func() time.Time) {
 	for {
 		c.qmu.Lock()
 		n := min(len(q.pending), maxBatch)
@@ -86,11 +81,6 @@ func (c *streams[S, P]) drain(stream string, q *queue[S], clock func() time.Time
 			q.running = false
 			delete(c.queues, stream)
 			c.qmu.Unlock()
-			return
-		}
-		if mine != nil && isDone(mine.done) {
-			c.qmu.Unlock()
-			go c.drain(stream, q, clock, nil)
 			return
 		}
 		batch := make([]*request[S], n)

@@ -63,7 +63,7 @@ func (s *Service) LoadTradeIndex(ctx context.Context) error { return s.trades.lo
 // decided (the store failed, the stream was contended, ctx ended); the
 // trade may then be retried as it is.
 func (s *Service) SettleTrade(ctx context.Context, meta Meta, cmd domain.SettleTrade) (TradeOutcome, error) {
-	p := s.startTrade(ctx, meta, cmd, true)
+	p := s.startTrade(ctx, meta, cmd)
 	return s.finishTrade(ctx, p)
 }
 
@@ -75,7 +75,7 @@ func (s *Service) SettleTrade(ctx context.Context, meta Meta, cmd domain.SettleT
 func (s *Service) SettleTrades(ctx context.Context, meta Meta, cmds []domain.SettleTrade) ([]TradeOutcome, []error) {
 	pending := make([]*pendingTrade, len(cmds))
 	for i, cmd := range cmds {
-		pending[i] = s.startTrade(ctx, meta, cmd, false)
+		pending[i] = s.startTrade(ctx, meta, cmd)
 	}
 	outs, errs := make([]TradeOutcome, len(cmds)), make([]error, len(cmds))
 	for i, p := range pending {
@@ -101,8 +101,8 @@ type pendingTrade struct {
 }
 
 // startTrade checks a trade, claims its ids and queues it for its right's
-// batch; inline is as for streams.start.
-func (s *Service) startTrade(ctx context.Context, meta Meta, cmd domain.SettleTrade, inline bool) *pendingTrade {
+// batch.
+func (s *Service) startTrade(ctx context.Context, meta Meta, cmd domain.SettleTrade) *pendingTrade {
 	p := &pendingTrade{cmd: cmd, early: true}
 	if err := domain.ValidateSettleTrade(cmd, s.clock()); err != nil {
 		p.out = TradeOutcome{Trade: cmd, Refusal: err}
@@ -152,7 +152,7 @@ func (s *Service) startTrade(ctx context.Context, meta Meta, cmd domain.SettleTr
 			s.trades.release(key, cmd.RightID, recordedBy(p.decided, evs, p.prior, err))
 		}
 	}
-	s.rights.start(ctx, domain.RightStream(cmd.RightID), p.req, s.clock, inline)
+	s.rights.start(ctx, domain.RightStream(cmd.RightID), p.req, s.clock)
 	return p
 }
 

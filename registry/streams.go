@@ -48,10 +48,12 @@ type streams[S any, P aggregate[S]] struct {
 	// qmu guards queues, the commands waiting for each stream's batch.
 	qmu    sync.Mutex
 	queues map[string]*queue[S]
+	// drainers run the batches.
+	drainers *drainers
 }
 
 func newStreams[S any, P aggregate[S]](store eventstore.Store, maxEntries, maxRetries int) *streams[S, P] {
-	return &streams[S, P]{store: store, maxEntries: maxEntries, maxRetries: maxRetries, entries: make(map[string]*entry[S])}
+	return &streams[S, P]{store: store, maxEntries: maxEntries, maxRetries: maxRetries, entries: make(map[string]*entry[S]), drainers: newDrainers()}
 }
 
 // get returns the cache entry of a stream, making it when needed. When the
@@ -202,27 +204,20 @@ func (c *streams[S, P]) execute(ctx context.Context, stream string, meta Meta, c
 // run is execute for a request the caller built, with its options. It
 // calls req.finished, when set, on every path.
 func (c *streams[S, P]) run(ctx context.Context, stream string, req *request[S], clock func() time.Time) ([]domain.Event, Commit, error) {
-	c.start(ctx, stream, req, clock, true)
+	c.start(ctx, stream, req, clock)
 	return c.wait(ctx, req)
 }
 
-// start queues req for its stream's next batch. When nobody drains the
-// queue, the caller's goroutine does (inline), until req is finished, or a
-// new goroutine does: a caller that starts several requests must not wait
-// for one batch before it starts the next request.
-func (c *streams[S, P]) start(ctx context.Context, stream string, req *request[S], clock func() time.Time, inline bool) {
+// start queues req for its stream's next batch, and starts draining the
+// queue when nobody does.
+func (c *streams[S, P]) start(ctx context.Context, stream string, req *request[S], clock func() time.Time) {
 	req.done = make(chan struct{})
 	if err := ctx.Err(); err != nil {
 		req.finish(nil, Commit{}, err)
 		return
 	}
-	q := c.enqueue(stream, req)
-	switch {
-	case q == nil:
-	case inline:
-		c.drain(stream, q, clock, req)
-	default:
-		go c.drain(stream, q, clock, nil)
+	if q := c.enqueue(stream, req); q != nil {
+		c.drainers.run(func() { c.drain(stream, q, clock) })
 	}
 }
 
