@@ -337,6 +337,50 @@ func TestSettlementStream(t *testing.T) {
 		if !o.GetReplay() || !proto.Equal(o.GetSettled(), got[sent[0].GetTradeId()][0].GetSettled()) {
 			t.Fatalf("unary retry %v", o)
 		}
+
+		// The market ledger lists each settled trade once, at its position,
+		// and none of the refused ones.
+		var last *pb.Position
+		settled := map[string]*pb.TradeOutcome{}
+		for id, outs := range got {
+			for _, o := range outs {
+				if s := o.GetSettled(); s != nil && !o.GetReplay() {
+					settled[id] = o
+					if p := s.GetCommit().GetPosition(); last == nil || p.GetCommit() > last.GetCommit() {
+						last = p
+					}
+				}
+			}
+		}
+		ex := "HBEX"
+		listed := map[string]*pb.Trade{}
+		for token := ""; ; {
+			page, err := queriesOf(c.client).market.ListTrades(ctx, &pb.ListTradesRequest{Exchange: &ex, MinPosition: last, PageSize: 64, PageToken: token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tr := range page.GetTrades() {
+				if strings.HasPrefix(tr.GetTradeId(), "ST-") {
+					if listed[tr.GetTradeId()] != nil {
+						t.Fatalf("trade %s listed twice", tr.GetTradeId())
+					}
+					listed[tr.GetTradeId()] = tr
+				}
+			}
+			if token = page.GetNextPageToken(); token == "" {
+				break
+			}
+		}
+		if len(listed) != len(settled) {
+			t.Fatalf("the ledger lists %d of the stream's trades, %d settled", len(listed), len(settled))
+		}
+		for id, o := range settled {
+			tr := listed[id]
+			if tr == nil || tr.GetQuantity() != o.GetSettled().GetQuantity() || tr.GetPrice().GetAmountMinor() != 5850 ||
+				!proto.Equal(tr.GetPosition(), o.GetSettled().GetCommit().GetPosition()) || tr.GetBuyerAccountId() != "BUYER" {
+				t.Fatalf("trade %s: ledger %v, outcome %v", id, tr, o)
+			}
+		}
 	})
 
 	t.Run("a stream without an actor is refused", func(t *testing.T) {
