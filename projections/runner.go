@@ -180,6 +180,10 @@ func (r *Runner) follow(ctx context.Context, g *generation) error {
 			return err
 		}
 	}
+	// One batch serves every commit: its buffer, grown to the size of a
+	// catch-up commit, is kept rather than grown again each time.
+	batch := r.m.db.NewBatch(pebble.WithMaxRetainedSizeBytes(64 << 20))
+	defer batch.Close()
 	var buf []item
 	uncommitted := 0
 	for {
@@ -213,7 +217,7 @@ func (r *Runner) follow(ctx context.Context, g *generation) error {
 		if more && uncommitted < r.m.opts.BatchEvents {
 			continue
 		}
-		if err := r.commit(g, b, ck); err != nil {
+		if err := r.commit(g, b, ck, batch); err != nil {
 			return err
 		}
 		uncommitted = 0
@@ -231,9 +235,8 @@ func (r *Runner) follow(ctx context.Context, g *generation) error {
 // be rebuilt from the log, and Pebble's write-ahead log keeps batches whole
 // and in order, so a crash loses at most the latest batches, never half of
 // one.
-func (r *Runner) commit(g *generation, b Builder, ck *Checkpoint) error {
-	batch := r.m.db.NewBatch()
-	defer batch.Close()
+func (r *Runner) commit(g *generation, b Builder, ck *Checkpoint, batch *pebble.Batch) error {
+	defer batch.Reset()
 	if err := b.Flush(&Writer{batch: batch, prefix: g.prefix}); err != nil {
 		return fmt.Errorf("flush: %w", err)
 	}

@@ -6,10 +6,13 @@
 // Keys of the projection's keyspace (ids never contain a zero byte):
 //
 //	'r' RIGHT                       the right: type, jurisdiction, unit, serial prefix, totals by state
-//	'h' RIGHT 0x00 ACCOUNT          one account's holding of one right, with its blocks
-//	'a' ACCOUNT 0x00 RIGHT          the same holding, preceded by what a list of an account's
-//	                                holdings shows of its right (type, jurisdiction, unit,
-//	                                serial prefix), so that listing them is one scan
+//	'a' ACCOUNT 0x00 RIGHT          one account's holding of one right: what a list of holdings
+//	                                shows of the right (type, jurisdiction, unit, serial
+//	                                prefix), then the units and blocks by state
+//	'h' RIGHT 0x00 ACCOUNT          index of a right's holders (empty value)
+//
+// Listing an account's holdings, the query that serves holders day to day,
+// is one scan; listing a right's holders reads each holding by its key.
 //	't' TYPE JURISDICTION           totals of the rights of one type registered in one division
 //
 // A holding is kept while it has any units in any state, retired ones
@@ -41,8 +44,10 @@ const Name = "holdings"
 
 // SchemaVersion is the version of the projection's layout and of the set
 // of event types it handles. Version 2 keeps a copy of each holding under
-// its account; version 3 handles the lifecycle and settlement events.
-const SchemaVersion = 3
+// its account; version 3 handles the lifecycle and settlement events;
+// version 4 keeps each holding once, under its account, with an index by
+// right.
+const SchemaVersion = 4
 
 // State is a state a held unit can be in.
 type State int
@@ -535,12 +540,12 @@ func (b *builder) holding(rightID, account string) (*holding, error) {
 		return h, nil
 	}
 	h := &holding{}
-	v, found, err := b.state.Get(holdingDataKey(rightID, account))
+	v, found, err := b.state.Get(accountHoldingKey(account, rightID))
 	if err != nil {
 		return nil, err
 	}
 	if found {
-		if err := decodeHolding(v, h); err != nil {
+		if err := decodeStoredHolding(v, h); err != nil {
 			return nil, fmt.Errorf("holding of %s in %s: %w", account, rightID, err)
 		}
 		h.stored = true
@@ -606,9 +611,10 @@ func (b *builder) Flush(w *projections.Writer) error {
 		if err != nil || r == nil {
 			return fmt.Errorf("holdings: flush a holding of right %s: %v", k.right, err)
 		}
-		b.val = encodeHolding(b.val[:0], h)
-		if err := w.Set(holdingDataKey(k.right, k.account), b.val); err != nil {
-			return err
+		if !h.stored {
+			if err := w.Set(holdingDataKey(k.right, k.account), nil); err != nil {
+				return err
+			}
 		}
 		b.val = encodeHolding(encodeRightRef(b.val[:0], &r.info.RightRef), h)
 		if err := w.Set(accountHoldingKey(k.account, k.right), b.val); err != nil {

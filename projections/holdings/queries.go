@@ -88,14 +88,17 @@ func (q *Queries) RightHolders(ctx context.Context, query RightHoldersQuery) (Ri
 		return RightHolders{}, notFound(query.RightID, v.Position)
 	}
 	prefix := holdingDataKey(query.RightID, "")
-	items, next, err := projections.ScanPage(v, prefix, projections.PrefixEnd(prefix), after, size, func(key, value []byte) (Holding, bool, error) {
-		h := Holding{Right: info.RightRef, AccountID: string(key[len(prefix):])}
-		var rec holding
-		if err := decodeHolding(value, &rec); err != nil {
+	items, next, err := projections.ScanPage(v, prefix, projections.PrefixEnd(prefix), after, size, func(key, _ []byte) (Holding, bool, error) {
+		account := string(key[len(prefix):])
+		value, ok, err := v.Get(accountHoldingKey(account, query.RightID))
+		if err == nil && !ok {
+			err = fmt.Errorf("holdings: the holding of %s in %s is indexed but missing", account, query.RightID)
+		}
+		if err != nil {
 			return Holding{}, false, err
 		}
-		h.Counts, h.Blocks = rec.counts, rec.blocks
-		return h, true, nil
+		h, err := decodeAccountHolding(query.RightID, account, value)
+		return h, err == nil, err
 	})
 	if err != nil {
 		return RightHolders{}, err

@@ -195,8 +195,15 @@ func encodeHolding(b []byte, h *holding) []byte {
 	return b
 }
 
-func decodeHolding(v []byte, h *holding) error {
+// decodeStoredHolding reads the units and blocks of a holding's record,
+// skipping the right's reference.
+func decodeStoredHolding(v []byte, h *holding) error {
 	d := enc.NewReader(v)
+	d.Uvarint()
+	d.Bytes()
+	d.Varint()
+	d.Uvarint()
+	d.Bytes()
 	for s := range h.blocks {
 		h.counts[s] = d.Varint()
 		h.blocks[s] = d.Blocks(nil)
