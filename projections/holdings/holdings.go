@@ -13,6 +13,7 @@
 //
 // Listing an account's holdings, the query that serves holders day to day,
 // is one scan; listing a right's holders reads each holding by its key.
+//
 //	't' TYPE JURISDICTION           totals of the rights of one type registered in one division
 //
 // A holding is kept while it has any units in any state, retired ones
