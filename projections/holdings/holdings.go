@@ -10,12 +10,10 @@
 //	                                shows of the right (type, jurisdiction, unit, serial
 //	                                prefix), then the units and blocks by state
 //	'h' RIGHT 0x00 ACCOUNT          index of a right's holders (empty value)
+//	't' TYPE JURISDICTION           totals of the rights of one type registered in one division
 //
 // Listing an account's holdings, the query that serves holders day to day,
 // is one scan; listing a right's holders reads each holding by its key.
-//
-//	't' TYPE JURISDICTION           totals of the rights of one type registered in one division
-//
 // A holding is kept while it has any units in any state, retired ones
 // included, and deleted when it has none.
 //
