@@ -14,7 +14,6 @@ import (
 
 	eventsv1 "github.com/ecoregistry/ecoregistry/proto/ecoregistry/events/v1"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // ContentType is the content type of every stored ecoregistry event.
@@ -45,19 +44,12 @@ type Envelope struct {
 
 // EncodeMetadata serializes an envelope as stored event metadata.
 func EncodeMetadata(e Envelope) ([]byte, error) {
-	m := &eventsv1.EventMetadata{
-		Actor:         e.Actor,
-		CorrelationId: e.CorrelationID,
-		PreviousHash:  e.PreviousHash[:],
-		CommandId:     e.CommandID,
-	}
-	if !e.OccurredAt.IsZero() {
-		m.OccurredAt = timestamppb.New(e.OccurredAt)
-	}
-	// Deterministic so that the same envelope always gives the same bytes;
-	// the chain is computed over the stored bytes, so this is a convenience
-	// for tests, not a requirement of verification.
-	return proto.MarshalOptions{Deterministic: true}.Marshal(m)
+	// The bytes are those of a deterministic proto.Marshal of the
+	// EventMetadata message, written directly (see appendEnvelope), so that
+	// the same envelope always gives the same bytes; the chain is computed
+	// over the stored bytes, so this is a convenience for tests, not a
+	// requirement of verification.
+	return appendEnvelope(make([]byte, 0, 64+len(e.Actor)+len(e.CorrelationID)+len(e.CommandID)), e), nil
 }
 
 // DecodeMetadata parses stored event metadata.
