@@ -42,7 +42,7 @@ type streams[S any, P aggregate[S]] struct {
 	maxRetries int
 	maxEntries int
 
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	entries map[string]*entry[S]
 
 	// qmu guards queues, the commands waiting for each stream's batch.
@@ -60,6 +60,13 @@ func newStreams[S any, P aggregate[S]](store eventstore.Store, maxEntries, maxRe
 // cache is full it drops an entry nobody is using; a dropped entry only
 // costs a reload.
 func (c *streams[S, P]) get(stream string) *entry[S] {
+	// Most lookups find the entry; they share the lock.
+	c.mu.RLock()
+	e, ok := c.entries[stream]
+	c.mu.RUnlock()
+	if ok {
+		return e
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if e, ok := c.entries[stream]; ok {
@@ -74,7 +81,7 @@ func (c *streams[S, P]) get(stream string) *entry[S] {
 			}
 		}
 	}
-	e := &entry[S]{}
+	e = &entry[S]{}
 	c.entries[stream] = e
 	return e
 }

@@ -38,7 +38,7 @@ type tradeIndex struct {
 
 	// rmu guards the numbering of rights; it is taken inside a shard's
 	// lock, never the other way round.
-	rmu       sync.Mutex
+	rmu       sync.RWMutex
 	rightIDs  []string
 	rightNums map[string]uint32
 }
@@ -76,9 +76,15 @@ func (x *tradeIndex) shard(key domain.TradeKey) *tradeShard {
 
 // number returns the number of a right id, giving it one when it has none.
 func (x *tradeIndex) number(rightID string) uint32 {
+	x.rmu.RLock()
+	n, ok := x.rightNums[rightID]
+	x.rmu.RUnlock()
+	if ok {
+		return n
+	}
 	x.rmu.Lock()
 	defer x.rmu.Unlock()
-	n, ok := x.rightNums[rightID]
+	n, ok = x.rightNums[rightID]
 	if !ok {
 		n = uint32(len(x.rightIDs))
 		x.rightIDs = append(x.rightIDs, rightID)
@@ -88,8 +94,8 @@ func (x *tradeIndex) number(rightID string) uint32 {
 }
 
 func (x *tradeIndex) rightID(n uint32) string {
-	x.rmu.Lock()
-	defer x.rmu.Unlock()
+	x.rmu.RLock()
+	defer x.rmu.RUnlock()
 	return x.rightIDs[n]
 }
 
