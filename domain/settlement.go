@@ -101,36 +101,57 @@ type TradeFingerprint [16]byte
 // prefixes keep adjacent fields apart, and the time is zone-free, so the
 // same trade always has the same fingerprint on every machine and version.
 func (c SettleTrade) Fingerprint() TradeFingerprint {
-	var stack [512]byte
-	b := append(stack[:0], "ecoregistry.trade.v1\x00"...)
-	for _, s := range [...]string{c.ExchangeID, c.TradeID, c.RightID, c.Seller, c.Buyer} {
-		b = appendCanonString(b, s)
-	}
-	b = binary.BigEndian.AppendUint64(b, uint64(c.Quantity))
-	if c.Range == nil {
-		b = append(b, 0)
-	} else {
-		b = append(b, 1)
-		b = binary.BigEndian.AppendUint64(b, uint64(c.Range.Start))
-		b = binary.BigEndian.AppendUint64(b, uint64(c.Range.End))
-	}
 	var price Price
 	if c.Price != nil {
 		price = *c.Price
 	}
+	return tradeFingerprint(c.ExchangeID, c.TradeID, c.RightID, c.Seller, c.Buyer, c.Quantity, c.Range, price, c.MatchedAt, c.ReservationID)
+}
+
+// tradeFingerprint computes the fingerprint documented at
+// SettleTrade.Fingerprint from a trade's fields, so that an event's can be
+// computed without building the command.
+func tradeFingerprint(exchangeID, tradeID, rightID, seller, buyer string, quantity int64, rng *Block, price Price, matchedAt time.Time, reservationID string) TradeFingerprint {
+	var stack [512]byte
+	b := append(stack[:0], "ecoregistry.trade.v1\x00"...)
+	for _, s := range [...]string{exchangeID, tradeID, rightID, seller, buyer} {
+		b = appendCanonString(b, s)
+	}
+	b = binary.BigEndian.AppendUint64(b, uint64(quantity))
+	if rng == nil {
+		b = append(b, 0)
+	} else {
+		b = append(b, 1)
+		b = binary.BigEndian.AppendUint64(b, uint64(rng.Start))
+		b = binary.BigEndian.AppendUint64(b, uint64(rng.End))
+	}
 	b = binary.BigEndian.AppendUint64(b, uint64(price.Amount))
 	b = appendCanonString(b, price.Currency)
 	var sec, nsec int64
-	if !c.MatchedAt.IsZero() {
-		sec, nsec = c.MatchedAt.Unix(), int64(c.MatchedAt.Nanosecond())
+	if !matchedAt.IsZero() {
+		sec, nsec = matchedAt.Unix(), int64(matchedAt.Nanosecond())
 	}
 	b = binary.BigEndian.AppendUint64(b, uint64(sec))
 	b = binary.BigEndian.AppendUint64(b, uint64(nsec))
-	b = appendCanonString(b, c.ReservationID)
+	b = appendCanonString(b, reservationID)
 	sum := sha256.Sum256(b)
 	var f TradeFingerprint
 	copy(f[:], sum[:])
 	return f
+}
+
+// fingerprint returns the fingerprint of the trade the event settled.
+func (e *TradeSettled) fingerprint() TradeFingerprint {
+	q := e.Quantity
+	if e.Range != nil {
+		q = 0
+	}
+	return tradeFingerprint(e.ExchangeID, e.TradeID, e.RightID, e.Seller, e.Buyer, q, e.Range, e.Price, e.MatchedAt, e.ReservationID)
+}
+
+// fingerprint returns the fingerprint of the trade the event refused.
+func (e *TradeRefused) fingerprint() TradeFingerprint {
+	return tradeFingerprint(e.ExchangeID, e.TradeID, e.RightID, e.Seller, e.Buyer, e.Quantity, e.Range, e.Price, e.MatchedAt, e.ReservationID)
 }
 
 func appendCanonString(b []byte, s string) []byte {
@@ -486,7 +507,7 @@ func (r *Right) applyTradeSettled(e TradeSettled) error {
 			delete(r.reservations, e.ReservationID)
 		}
 	}
-	r.noteTrade(key, e.Trade().Fingerprint(), true)
+	r.noteTrade(key, e.fingerprint(), true)
 	return nil
 }
 
@@ -500,7 +521,7 @@ func (r *Right) applyTradeRefused(e TradeRefused) error {
 	if _, ok := r.trades[key]; ok || e.CheckCode == "" {
 		return fmt.Errorf("%w: trade %s of exchange %s recorded twice or refused without a check", ErrEventDoesNotApply, e.TradeID, e.ExchangeID)
 	}
-	r.noteTrade(key, e.Trade().Fingerprint(), false)
+	r.noteTrade(key, e.fingerprint(), false)
 	return nil
 }
 

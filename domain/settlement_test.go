@@ -495,3 +495,23 @@ func BenchmarkDecideApplyTrade(b *testing.B) {
 		}
 	}
 }
+
+// An event's fingerprint is that of the trade it records, so that a retry
+// is recognised after the state was rebuilt from the stream.
+func TestEventsFingerprintTheirTrade(t *testing.T) {
+	r := lifecycleRight(t)
+	byRange := tradeOn("X-2")
+	byRange.Quantity, byRange.Range = 0, rng(8001, 8005)
+	for _, cmd := range []SettleTrade{tradeOn("X-1"), byRange} {
+		s := mustSettle(t, &r, cmd, allOpen)
+		if s.fingerprint() != cmd.Fingerprint() || s.Trade().Fingerprint() != cmd.Fingerprint() {
+			t.Fatalf("%s: the settlement's fingerprint differs from the trade's", cmd)
+		}
+	}
+	big := tradeOn("X-3")
+	big.Quantity = 1 << 40
+	e := mustRefuseTrade(t, &r, big, allOpen, t0, CheckInsufficientAvailableUnits, "quantity")
+	if e.fingerprint() != big.Fingerprint() || e.Trade().Fingerprint() != big.Fingerprint() {
+		t.Fatal("the refusal's fingerprint differs from the trade's")
+	}
+}
