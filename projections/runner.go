@@ -398,13 +398,18 @@ var ErrPositionNotReached = errors.New("projections: position not reached")
 // PositionNotReachedError tells which position a query waited for and
 // where the projection stood when it gave up.
 type PositionNotReachedError struct {
+	// Projection is the projection's name.
 	Projection string
-	Wanted     eventstore.Position
-	Reached    eventstore.Position
+	// Wanted is the minimum position the query asked for.
+	Wanted eventstore.Position
+	// Reached is the position the projection had applied when the query
+	// gave up.
+	Reached eventstore.Position
 	// Cause is the context's error.
 	Cause error
 }
 
+// Error says which position was wanted and which was reached.
 func (e *PositionNotReachedError) Error() string {
 	return fmt.Sprintf("projections: projection %s reached position %s, not the requested minimum %s, before the deadline (%v)",
 		e.Projection, e.Reached, e.Wanted, e.Cause)

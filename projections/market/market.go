@@ -117,8 +117,9 @@ type Trade struct {
 	TradeID string
 	// Reference is the transfer's reference as recorded.
 	Reference string
-	// RightID and RightType name the right traded.
-	RightID   string
+	// RightID is the right traded.
+	RightID string
+	// RightType is the right's type.
 	RightType domain.RightType
 	// TransferID is the registry transfer that settled the trade.
 	TransferID string
@@ -127,7 +128,8 @@ type Trade struct {
 	// Quantity is the number of units traded.
 	Quantity int64
 	// Price is the price per unit in minor units of Currency.
-	Price    int64
+	Price int64
+	// Currency is the ISO 4217 code of the price.
 	Currency string
 	// Time is when the trade settled (the event's time).
 	Time time.Time
@@ -480,9 +482,10 @@ func (b *builder) Flush(w *projections.Writer) error {
 // Stats are the running statistics of the trades of one right, right type
 // or exchange in one currency.
 type Stats struct {
-	// Dimension and Key say what the trades have in common.
+	// Dimension is what the trades have in common.
 	Dimension Dimension
-	Key       string
+	// Key is the right id, the type's name or the exchange.
+	Key string
 	// Currency is the currency of the prices.
 	Currency string
 	// Trades is the number of trades.
@@ -491,10 +494,11 @@ type Stats struct {
 	Volume int64
 	// Turnover is the sum of quantity times price, in minor units.
 	Turnover big.Int
-	// LastPrice, LastTime and LastPosition describe the latest trade in the
-	// order of the log.
-	LastPrice    int64
-	LastTime     time.Time
+	// LastPrice is the price of the latest trade in the order of the log.
+	LastPrice int64
+	// LastTime is the latest trade's time.
+	LastTime time.Time
+	// LastPosition is the position of the latest trade's event.
 	LastPosition eventstore.Position
 	dirty        bool
 }
@@ -518,18 +522,21 @@ func (s *Stats) add(t *Trade, prod *big.Int) error {
 // Bar is the trading of one right, right type or exchange in one currency
 // on one China Standard Time calendar day.
 type Bar struct {
-	// Dimension and Key say what the trades have in common.
+	// Dimension is what the trades have in common.
 	Dimension Dimension
-	Key       string
+	// Key is the right id, the type's name or the exchange.
+	Key string
 	// Currency is the currency of the prices.
 	Currency string
 	// Day is the calendar day, "2026-11-05".
 	Day string
 	// Open, High, Low and Close are prices per unit in minor units.
 	Open, High, Low, Close int64
-	// Trades, Volume and Turnover are as in Stats.
-	Trades   int64
-	Volume   int64
+	// Trades is the number of trades of the day.
+	Trades int64
+	// Volume is the number of units traded that day.
+	Volume int64
+	// Turnover is the day's sum of quantity times price, in minor units.
 	Turnover big.Int
 	dirty    bool
 }

@@ -154,10 +154,11 @@ func (q *Queries) Stats(ctx context.Context, query StatsQuery) (projections.Page
 
 // BarsQuery asks for the daily bars of one right, type or exchange.
 type BarsQuery struct {
-	// Dimension and Key name the right, type (by name) or exchange ("" for
-	// no named exchange).
+	// Dimension says what Key names.
 	Dimension Dimension
-	Key       string
+	// Key is the right id, the type's name or the exchange ("" for no
+	// named exchange).
+	Key string
 	// Currency, when not empty, keeps one currency.
 	Currency string
 	// FromDay and ToDay bound the days, both inclusive, as "2026-11-05";

@@ -145,8 +145,9 @@ func Figures() []Figure {
 
 // Row is the figures of one right type in one division and period.
 type Row struct {
-	// Level and Jurisdiction say where: Jurisdiction is the code at Level.
-	Level        Level
+	// Level is the administrative level of Jurisdiction.
+	Level Level
+	// Jurisdiction is the code of the division at Level.
 	Jurisdiction string
 	// RightType is the type of the rights counted.
 	RightType domain.RightType

@@ -30,10 +30,10 @@ type Config struct {
 	// Operations is the number of transfers and retirements after the
 	// rights are registered.
 	Operations int
-	// Start is the time of the first event; Step the mean time between
-	// operations.
+	// Start is the time of the first event.
 	Start time.Time
-	Step  time.Duration
+	// Step is the mean time between operations.
+	Step time.Duration
 	// RunLength bounds how many operations on one right are appended at
 	// once; 0 means 64.
 	RunLength int
