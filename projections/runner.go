@@ -467,9 +467,12 @@ func (r *Runner) View(ctx context.Context, min *eventstore.Position) (*View, err
 			return nil, err
 		}
 		if !ok {
-			// A rebuild replaced g between the two loads: look again.
 			snap.Close()
-			continue
+			if r.active.Load() != g {
+				// A rebuild replaced g between the two loads: look again.
+				continue
+			}
+			return nil, fmt.Errorf("projections: the checkpoint of %s generation %d is missing from the read store", r.name, g.id)
 		}
 		ck, err := decodeCheckpoint(b)
 		if err != nil {
