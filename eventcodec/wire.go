@@ -197,6 +197,17 @@ func (v field) str(s *string) error {
 
 // block reads a SerialBlock.
 func (v field) block() (domain.Block, error) {
+	// The registry writes a block as its start and its end, in that order:
+	// read that form directly, and any other through the general loop.
+	if p := v.bytes; len(p) >= 4 && p[0] == 0x08 {
+		start, n := protowire.ConsumeVarint(p[1:])
+		if n > 0 && len(p) > 1+n && p[1+n] == 0x10 {
+			end, m := protowire.ConsumeVarint(p[2+n:])
+			if m > 0 && 2+n+m == len(p) {
+				return domain.Block{Start: int64(start), End: int64(end)}, nil
+			}
+		}
+	}
 	var b domain.Block
 	r := wire{b: v.bytes}
 	for {
