@@ -167,9 +167,10 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 		// first and last index of its events in data
 		first, last int
 	}
+	// Most commands record one event.
 	var (
-		acc  []accepted
-		data []eventstore.EventData
+		acc  = make([]accepted, 0, len(batch))
+		data = make([]eventstore.EventData, 0, len(batch))
 		head = e.head
 	)
 	// Each command is decided on the state its predecessors in the batch

@@ -84,15 +84,22 @@ func (s *Service) SettleTrades(ctx context.Context, meta Meta, cmds []domain.Set
 	return outs, errs
 }
 
-// pendingTrade is a trade between startTrade and finishTrade.
+// pendingTrade is a trade between startTrade and finishTrade. It holds its
+// request and what its decision needs, so that a trade costs few
+// allocations.
 type pendingTrade struct {
+	s   *Service
 	cmd domain.SettleTrade
+	key domain.TradeKey
 	// early is set when the outcome or error (out, err) was known before
 	// the trade reached its right's batch.
 	early bool
-	out   TradeOutcome
+	out   *TradeOutcome
 	err   error
-	req   *request[domain.Right]
+	req   request[domain.Right]
+	// views are the seller's and the buyer's accounts, when they exist.
+	views [2]domain.AccountView
+	found [2]bool
 	// Set by the decision, in the batch.
 	prior   *domain.PriorTrade
 	reused  error
@@ -103,28 +110,28 @@ type pendingTrade struct {
 // startTrade checks a trade, claims its ids and queues it for its right's
 // batch.
 func (s *Service) startTrade(ctx context.Context, meta Meta, cmd domain.SettleTrade) *pendingTrade {
-	p := &pendingTrade{cmd: cmd, early: true}
+	p := &pendingTrade{s: s, cmd: cmd, early: true}
 	if err := domain.ValidateSettleTrade(cmd, s.clock()); err != nil {
-		p.out = TradeOutcome{Trade: cmd, Refusal: err}
+		p.out = &TradeOutcome{Trade: cmd, Refusal: err}
 		return p
 	}
 	if p.err = s.trades.load(ctx, s.store); p.err != nil {
 		return p
 	}
-	key := domain.TradeKeyOf(cmd.ExchangeID, cmd.TradeID)
-	other, claimed, err := s.trades.claim(ctx, key, cmd.RightID)
+	p.key = domain.TradeKeyOf(cmd.ExchangeID, cmd.TradeID)
+	other, claimed, err := s.trades.claim(ctx, p.key, cmd.RightID)
 	if err != nil {
 		p.err = err
 		return p
 	}
 	if other != "" {
-		p.out, p.err = s.reusedElsewhere(ctx, cmd, other)
+		out, err := s.reusedElsewhere(ctx, cmd, other)
+		p.out, p.err = &out, err
 		return p
 	}
-	accounts, err := s.tradeAccounts(ctx, cmd.Seller, cmd.Buyer)
-	if err != nil {
+	if err := p.loadAccounts(ctx); err != nil {
 		if claimed {
-			s.trades.release(key, cmd.RightID, false)
+			s.trades.release(p.key, cmd.RightID, false)
 		}
 		p.err = err
 		return p
@@ -133,36 +140,70 @@ func (s *Service) startTrade(ctx context.Context, meta Meta, cmd domain.SettleTr
 		meta.CommandID = cmd.ExchangeID + "/" + cmd.TradeID
 	}
 	p.early = false
-	p.req = &request[domain.Right]{ctx: ctx, meta: meta, exactPosition: true,
-		decide: func(r *domain.Right, _ bool, now time.Time) ([]domain.Event, error) {
-			p.prefix = r.SerialPrefix()
-			evs, prior, err := domain.DecideSettleTrade(*r, cmd, accounts, now)
-			p.decided, p.prior, p.reused = true, prior, nil
-			if prior != nil {
-				// A retry or a re-used id: nothing to record, and the
-				// answer waits for the batch in case the first submission
-				// is in it.
-				p.reused = err
-				return nil, nil
-			}
-			return evs, err
-		}}
+	p.req = request[domain.Right]{ctx: ctx, meta: meta, exactPosition: true, decide: p.decide}
 	if claimed {
-		p.req.finished = func(evs []domain.Event, err error) {
-			s.trades.release(key, cmd.RightID, recordedBy(p.decided, evs, p.prior, err))
+		p.req.finished = p.release
+	}
+	s.rights.start(ctx, domain.RightStream(cmd.RightID), &p.req, s.clock)
+	return p
+}
+
+// decide decides the trade on its right's state, in the batch.
+func (p *pendingTrade) decide(r *domain.Right, _ bool, now time.Time) ([]domain.Event, error) {
+	p.prefix = r.SerialPrefix()
+	evs, prior, err := domain.DecideSettleTrade(*r, p.cmd, p.account, now)
+	p.decided, p.prior, p.reused = true, prior, nil
+	if prior != nil {
+		// A retry or a re-used id: nothing to record, and the answer waits
+		// for the batch in case the first submission is in it.
+		p.reused = err
+		return nil, nil
+	}
+	return evs, err
+}
+
+// release gives back the trade's claim once its decision is known.
+func (p *pendingTrade) release(evs []domain.Event, err error) {
+	p.s.trades.release(p.key, p.cmd.RightID, recordedBy(p.decided, evs, p.prior, err))
+}
+
+// loadAccounts reads what the decision needs to know of the seller and the
+// buyer; accounts that do not exist are left out, for the decision to
+// refuse.
+func (p *pendingTrade) loadAccounts(ctx context.Context) error {
+	for i, id := range [2]string{p.cmd.Seller, p.cmd.Buyer} {
+		err := p.s.accounts.cached(ctx, domain.AccountStream(id), func(a *domain.Account, exists bool) {
+			if exists && a.Opened() {
+				p.views[i], p.found[i] = a.View(), true
+			}
+		})
+		if err != nil {
+			return err
 		}
 	}
-	s.rights.start(ctx, domain.RightStream(cmd.RightID), p.req, s.clock)
-	return p
+	return nil
+}
+
+// account is the decision's domain.AccountLookup.
+func (p *pendingTrade) account(id string) (domain.AccountView, bool) {
+	for i := range p.views {
+		if p.found[i] && p.views[i].ID == id {
+			return p.views[i], true
+		}
+	}
+	return domain.AccountView{}, false
 }
 
 // finishTrade waits for a started trade and returns its outcome.
 func (s *Service) finishTrade(ctx context.Context, p *pendingTrade) (TradeOutcome, error) {
 	if p.early {
-		return p.out, p.err
+		if p.out != nil {
+			return *p.out, p.err
+		}
+		return TradeOutcome{}, p.err
 	}
 	cmd := p.cmd
-	evs, commit, err := s.rights.wait(ctx, p.req)
+	evs, commit, err := s.rights.wait(ctx, &p.req)
 	switch {
 	case err != nil && len(domain.ViolationsOf(err)) > 0:
 		// The right does not exist (or the trade turned malformed as the
@@ -195,34 +236,6 @@ func (s *Service) finishTrade(ctx context.Context, p *pendingTrade) (TradeOutcom
 		return first, nil
 	}
 	return TradeOutcome{Trade: cmd, Refusal: p.reused, SerialPrefix: p.prefix, Original: &first}, nil
-}
-
-// tradeAccounts returns what a decision needs to know of a trade's seller
-// and buyer; accounts that do not exist are left out, for the decision to
-// refuse.
-func (s *Service) tradeAccounts(ctx context.Context, seller, buyer string) (domain.AccountLookup, error) {
-	var (
-		views [2]domain.AccountView
-		found [2]bool
-	)
-	for i, id := range [2]string{seller, buyer} {
-		err := s.accounts.cached(ctx, domain.AccountStream(id), func(a *domain.Account, exists bool) {
-			if exists && a.Opened() {
-				views[i], found[i] = a.View(), true
-			}
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return func(id string) (domain.AccountView, bool) {
-		for i := range views {
-			if found[i] && views[i].ID == id {
-				return views[i], true
-			}
-		}
-		return domain.AccountView{}, false
-	}, nil
 }
 
 // recordedBy tells whether a decision of a trade left its outcome recorded

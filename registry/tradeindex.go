@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ecoregistry/ecoregistry/domain"
 	"github.com/ecoregistry/ecoregistry/eventcodec"
@@ -32,7 +33,7 @@ const tradeShards = 64
 type tradeIndex struct {
 	// lmu serialises loading; loaded is set once the scan succeeded.
 	lmu    sync.Mutex
-	loaded bool
+	loaded atomic.Bool
 
 	shards [tradeShards]tradeShard
 
@@ -102,9 +103,12 @@ func (x *tradeIndex) rightID(n uint32) string {
 // load scans the store's log for the recorded trades, once. A failed scan
 // is tried again by the next call.
 func (x *tradeIndex) load(ctx context.Context, store eventstore.Store) error {
+	if x.loaded.Load() {
+		return nil
+	}
 	x.lmu.Lock()
 	defer x.lmu.Unlock()
-	if x.loaded {
+	if x.loaded.Load() {
 		return nil
 	}
 	from := eventstore.Start
@@ -142,7 +146,7 @@ func (x *tradeIndex) load(ctx context.Context, store eventstore.Store) error {
 			break
 		}
 	}
-	x.loaded = true
+	x.loaded.Store(true)
 	return nil
 }
 
