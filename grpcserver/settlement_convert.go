@@ -6,6 +6,7 @@ import (
 	"github.com/ecoregistry/ecoregistry/domain"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 	"github.com/ecoregistry/ecoregistry/registry"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 func matchedTradeFromProto(t *pb.MatchedTrade) domain.SettleTrade {
@@ -37,8 +38,49 @@ func matchedTradeToProto(c domain.SettleTrade) *pb.MatchedTrade {
 	return t
 }
 
+// settledOutcome holds the messages of a settled trade's outcome in one
+// allocation: outcomes are the bulk of what a busy stream sends.
+type settledOutcome struct {
+	outcome    pb.TradeOutcome
+	result     pb.TradeOutcome_Settled
+	settlement pb.TradeSettlement
+	commit     pb.Commit
+	position   pb.Position
+	settledAt  timestamppb.Timestamp
+	ranges     [1]*pb.SerialRange
+	rng        pb.SerialRange
+}
+
 // tradeOutcomeToProto turns a trade's outcome into its API form.
 func tradeOutcomeToProto(o registry.TradeOutcome) *pb.TradeOutcome {
+	if e := o.Settled; e != nil && len(e.Blocks) == 1 && o.Original == nil {
+		return settledOneBlockToProto(o)
+	}
+	return outcomeMessages(o)
+}
+
+// settledOneBlockToProto is outcomeMessages for the common outcome, a
+// settlement of one serial block, in one allocation.
+func settledOneBlockToProto(o registry.TradeOutcome) *pb.TradeOutcome {
+	e := o.Settled
+	m := &settledOutcome{}
+	m.outcome.ExchangeId, m.outcome.TradeId, m.outcome.RightId, m.outcome.Replay = o.Trade.ExchangeID, o.Trade.TradeID, o.Trade.RightID, o.Replay
+	m.rng.Start, m.rng.End, m.rng.Serial = e.Blocks[0].Start, e.Blocks[0].End, domain.FormatSerialWithPrefix(o.SerialPrefix, e.Blocks[0])
+	m.ranges[0] = &m.rng
+	m.position.Commit, m.position.Prepare = o.Commit.Position.Commit, o.Commit.Position.Prepare
+	m.commit.Stream, m.commit.StreamRevision, m.commit.Position, m.commit.CorrelationId = o.Commit.Stream, o.Commit.Revision, &m.position, o.Commit.CorrelationID
+	m.settledAt.Seconds, m.settledAt.Nanos = e.SettledAt.Unix(), int32(e.SettledAt.Nanosecond())
+	m.settlement.Quantity, m.settlement.Ranges, m.settlement.Commit, m.settlement.ReservationRemaining = e.Quantity, m.ranges[:], &m.commit, e.ReservationRemaining
+	if !e.SettledAt.IsZero() {
+		m.settlement.SettledAt = &m.settledAt
+	}
+	m.result.Settled = &m.settlement
+	m.outcome.Result = &m.result
+	return &m.outcome
+}
+
+// outcomeMessages turns any outcome into its API form.
+func outcomeMessages(o registry.TradeOutcome) *pb.TradeOutcome {
 	out := &pb.TradeOutcome{ExchangeId: o.Trade.ExchangeID, TradeId: o.Trade.TradeID, RightId: o.Trade.RightID, Replay: o.Replay}
 	switch {
 	case o.Settled != nil:
