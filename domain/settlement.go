@@ -402,10 +402,9 @@ func DecideSettleTrade(r Right, cmd SettleTrade, accounts AccountLookup, now tim
 	if rej := rightFor(&r, cmd.RightID); rej != nil {
 		return nil, nil, rej
 	}
-	fp := cmd.Fingerprint()
 	if rec, ok := r.trades[TradeKeyOf(cmd.ExchangeID, cmd.TradeID)]; ok {
 		prior := &PriorTrade{RightID: r.id, Revision: rec.revision, Settled: rec.settled}
-		if rec.fingerprint == fp {
+		if rec.fingerprint == cmd.Fingerprint() {
 			return nil, prior, nil
 		}
 		return nil, prior, reject(CheckTradeIDReused, "trade_id", "trade %s of exchange %s was submitted before with other fields; its outcome is recorded at revision %d of right %s",
