@@ -117,11 +117,21 @@ type generator struct {
 	rnd    *rand.Rand
 	prefix string
 	seq    int
+	// prices are the prices trades pick from, made once: messages only
+	// read them. matched is the current matching time, renewed every
+	// millisecond, as an exchange's matching engine stamps its trades.
+	prices  []*pb.Price
+	matched *timestamppb.Timestamp
+	stamped time.Time
 }
 
 func newGenerator(w *world, cfg config, worker int) *generator {
-	return &generator{w: w, cfg: cfg, rnd: rand.New(rand.NewPCG(uint64(worker), uint64(time.Now().UnixNano()))),
+	g := &generator{w: w, cfg: cfg, rnd: rand.New(rand.NewPCG(uint64(worker), uint64(time.Now().UnixNano()))),
 		prefix: w.run + "." + strconv.Itoa(worker) + "."}
+	for p := int64(5000); p < 6000; p++ {
+		g.prices = append(g.prices, &pb.Price{AmountMinor: p, Currency: "CNY"})
+	}
+	return g
 }
 
 // right picks the right of the next trade: a hot one with probability
@@ -149,9 +159,16 @@ func (g *generator) next(suffix string) *pb.MatchedTrade {
 		SellerAccountId: g.w.holders[r][g.rnd.IntN(len(g.w.holders[r]))],
 		BuyerAccountId:  g.w.buyers[g.rnd.IntN(len(g.w.buyers))],
 		Amount:          &pb.MatchedTrade_Quantity{Quantity: 1 + g.rnd.Int64N(10)},
-		Price:           &pb.Price{AmountMinor: 5000 + g.rnd.Int64N(1000), Currency: "CNY"},
-		MatchedAt:       timestamppb.Now(),
+		Price:           g.prices[g.rnd.IntN(len(g.prices))],
+		MatchedAt:       g.matchedAt(),
 	}
+}
+
+func (g *generator) matchedAt() *timestamppb.Timestamp {
+	if now := time.Now(); now.Sub(g.stamped) >= time.Millisecond {
+		g.stamped, g.matched = now, timestamppb.New(now)
+	}
+	return g.matched
 }
 
 // load runs the warm-up and the measured window and returns what was measured.

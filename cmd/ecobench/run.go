@@ -7,6 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"time"
 
 	"google.golang.org/grpc"
@@ -32,6 +34,7 @@ type config struct {
 	actor       string
 	data        string
 	cpuprofile  string
+	memprofile  string
 	walSync     time.Duration
 }
 
@@ -56,6 +59,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.actor, "actor", "ecobench", "actor sent with every call")
 	fs.StringVar(&c.data, "data", "", "directory of the in-process registry's store; empty means a temporary one, removed at the end")
 	fs.DurationVar(&c.walSync, "wal-min-sync-interval", 500*time.Microsecond, "least time between two syncs of the in-process registry's log, as ecoregistryd's flag of that name")
+	fs.StringVar(&c.memprofile, "memprofile", "", "write a memory profile (allocations since the start, load generator and in-process registry) to this file at the end")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured window (load generator and in-process registry) to this file")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: ecobench [flags]\n\nSubmits matched trades to the registry over gRPC and reports throughput and latency.\n\nFlags:\n")
@@ -164,6 +168,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ecobench: interrupted")
 		return 1
 	}
+	if cfg.memprofile != "" {
+		if err := writeHeapProfile(cfg.memprofile); err != nil {
+			fmt.Fprintln(stderr, "ecobench:", err)
+			return 1
+		}
+	}
 	s := summary{TradesPerSec: float64(res.completed) / cfg.duration.Seconds(), P50ms: ms(res.percentile(50)), P95ms: ms(res.percentile(95)),
 		P99ms: ms(res.percentile(99)), Refused: res.refused, Errors: res.errors}
 	if cfg.json {
@@ -192,3 +202,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
