@@ -8,6 +8,11 @@
 // equivalent (--listen and ECOREGISTRY_LISTEN, ...); a flag given on the
 // command line wins over the environment.
 //
+// The read models (holdings, market ledger, statistics) follow the log into
+// their own store under <data>/projections, whichever store holds the
+// events; a server started on an existing log catches them up in the
+// background while it serves.
+//
 // SIGINT or SIGTERM stops it gracefully: it stops accepting calls, finishes
 // the calls in flight, and closes the store.
 package main
@@ -71,7 +76,8 @@ type Config struct {
 	// Listen is the TCP address to serve gRPC on.
 	Listen string
 	// Data is the directory of the embedded event store, and of what the
-	// server keeps locally when the events live elsewhere.
+	// server keeps locally when the events live elsewhere; the read models
+	// live in its subdirectory projections.
 	Data string
 	// Store names the event store: "pebble" (embedded, in Data) or "esdb"
 	// (an EventStoreDB / KurrentDB node or cluster at ESDBURL).
