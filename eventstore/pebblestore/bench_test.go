@@ -40,10 +40,25 @@ func reportRate(b *testing.B, events int, start time.Time) {
 // BenchmarkAppend measures durable appends: one 256-byte event per append
 // from 1 or 64 writers, each on a stream of its own, and appends of 1000
 // events from one writer.
+//
+// The sync-interval variants run with Options.WALMinSyncInterval as
+// ecoregistryd does by default, so that one sync covers more appends.
 func BenchmarkAppend(b *testing.B) {
-	for _, writers := range []int{1, 64} {
-		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) {
-			s := openStore(b, b.TempDir())
+	cases := []struct {
+		writers  int
+		interval time.Duration
+	}{{1, 0}, {64, 0}, {64, 500 * time.Microsecond}}
+	for _, c := range cases {
+		writers := c.writers
+		name := fmt.Sprintf("writers=%d", writers)
+		if c.interval > 0 {
+			name += fmt.Sprintf("/sync-interval=%s", c.interval)
+		}
+		b.Run(name, func(b *testing.B) {
+			s, err := pebblestore.Open(b.TempDir(), pebblestore.Options{WALMinSyncInterval: c.interval})
+			if err != nil {
+				b.Fatal(err)
+			}
 			defer s.Close()
 			ctx := b.Context()
 			var taken atomic.Int64
