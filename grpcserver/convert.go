@@ -135,10 +135,6 @@ func carbonSinkFromProto(x *pb.CarbonSinkAttributes) domain.CarbonSink {
 	}
 }
 
-func rangesToProto(r *domain.Right, blocks []domain.Block) []*pb.SerialRange {
-	return prefixedRanges(r.SerialPrefix(), blocks)
-}
-
 func prefixedRanges(prefix string, blocks []domain.Block) []*pb.SerialRange {
 	out := make([]*pb.SerialRange, len(blocks))
 	for i, b := range blocks {
@@ -147,20 +143,20 @@ func prefixedRanges(prefix string, blocks []domain.Block) []*pb.SerialRange {
 	return out
 }
 
-func holdingToProto(r *domain.Right, h domain.HoldingView) *pb.Holding {
+func holdingToProto(rightID, serialPrefix string, h domain.HoldingView) *pb.Holding {
 	return &pb.Holding{
 		AccountId:       h.AccountID,
-		RightId:         r.ID(),
+		RightId:         rightID,
 		Available:       h.Available,
 		Retired:         h.Retired,
-		AvailableRanges: rangesToProto(r, h.AvailableBlocks),
-		RetiredRanges:   rangesToProto(r, h.RetiredBlocks),
+		AvailableRanges: prefixedRanges(serialPrefix, h.AvailableBlocks),
+		RetiredRanges:   prefixedRanges(serialPrefix, h.RetiredBlocks),
 		Pledged:         h.Pledged,
 		Frozen:          h.Frozen,
 		Reserved:        h.Reserved,
-		PledgedRanges:   rangesToProto(r, h.PledgedBlocks),
-		FrozenRanges:    rangesToProto(r, h.FrozenBlocks),
-		ReservedRanges:  rangesToProto(r, h.ReservedBlocks),
+		PledgedRanges:   prefixedRanges(serialPrefix, h.PledgedBlocks),
+		FrozenRanges:    prefixedRanges(serialPrefix, h.FrozenBlocks),
+		ReservedRanges:  prefixedRanges(serialPrefix, h.ReservedBlocks),
 	}
 }
 
@@ -188,7 +184,7 @@ func rightToProto(r *domain.Right, rev uint64) *pb.Right {
 	}
 	for _, h := range r.Holdings() {
 		out.RetiredQuantity += h.Retired
-		out.Holdings = append(out.Holdings, holdingToProto(r, h))
+		out.Holdings = append(out.Holdings, holdingToProto(r.ID(), r.SerialPrefix(), h))
 	}
 	switch a := r.Attributes().(type) {
 	case domain.CarbonAllowance:

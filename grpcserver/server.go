@@ -121,16 +121,11 @@ func (h *handlers) GetRight(ctx context.Context, req *pb.GetRightRequest) (*pb.G
 }
 
 func (h *handlers) GetHolding(ctx context.Context, req *pb.GetHoldingRequest) (*pb.GetHoldingResponse, error) {
-	r, rev, err := h.svc.Right(ctx, req.GetRightId())
+	hr, err := h.svc.Holding(ctx, req.GetRightId(), req.GetAccountId())
 	if err != nil {
 		return nil, h.fail(ctx, "GetHolding", err)
 	}
-	if _, _, err := h.svc.Account(ctx, req.GetAccountId()); err != nil {
-		return nil, h.fail(ctx, "GetHolding", err)
-	}
-	hv := r.Holding(req.GetAccountId())
-	hv.AccountID = req.GetAccountId()
-	return &pb.GetHoldingResponse{Holding: holdingToProto(&r, hv), Revision: rev}, nil
+	return &pb.GetHoldingResponse{Holding: holdingToProto(req.GetRightId(), hr.SerialPrefix, hr.Holding), Revision: hr.Revision}, nil
 }
 
 func (h *handlers) TransferUnits(ctx context.Context, req *pb.TransferUnitsRequest) (*pb.TransferUnitsResponse, error) {

@@ -176,7 +176,8 @@ func writeTransfers(ctx context.Context, svc *registry.Service, w int, writes *a
 	meta := registry.Meta{Actor: "bench"}
 	for i := 0; ctx.Err() == nil; i++ {
 		right := fmt.Sprintf("R-%04d", rng.IntN(60))
-		from, _, err := svc.Holding(ctx, right, fmt.Sprintf("ACC-%04d", rng.IntN(100)))
+		hr, err := svc.Holding(ctx, right, fmt.Sprintf("ACC-%04d", rng.IntN(100)))
+		from := hr.Holding
 		if err != nil || from.Available == 0 {
 			continue
 		}

@@ -322,35 +322,45 @@ func (s *Service) Right(ctx context.Context, id string) (domain.Right, uint64, e
 	return out, revOut, nil
 }
 
+// HoldingRead is one account's holding of one right, as Holding read it.
+type HoldingRead struct {
+	// Holding is what the account holds, by state, with its serial blocks.
+	Holding domain.HoldingView
+	// SerialPrefix begins the serial numbers of the right's units.
+	SerialPrefix string
+	// Revision is the revision of the right's stream the holding reflects.
+	Revision uint64
+}
+
 // Holding reads what one account holds of one right, consistently with
-// every event appended before the call. An account that holds nothing of
-// the right gets an empty holding; an unknown right or account is refused.
-func (s *Service) Holding(ctx context.Context, rightID, accountID string) (domain.HoldingView, uint64, error) {
-	if _, _, err := s.Account(ctx, accountID); err != nil {
-		return domain.HoldingView{}, 0, err
-	}
+// every event appended before the call, copying only that holding rather
+// than the whole right. An account that holds nothing of the right gets an
+// empty holding; an unknown right or account is refused, the right first.
+func (s *Service) Holding(ctx context.Context, rightID, accountID string) (HoldingRead, error) {
 	if !domain.ValidID(rightID) {
-		return domain.HoldingView{}, 0, &domain.ValidationError{Violations: []domain.Rejection{{Check: domain.CheckInvalidRightID, Field: "right_id", Detail: "not a valid right id"}}}
+		return HoldingRead{}, &domain.ValidationError{Violations: []domain.Rejection{{Check: domain.CheckInvalidRightID, Field: "right_id", Detail: "not a valid right id"}}}
 	}
 	var (
-		out    domain.HoldingView
-		found  bool
-		revOut uint64
+		out   HoldingRead
+		found bool
 	)
 	err := s.rights.read(ctx, domain.RightStream(rightID), func(r *domain.Right, exists bool, rev uint64) {
-		found, revOut = exists && r.Registered(), rev
+		found, out.Revision = exists && r.Registered(), rev
 		if found {
-			out = r.Holding(accountID)
+			out.Holding, out.SerialPrefix = r.Holding(accountID), r.SerialPrefix()
 		}
 	})
 	if err != nil {
-		return domain.HoldingView{}, 0, err
+		return HoldingRead{}, err
 	}
 	if !found {
-		return domain.HoldingView{}, 0, &domain.Rejection{Check: domain.CheckRightNotFound, Field: "right_id", Detail: "no right " + quote(rightID)}
+		return HoldingRead{}, &domain.Rejection{Check: domain.CheckRightNotFound, Field: "right_id", Detail: "no right " + quote(rightID)}
 	}
-	out.AccountID = accountID
-	return out, revOut, nil
+	if _, _, err := s.Account(ctx, accountID); err != nil {
+		return HoldingRead{}, err
+	}
+	out.Holding.AccountID = accountID
+	return out, nil
 }
 
 func quote(s string) string {

@@ -292,3 +292,68 @@ func BenchmarkConcurrentTransfersOnHotRight(b *testing.B) {
 	})
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "transfers/s")
 }
+
+func TestHoldingReadsOneHolding(t *testing.T) {
+	st := openStore(t)
+	s := New(st, Options{})
+	setup(t, s, 3, 100)
+	ctx := context.Background()
+	if _, err := s.TransferUnits(ctx, meta, domain.TransferUnits{RightID: "CEA1", TransferID: "T1", From: "ACC0", To: "ACC1", Quantity: 30}); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("a holder's units and serial prefix are read from the right's stream", func(t *testing.T) {
+		hr, err := s.Holding(ctx, "CEA1", "ACC1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := mustRight(t, s, "CEA1")
+		if hr.Holding.AccountID != "ACC1" || hr.Holding.Available != 30 || hr.Revision != 1 || hr.SerialPrefix != r.SerialPrefix() {
+			t.Fatalf("%+v", hr)
+		}
+	})
+	t.Run("an account that holds nothing gets an empty holding", func(t *testing.T) {
+		hr, err := s.Holding(ctx, "CEA1", "ACC2")
+		if err != nil || hr.Holding.Available != 0 || len(hr.Holding.AvailableBlocks) != 0 {
+			t.Fatalf("%+v %v", hr, err)
+		}
+	})
+	t.Run("an unknown right is refused before an unknown account", func(t *testing.T) {
+		if _, err := s.Holding(ctx, "NO-RIGHT", "NOBODY"); !errors.Is(err, domain.CheckRightNotFound) {
+			t.Fatalf("err = %v", err)
+		}
+		if _, err := s.Holding(ctx, "CEA1", "NOBODY"); !errors.Is(err, domain.CheckAccountNotFound) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+// BenchmarkReadOneHolding compares reading one account's holding of a right
+// with 1000 holders through Holding against copying the whole right first,
+// which is what GetHolding did before.
+func BenchmarkReadOneHolding(b *testing.B) {
+	st := openStore(b)
+	s := New(st, Options{})
+	setup(b, s, 1000, 1_000_000)
+	ctx := context.Background()
+	for i := 1; i < 1000; i++ {
+		if _, err := s.TransferUnits(ctx, meta, domain.TransferUnits{RightID: "CEA1", TransferID: fmt.Sprintf("T%d", i), From: "ACC0", To: fmt.Sprintf("ACC%d", i), Quantity: 10}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("Holding", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Holding(ctx, "CEA1", "ACC500"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("Right+Holding", func(b *testing.B) {
+		for b.Loop() {
+			r, _, err := s.Right(ctx, "CEA1")
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = r.Holding("ACC500")
+		}
+	})
+}
