@@ -48,6 +48,20 @@ func (s *Service) lazyAccounts(ctx context.Context) (domain.AccountLookup, func(
 	return lookup, func() error { return failed }
 }
 
+// lifecycleCommand runs a lifecycle command whose decision takes the right,
+// the command, the accounts it names and the time: the shape of every
+// lifecycle decision of package domain but the correction's. The command's
+// own id becomes the envelope's command id unless the caller gave one.
+func lifecycleCommand[C any](ctx context.Context, s *Service, meta Meta, rightID, commandID string, cmd C,
+	decide func(domain.Right, C, domain.AccountLookup, time.Time) ([]domain.Event, error)) (Recorded, error) {
+	if meta.CommandID == "" {
+		meta.CommandID = commandID
+	}
+	return s.onRightWithAccounts(ctx, rightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
+		return decide(*r, cmd, acc, now)
+	})
+}
+
 // onRightWithAccounts runs a lifecycle decision on a right with a lazy
 // account lookup and returns its single event.
 func (s *Service) onRightWithAccounts(ctx context.Context, rightID string, meta Meta,
@@ -75,93 +89,48 @@ func (s *Service) onRightWithAccounts(ctx context.Context, rightID string, meta 
 
 // PledgeUnits pledges units of a right to a pledgee.
 func (s *Service) PledgeUnits(ctx context.Context, meta Meta, cmd domain.PledgeUnits) (Recorded, error) {
-	if meta.CommandID == "" {
-		meta.CommandID = cmd.PledgeID
-	}
-	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
-		return domain.DecidePledge(*r, cmd, acc, now)
-	})
+	return lifecycleCommand(ctx, s, meta, cmd.RightID, cmd.PledgeID, cmd, domain.DecidePledge)
 }
 
 // ReleasePledge releases a pledge: its units are the pledgor's again.
 func (s *Service) ReleasePledge(ctx context.Context, meta Meta, cmd domain.ReleasePledge) (Recorded, error) {
-	if meta.CommandID == "" {
-		meta.CommandID = cmd.PledgeID
-	}
-	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
-		return domain.DecideReleasePledge(*r, cmd, acc, now)
-	})
+	return lifecycleCommand(ctx, s, meta, cmd.RightID, cmd.PledgeID, cmd, domain.DecideReleasePledge)
 }
 
 // EnforcePledge transfers pledged units to the pledgee or a buyer it names.
 func (s *Service) EnforcePledge(ctx context.Context, meta Meta, cmd domain.EnforcePledge) (Recorded, error) {
-	if meta.CommandID == "" {
-		meta.CommandID = cmd.PledgeID
-	}
-	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
-		return domain.DecideEnforcePledge(*r, cmd, acc, now)
-	})
+	return lifecycleCommand(ctx, s, meta, cmd.RightID, cmd.PledgeID, cmd, domain.DecideEnforcePledge)
 }
 
 // FreezeUnits freezes units of one holding under an authority order.
 func (s *Service) FreezeUnits(ctx context.Context, meta Meta, cmd domain.FreezeUnits) (Recorded, error) {
-	if meta.CommandID == "" {
-		meta.CommandID = cmd.OrderNumber
-	}
-	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
-		return domain.DecideFreezeUnits(*r, cmd, acc, now)
-	})
+	return lifecycleCommand(ctx, s, meta, cmd.RightID, cmd.OrderNumber, cmd, domain.DecideFreezeUnits)
 }
 
 // UnfreezeUnits lifts the freeze of an order on a right.
 func (s *Service) UnfreezeUnits(ctx context.Context, meta Meta, cmd domain.UnfreezeUnits) (Recorded, error) {
-	if meta.CommandID == "" {
-		meta.CommandID = cmd.OrderNumber
-	}
-	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
-		return domain.DecideUnfreezeUnits(*r, cmd, acc, now)
-	})
+	return lifecycleCommand(ctx, s, meta, cmd.RightID, cmd.OrderNumber, cmd, domain.DecideUnfreezeUnits)
 }
 
 // ReserveUnits reserves a seller's units for an exchange order; the
 // reservation's timeout is scheduled for expiry.
 func (s *Service) ReserveUnits(ctx context.Context, meta Meta, cmd domain.ReserveUnits) (Recorded, error) {
-	if meta.CommandID == "" {
-		meta.CommandID = cmd.ReservationID
-	}
-	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
-		return domain.DecideReserve(*r, cmd, acc, now)
-	})
+	return lifecycleCommand(ctx, s, meta, cmd.RightID, cmd.ReservationID, cmd, domain.DecideReserve)
 }
 
 // SettleReservation delivers reserved units to a buyer.
 func (s *Service) SettleReservation(ctx context.Context, meta Meta, cmd domain.SettleReservation) (Recorded, error) {
-	if meta.CommandID == "" {
-		meta.CommandID = cmd.SettlementID
-	}
-	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
-		return domain.DecideSettleReservation(*r, cmd, acc, now)
-	})
+	return lifecycleCommand(ctx, s, meta, cmd.RightID, cmd.SettlementID, cmd, domain.DecideSettleReservation)
 }
 
 // VoidReservation ends a reservation before its timeout.
 func (s *Service) VoidReservation(ctx context.Context, meta Meta, cmd domain.VoidReservation) (Recorded, error) {
-	if meta.CommandID == "" {
-		meta.CommandID = cmd.ReservationID
-	}
-	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
-		return domain.DecideVoidReservation(*r, cmd, acc, now)
-	})
+	return lifecycleCommand(ctx, s, meta, cmd.RightID, cmd.ReservationID, cmd, domain.DecideVoidReservation)
 }
 
 // CancelUnits cancels units of a holder or of the buffer pool.
 func (s *Service) CancelUnits(ctx context.Context, meta Meta, cmd domain.CancelUnits) (Recorded, error) {
-	if meta.CommandID == "" {
-		meta.CommandID = cmd.CancellationID
-	}
-	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
-		return domain.DecideCancel(*r, cmd, acc, now)
-	})
+	return lifecycleCommand(ctx, s, meta, cmd.RightID, cmd.CancellationID, cmd, domain.DecideCancel)
 }
 
 // errRetryReversal reports that the transaction a correction names was
