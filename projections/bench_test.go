@@ -189,3 +189,76 @@ func writeTransfers(ctx context.Context, svc *registry.Service, w int, writes *a
 		}
 	}
 }
+
+// BenchmarkFollowLive measures what following live appends costs the three
+// projections once their caches are large: a history of 2,000 accounts
+// holding 40 rights is caught up first, then 16 writers transfer units
+// through the registry service, each transfer its own durable append, and
+// the projections commit as they keep up (every few events, not every
+// 65,536 as in a catch-up). It reports the transfers per second of wall
+// time and the process's CPU time per transfer, which includes the
+// registry's own work; run it with
+//
+//	go test ./projections -run '^$' -bench BenchmarkFollowLive -benchtime 20000x
+func BenchmarkFollowLive(b *testing.B) {
+	dir := b.TempDir()
+	store, err := pebblestore.Open(dir+"/events", pebblestore.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Close()
+	const accounts, rights = 2000, 40
+	_, err = projtest.Generate(context.Background(), store, projtest.Config{Seed: 4, Accounts: accounts, Rights: rights, Operations: 200_000,
+		Start: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Step: time.Second, RunLength: 64})
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := projections.Open(dir+"/read", store, all(), projections.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer m.Close()
+	m.Start()
+	waitAll := func() {
+		head, err := projections.Head(context.Background(), store)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, name := range m.Names() {
+			r, _ := m.Runner(name)
+			if err := r.Wait(context.Background(), head); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	waitAll()
+	svc := registry.New(store, registry.Options{})
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuTime()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range 16 {
+		wg.Go(func() {
+			rng := rand.New(rand.NewPCG(uint64(w), 11))
+			meta := registry.Meta{Actor: "bench"}
+			for i := 0; next.Load() < int64(b.N); i++ {
+				right := fmt.Sprintf("R-%04d", rng.IntN(rights))
+				hr, err := svc.Holding(context.Background(), right, fmt.Sprintf("ACC-%04d", rng.IntN(accounts)))
+				if err != nil || hr.Holding.Available == 0 {
+					continue
+				}
+				_, err = svc.TransferUnits(context.Background(), meta, domain.TransferUnits{RightID: right, TransferID: fmt.Sprintf("FL-%d-%d", w, i),
+					From: hr.Holding.AccountID, To: fmt.Sprintf("ACC-%04d", rng.IntN(accounts)), Quantity: 1})
+				if err == nil {
+					next.Add(1)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	waitAll()
+	elapsed, cpu := time.Since(start), cpuTime()-cpu0
+	n := float64(next.Load())
+	b.ReportMetric(n/elapsed.Seconds(), "transfers/s")
+	b.ReportMetric(float64(cpu.Microseconds())/n, "cpu-µs/transfer")
+}

@@ -126,7 +126,11 @@ func (f *feed) take(ctx context.Context, buf []item) ([]item, error) {
 		f.mu.Lock()
 		if len(f.items) > 0 {
 			out := f.items
-			clear(buf[:cap(buf)])
+			// Only buf's own items hold references: the array beyond them
+			// was cleared when they were taken. Clearing the whole capacity,
+			// grown to a catch-up's size, cost every small live take as much
+			// as a big one.
+			clear(buf)
 			f.items = buf[:0]
 			f.queued.Store(0)
 			f.mu.Unlock()

@@ -148,8 +148,11 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, dir event
 
 // logReader reads records of the log into events.
 type logReader struct {
-	it     *pebble.Iterator
-	limit  int
+	it    *pebble.Iterator
+	limit int
+	// avail, when positive, bounds the events the read can find; it sizes
+	// the arena's chunks for a short read.
+	avail  int
 	filter *eventstore.Filter
 	events []eventstore.RecordedEvent
 	arena  arena
@@ -258,6 +261,9 @@ func (r *logReader) add(pos uint64) {
 	more := 0
 	if r.limit > 0 {
 		more = r.limit - len(r.events) - 1
+	}
+	if r.avail > 0 {
+		more = min(max(more, 0), r.avail-len(r.events)-1)
 	}
 	// The encoded record bounds what the event's copies take.
 	r.arena.reserve(r.view.size, more)

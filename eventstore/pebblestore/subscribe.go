@@ -43,6 +43,8 @@ type subscription struct {
 	cursor uint64
 	buf    []eventstore.RecordedEvent
 	next   int
+	// arena holds the memory of the events read, from one fill to the next.
+	arena arena
 
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -94,8 +96,13 @@ func (sub *subscription) fill(durable uint64) error {
 		return err
 	}
 	defer sub.s.release()
-	r := logReader{limit: subscriptionBatch, filter: &sub.filter, events: sub.buf[:0]}
+	// The arena is the subscription's: a live subscription reads a few
+	// events at a time, and a chunk per fill, sized for a full batch, cost
+	// more than the events it held.
+	r := logReader{limit: subscriptionBatch, filter: &sub.filter, events: sub.buf[:0], arena: sub.arena,
+		avail: int(min(durable-sub.cursor, uint64(subscriptionBatch)))}
 	last, err := r.scan(sub.s.db, sub.cursor+1, durable, eventstore.Forwards, subscriptionScan)
+	sub.arena = r.arena
 	if err != nil {
 		return err
 	}

@@ -127,8 +127,25 @@ type right struct {
 	dirty bool
 }
 
+// markRight records that r changed since the last flush.
+func (b *builder) markRight(r *right) {
+	if !r.dirty {
+		r.dirty = true
+		b.dirtyRights = append(b.dirtyRights, r)
+	}
+}
+
+// markHolding records that h changed since the last flush.
+func (b *builder) markHolding(h *holding) {
+	if !h.dirty {
+		h.dirty = true
+		b.dirtyHoldings = append(b.dirtyHoldings, h)
+	}
+}
+
 // holding is the builder's record of one holding.
 type holding struct {
+	key    holdingKey
 	blocks [numStates][]domain.Block
 	counts [numStates]int64
 	// stored tells whether the committed state has the holding (and its
@@ -150,6 +167,12 @@ type builder struct {
 	rights   map[string]*right
 	holdings map[holdingKey]*holding
 	totals   map[totalsKey]*Totals
+	// dirtyRights and dirtyHoldings list what changed since the last
+	// flush, so that a flush costs what changed, not what is cached: live,
+	// the runner commits after every few events, and the cache holds up to
+	// cacheLimit holdings.
+	dirtyRights   []*right
+	dirtyHoldings []*holding
 	// dirtyTotals are the totals changed since the last flush.
 	dirtyTotals map[totalsKey]bool
 	key         []byte
@@ -247,7 +270,9 @@ func (b *builder) registered(e domain.RightRegistered) error {
 	if !e.Buffer.IsZero() {
 		t.Buffer += e.Buffer.Size()
 	}
-	b.rights[e.RightID] = &right{info: info, dirty: true}
+	r = &right{info: info}
+	b.rights[e.RightID] = r
+	b.markRight(r)
 	if n := domain.BlocksTotal(available); n > 0 {
 		h, err := b.holding(e.RightID, e.HolderAccountID)
 		if err != nil {
@@ -255,8 +280,8 @@ func (b *builder) registered(e domain.RightRegistered) error {
 		}
 		h.blocks[Available] = available
 		h.counts[Available] = n
-		h.dirty = true
-		info := &b.rights[e.RightID].info
+		b.markHolding(h)
+		info := &r.info
 		info.Holders++
 		info.Totals[Available] += n
 		t.Totals[Available] += n
@@ -288,7 +313,7 @@ func (b *builder) move(rightID, from string, fromState State, to string, toState
 	srcWasEmpty := src.empty()
 	src.blocks[fromState] = rest
 	src.counts[fromState] -= quantity
-	src.dirty = true
+	b.markHolding(src)
 	dst := src
 	if to != from {
 		if dst, err = b.holding(rightID, to); err != nil {
@@ -302,7 +327,7 @@ func (b *builder) move(rightID, from string, fromState State, to string, toState
 	}
 	dst.blocks[toState] = added
 	dst.counts[toState] += quantity
-	dst.dirty = true
+	b.markHolding(dst)
 	if to != from {
 		if srcWasEmpty != src.empty() {
 			r.info.Holders--
@@ -321,7 +346,7 @@ func (b *builder) move(rightID, from string, fromState State, to string, toState
 		t.Totals[fromState] -= quantity
 		t.Totals[toState] += quantity
 	}
-	r.dirty = true
+	b.markRight(r)
 	return nil
 }
 
@@ -359,7 +384,7 @@ func (b *builder) cancel(e domain.UnitsCancelled) error {
 	}
 	r.info.Cancelled += e.Quantity
 	t.Cancelled += e.Quantity
-	r.dirty = true
+	b.markRight(r)
 	return nil
 }
 
@@ -403,7 +428,7 @@ func (b *builder) expire(e domain.RightExpired) error {
 			r.info.Totals[s] -= h.counts[s]
 			t.Totals[s] -= h.counts[s]
 			h.blocks[s], h.counts[s] = nil, 0
-			h.dirty = true
+			b.markHolding(h)
 		}
 		if !wasEmpty && h.empty() {
 			r.info.Holders--
@@ -419,7 +444,7 @@ func (b *builder) expire(e domain.RightExpired) error {
 	}
 	r.info.Expired += e.Quantity
 	t.Expired += e.Quantity
-	r.dirty = true
+	b.markRight(r)
 	return nil
 }
 
@@ -445,7 +470,7 @@ func (b *builder) reverse(e domain.TransactionReversed) error {
 		}
 		r.info.Cancelled -= e.Quantity
 		t.Cancelled -= e.Quantity
-		r.dirty = true
+		b.markRight(r)
 		return nil
 	}
 	return fmt.Errorf("%w: correction %s reverses a transaction of kind %s", domain.ErrEventDoesNotApply, e.CorrectionID, e.OriginalKind)
@@ -480,13 +505,13 @@ func (b *builder) take(r *right, t *Totals, account string, s State, blocks []do
 	}
 	h.blocks[s] = rest
 	h.counts[s] -= quantity
-	h.dirty = true
+	b.markHolding(h)
 	r.info.Totals[s] -= quantity
 	t.Totals[s] -= quantity
 	if h.empty() {
 		r.info.Holders--
 	}
-	r.dirty = true
+	b.markRight(r)
 	return nil
 }
 
@@ -503,13 +528,13 @@ func (b *builder) put(r *right, t *Totals, account string, s State, blocks []dom
 	}
 	h.blocks[s] = added
 	h.counts[s] += quantity
-	h.dirty = true
+	b.markHolding(h)
 	r.info.Totals[s] += quantity
 	t.Totals[s] += quantity
 	if wasEmpty {
 		r.info.Holders++
 	}
-	r.dirty = true
+	b.markRight(r)
 	return nil
 }
 
@@ -538,7 +563,7 @@ func (b *builder) holding(rightID, account string) (*holding, error) {
 	if h, ok := b.holdings[k]; ok {
 		return h, nil
 	}
-	h := &holding{}
+	h := &holding{key: k}
 	v, found, err := b.state.Get(accountHoldingKey(account, rightID))
 	if err != nil {
 		return nil, err
@@ -578,20 +603,18 @@ func (b *builder) totalsOf(typ domain.RightType, jurisdiction string) (*Totals, 
 
 // Flush writes the changed rights, holdings and totals.
 func (b *builder) Flush(w *projections.Writer) error {
-	for id, r := range b.rights {
-		if !r.dirty {
-			continue
-		}
+	for _, r := range b.dirtyRights {
 		b.val = encodeRight(b.val[:0], &r.info)
-		if err := w.Set(rightKey(id), b.val); err != nil {
+		if err := w.Set(rightKey(r.info.RightID), b.val); err != nil {
 			return err
 		}
 		r.dirty = false
 	}
-	for k, h := range b.holdings {
-		if !h.dirty {
-			continue
-		}
+	clear(b.dirtyRights)
+	b.dirtyRights = b.dirtyRights[:0]
+	for _, h := range b.dirtyHoldings {
+		k := h.key
+		h.dirty = false
 		switch {
 		case h.empty():
 			if h.stored {
@@ -619,8 +642,10 @@ func (b *builder) Flush(w *projections.Writer) error {
 		if err := w.Set(accountHoldingKey(k.account, k.right), b.val); err != nil {
 			return err
 		}
-		h.stored, h.dirty = true, false
+		h.stored = true
 	}
+	clear(b.dirtyHoldings)
+	b.dirtyHoldings = b.dirtyHoldings[:0]
 	for k := range b.dirtyTotals {
 		b.val = encodeTotals(b.val[:0], b.totals[k])
 		if err := w.Set(totalsDataKey(k.typ, k.jurisdiction), b.val); err != nil {
