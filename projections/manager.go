@@ -62,6 +62,13 @@ type Options struct {
 	// only during catch-up, where larger batches write each busy record
 	// once for many events.
 	BatchEvents int
+	// CommitDelay is how long a runner that has applied every event read
+	// so far waits for more before it commits, counted from its previous
+	// commit; 0 means 1ms, and a negative value commits at once. Live
+	// appends come a few at a time, and a commit per few events (a batch
+	// into the read store, with the checkpoint) costs more than applying
+	// them; the delay adds at most itself to a read-your-writes wait.
+	CommitDelay time.Duration
 	// MaxWait bounds how long a query waits for its minimum position when
 	// its context has no deadline; 0 means 30 seconds.
 	MaxWait time.Duration
@@ -107,6 +114,9 @@ func Open(dir string, events eventstore.Store, projs []Projection, opts Options)
 	}
 	if opts.BatchEvents <= 0 {
 		opts.BatchEvents = 65536
+	}
+	if opts.CommitDelay == 0 {
+		opts.CommitDelay = time.Millisecond
 	}
 	if opts.MaxWait <= 0 {
 		opts.MaxWait = 30 * time.Second

@@ -186,6 +186,10 @@ func (r *Runner) follow(ctx context.Context, g *generation) error {
 	defer batch.Close()
 	var buf []item
 	uncommitted := 0
+	lastCommit := time.Now()
+	delay := time.NewTimer(time.Hour)
+	delay.Stop()
+	defer delay.Stop()
 	for {
 		items, err := f.take(ctx, buf)
 		if err != nil {
@@ -217,10 +221,30 @@ func (r *Runner) follow(ctx context.Context, g *generation) error {
 		if more && uncommitted < r.m.opts.BatchEvents {
 			continue
 		}
+		if !more && uncommitted < r.m.opts.BatchEvents {
+			if wait := r.m.opts.CommitDelay - time.Since(lastCommit); wait > 0 {
+				// Let a few more live events join this commit.
+				delay.Reset(wait)
+				select {
+				case <-f.ready:
+					// take finds the events the signal announced; a stale
+					// signal (its events taken already) finds none and
+					// commits now.
+					if f.pending() {
+						delay.Stop()
+						continue
+					}
+				case <-delay.C:
+				case <-ctx.Done():
+				}
+				delay.Stop()
+			}
+		}
 		if err := r.commit(g, b, ck, batch); err != nil {
 			return err
 		}
 		uncommitted = 0
+		lastCommit = time.Now()
 		g.setErr(nil)
 		if g.building.Load() {
 			if err := r.promoteIfCaughtUp(g, !more); err != nil {
