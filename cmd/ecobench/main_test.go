@@ -7,6 +7,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ecoregistry/ecoregistry/projections"
+	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
 )
 
 // bench runs ecobench with args and returns its exit code, stdout and stderr.
@@ -71,7 +76,7 @@ func TestLoad(t *testing.T) {
 	})
 
 	t.Run("a running registry is loaded with --server", func(t *testing.T) {
-		srv, err := startRegistry(t.TempDir(), 0)
+		srv, err := startRegistry(t.TempDir(), 0, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,6 +84,22 @@ func TestLoad(t *testing.T) {
 		code, stdout, stderr := bench(t, append([]string{"--json", "--server", srv.addr, "--concurrency", "4"}, small...)...)
 		if code != 0 || !strings.Contains(stdout, "trades_per_sec") || !strings.Contains(stderr, "ecoregistryd at "+srv.addr) {
 			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+		}
+		// The in-process registry runs the read models, as ecoregistryd
+		// does: the market ledger has the trades.
+		head, err := projections.Head(t.Context(), srv.store)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn, err := grpc.NewClient(srv.addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		trades, err := pb.NewMarketQueryServiceClient(conn).ListTrades(t.Context(), &pb.ListTradesRequest{PageSize: 5,
+			MinPosition: &pb.Position{Commit: head.Commit, Prepare: head.Prepare}})
+		if err != nil || len(trades.GetTrades()) != 5 || trades.GetTrades()[0].GetExchange() == "" {
+			t.Fatalf("the market ledger after the run: %v, %v", trades, err)
 		}
 	})
 }

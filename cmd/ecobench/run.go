@@ -36,6 +36,7 @@ type config struct {
 	cpuprofile  string
 	memprofile  string
 	walSync     time.Duration
+	readModels  bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -59,6 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.actor, "actor", "ecobench", "actor sent with every call")
 	fs.StringVar(&c.data, "data", "", "directory of the in-process registry's store; empty means a temporary one, removed at the end")
 	fs.DurationVar(&c.walSync, "wal-min-sync-interval", 500*time.Microsecond, "least time between two syncs of the in-process registry's log, as ecoregistryd's flag of that name")
+	fs.BoolVar(&c.readModels, "read-models", true, "run the holdings, market and statistics read models in the in-process registry, as ecoregistryd does; false measures the settlement path alone")
 	fs.StringVar(&c.memprofile, "memprofile", "", "write a memory profile (allocations since the start, load generator and in-process registry) to this file at the end")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured window (load generator and in-process registry) to this file")
 	fs.Usage = func() {
@@ -124,7 +126,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addr := cfg.server
 	where := "ecoregistryd at " + addr
 	if addr == "" {
-		srv, err := startRegistry(cfg.data, cfg.walSync)
+		srv, err := startRegistry(cfg.data, cfg.walSync, cfg.readModels)
 		if err != nil {
 			fmt.Fprintln(stderr, "ecobench:", err)
 			return 1

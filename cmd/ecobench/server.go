@@ -6,10 +6,15 @@ import (
 	"io"
 	"net"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
 	"github.com/ecoregistry/ecoregistry/grpcserver"
+	"github.com/ecoregistry/ecoregistry/projections"
+	"github.com/ecoregistry/ecoregistry/projections/holdings"
+	"github.com/ecoregistry/ecoregistry/projections/market"
+	"github.com/ecoregistry/ecoregistry/projections/statistics"
 	"github.com/ecoregistry/ecoregistry/registry"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
@@ -18,21 +23,25 @@ import (
 
 // registryServer is a registry run in this process.
 type registryServer struct {
-	addr   string
-	dir    string
-	temp   bool
-	store  *pebblestore.Store
-	server *grpc.Server
-	served chan error
+	addr  string
+	dir   string
+	temp  bool
+	store *pebblestore.Store
+	// projections are the read models, when asked for.
+	projections *projections.Manager
+	server      *grpc.Server
+	served      chan error
 }
 
 // startRegistry runs the registry as ecoregistryd wires it: the embedded
 // store in dir (a new temporary directory when empty) with the given least
 // time between syncs of its log (ecoregistryd's default is 500µs), the
-// registry service and the gRPC server, on 127.0.0.1:0. Its request log is encoded as
+// registry service, the read models when readModels is set (they follow the
+// log and compete for the CPU, as in ecoregistryd) and the gRPC server, on
+// 127.0.0.1:0. Its request log is encoded as
 // ecoregistryd's is, at info level, and thrown away, so that the cost of
 // logging each call is part of what is measured.
-func startRegistry(dir string, walSync time.Duration) (*registryServer, error) {
+func startRegistry(dir string, walSync time.Duration, readModels bool) (*registryServer, error) {
 	s := &registryServer{dir: dir}
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "ecobench-")
@@ -54,6 +63,19 @@ func startRegistry(dir string, walSync time.Duration) (*registryServer, error) {
 		return nil, err
 	}
 	s.server = grpcserver.New(svc, log)
+	if readModels {
+		s.projections, err = projections.Open(filepath.Join(s.dir, "projections"), st,
+			[]projections.Projection{holdings.New(), market.New(), statistics.New()}, projections.Options{Logger: log})
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("open the read models: %w", err)
+		}
+		s.projections.Start()
+		if err := grpcserver.RegisterQueryServices(s.server, s.projections, log); err != nil {
+			s.close()
+			return nil, err
+		}
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		s.close()
@@ -70,6 +92,9 @@ func (s *registryServer) close() {
 	if s.server != nil {
 		s.server.Stop()
 		<-s.served
+	}
+	if s.projections != nil {
+		_ = s.projections.Close()
 	}
 	if s.store != nil {
 		_ = s.store.Close()
