@@ -41,3 +41,13 @@ ecoctl retire --right CEA-HB-2025 --id R-0001 --holder HB-POWER --quantity 1000 
 ecoctl holding show --right CEA-HB-2025 --account HB-POWER
 ecoctl right show CEA-HB-2025
 ecoctl transfer --right CEA-HB-2025 --id T-0002 --from HB-POWER --to HB-STEEL --quantity 5000 || true
+
+# An exchange settles a matched trade; sending it again is a replay, and the
+# same trade id with other content is refused (E3009) with the original shown.
+matched=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+ecoctl trade submit --exchange HBEX --id X-0001 --right CEA-HB-2025 --seller HB-STEEL --buyer HB-POWER \
+  --quantity 300 --price 58.25 --matched-at "$matched"
+ecoctl trade submit --exchange HBEX --id X-0001 --right CEA-HB-2025 --seller HB-STEEL --buyer HB-POWER \
+  --quantity 300 --price 58.25 --matched-at "$matched"
+ecoctl trade submit --exchange HBEX --id X-0001 --right CEA-HB-2025 --seller HB-STEEL --buyer HB-POWER \
+  --quantity 301 --price 58.25 --matched-at "$matched" || true

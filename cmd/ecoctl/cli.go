@@ -55,6 +55,9 @@ type command struct {
 	call func(ctx context.Context, cc grpc.ClientConnInterface, req proto.Message) (proto.Message, error)
 	// render prints a successful response as text.
 	render func(w io.Writer, req, resp proto.Message) error
+	// exit, when set, gives the exit code of a call that succeeded: a
+	// trade's refusal is an answer, not a failed call, yet it exits 1.
+	exit func(resp proto.Message) int
 }
 
 // rpc adapts a typed client method to command.call.
@@ -84,6 +87,7 @@ var groups = map[string]string{
 	"projections": "show where the read models stand and rebuild them",
 	"holdings":    "list an account's holdings and totals per type and jurisdiction (read model)",
 	"market":      "show market statistics and daily bars (read model)",
+	"trade":       "submit a matched trade of an exchange for settlement",
 }
 
 // commands lists every subcommand in the order help shows them.
@@ -96,6 +100,7 @@ var commands = []*command{
 	freezeCommand, unfreezeCommand,
 	reserveCommand, reservationSettleCommand, reservationVoidCommand,
 	cancelCommand, correctCommand,
+	tradeSubmitCommand,
 	// The queries of the read models (queries.go).
 	holdingsListCommand, holdingsTotalsCommand, holdersCommand,
 	tradesCommand, marketStatsCommand, marketDailyCommand, statsCommand,
@@ -308,11 +313,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return exitRejected
 		}
 		fmt.Fprintf(stdout, "%s\n", b)
-		return exitOK
+		return inv.exitCode(resp)
 	}
 	if err := inv.cmd.render(stdout, inv.req, resp); err != nil {
 		fmt.Fprintf(stderr, "error: writing output: %v\n", err)
 		return exitRejected
 	}
-	return exitOK
+	return inv.exitCode(resp)
+}
+
+func (inv *invocation) exitCode(resp proto.Message) int {
+	if inv.cmd.exit == nil {
+		return exitOK
+	}
+	return inv.cmd.exit(resp)
 }

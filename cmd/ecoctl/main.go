@@ -17,6 +17,8 @@
 //	holding show     show what one account holds of one right
 //	transfer         move a quantity or a serial range between accounts
 //	retire           retire (surrender) a quantity or a serial range
+//	trade submit     submit an exchange's matched trade for settlement; a
+//	                 resubmission prints the original outcome
 //
 // The queries of the read models print one page of a table each, the
 // position the answer reflects, and the --page-token that continues it;

@@ -118,19 +118,7 @@ func TestQueriesPrintTables(t *testing.T) {
 	svc, addr := startRegistryServer(t)
 	ctx := context.Background()
 	meta := registry.Meta{Actor: "test"}
-	for i, id := range []string{"HB001", "HB002"} {
-		body := fmt.Sprintf("91420100MA4K1234%d", i)
-		c, _ := domain.CreditCodeCheckCharacter(body)
-		if _, _, err := svc.OpenAccount(ctx, meta, domain.OpenAccount{AccountID: id, Jurisdiction: "420100", Type: domain.AccountTypeHolding,
-			Holder: domain.Holder{Name: id, Kind: domain.HolderKindEnterprise, CreditCode: body + string(c)}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, _, err := svc.RegisterRight(ctx, meta, domain.RegisterRight{RightID: "HB2025A", Type: domain.RightTypeCarbonAllowance, Jurisdiction: "420000",
-		Vintage: 2025, Quantity: 10000, HolderAccountID: "HB001", Attributes: domain.CarbonAllowance{AllocatingProvince: "420000",
-			Scheme: domain.CEASchemeNational, AllocationMethod: domain.AllocationMethodFree, CompliancePeriod: "2025-2026"}}); err != nil {
-		t.Fatal(err)
-	}
+	openTwoAndRegister(t, svc)
 	var last uint64
 	// 1752500 fen over 300 units is 5841.67 fen, which rounds to 58.42.
 	for i, price := range []int64{5800, 5900, 5825} {
@@ -177,5 +165,26 @@ func TestQueriesPrintTables(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// openTwoAndRegister opens accounts HB001 and HB002 and registers 10,000
+// units of the carbon allowance HB2025A to HB001.
+func openTwoAndRegister(t *testing.T, svc *registry.Service) {
+	t.Helper()
+	ctx := context.Background()
+	meta := registry.Meta{Actor: "test"}
+	for i, id := range []string{"HB001", "HB002"} {
+		body := fmt.Sprintf("91420100MA4K1234%d", i)
+		c, _ := domain.CreditCodeCheckCharacter(body)
+		if _, _, err := svc.OpenAccount(ctx, meta, domain.OpenAccount{AccountID: id, Jurisdiction: "420100", Type: domain.AccountTypeHolding,
+			Holder: domain.Holder{Name: id, Kind: domain.HolderKindEnterprise, CreditCode: body + string(c)}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := svc.RegisterRight(ctx, meta, domain.RegisterRight{RightID: "HB2025A", Type: domain.RightTypeCarbonAllowance, Jurisdiction: "420000",
+		Vintage: 2025, Quantity: 10000, HolderAccountID: "HB001", Attributes: domain.CarbonAllowance{AllocatingProvince: "420000",
+			Scheme: domain.CEASchemeNational, AllocationMethod: domain.AllocationMethodFree, CompliancePeriod: "2025-2026"}}); err != nil {
+		t.Fatal(err)
 	}
 }
