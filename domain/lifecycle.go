@@ -211,9 +211,39 @@ func (r *Right) ExpiredAt() time.Time { return r.expiredAt }
 
 // TransactionRevision returns the stream revision of the event that recorded
 // the transaction of the kind and id, and false when the right recorded none.
+// A trade is named by its exchange too: see CorrectedRevision.
 func (r *Right) TransactionRevision(kind TransactionKind, id string) (int64, bool) {
-	rec, ok := r.transaction(kind, id)
+	rec, ok := r.transactionOf(kind, "", id)
 	return rec.revision, ok
+}
+
+// CorrectedRevision returns the stream revision of the event that recorded
+// the transaction cmd reverses, and false when the right recorded none (for
+// a trade: settled none; a refused trade moved nothing).
+func (r *Right) CorrectedRevision(cmd ReverseTransaction) (int64, bool) {
+	rec, ok := r.transactionOf(cmd.Kind, cmd.ExchangeID, cmd.OriginalID)
+	return rec.revision, ok
+}
+
+// transactionOf returns the record of a reversible transaction; a trade's
+// has quantity -1, as a right does not keep the quantity of its trades.
+func (r *Right) transactionOf(kind TransactionKind, exchange, id string) (transferRecord, bool) {
+	if kind != TransactionKindTrade {
+		return r.transaction(kind, id)
+	}
+	t, ok := r.trades[TradeKeyOf(exchange, id)]
+	if !ok || !t.settled {
+		return transferRecord{}, false
+	}
+	return transferRecord{quantity: -1, revision: t.revision, reversed: t.reversed}, true
+}
+
+// describeOriginal names a transaction in a message.
+func describeOriginal(kind TransactionKind, exchange, id string) string {
+	if kind == TransactionKindTrade {
+		return id + " of exchange " + exchange
+	}
+	return id
 }
 
 // transaction returns the record of a reversible transaction.
@@ -233,7 +263,14 @@ func (r *Right) transaction(kind TransactionKind, id string) (transferRecord, bo
 	return rec, ok
 }
 
-func (r *Right) markReversed(kind TransactionKind, id string) {
+func (r *Right) markReversed(kind TransactionKind, exchange, id string) {
+	if kind == TransactionKindTrade {
+		key := TradeKeyOf(exchange, id)
+		t := r.trades[key]
+		t.reversed = true
+		r.trades[key] = t
+		return
+	}
 	rec, _ := r.transaction(kind, id)
 	rec.reversed = true
 	switch kind {
@@ -631,14 +668,14 @@ func (r *Right) applyReversed(e TransactionReversed) error {
 	if _, ok := r.ops[opKey{opCorrection, e.CorrectionID}]; ok {
 		return fmt.Errorf("%w: correction %s recorded twice", ErrEventDoesNotApply, e.CorrectionID)
 	}
-	rec, ok := r.transaction(e.OriginalKind, e.OriginalID)
-	if !ok || rec.reversed || rec.quantity != e.Quantity || e.To == "" {
+	rec, ok := r.transactionOf(e.OriginalKind, e.ExchangeID, e.OriginalID)
+	if !ok || rec.reversed || (rec.quantity >= 0 && rec.quantity != e.Quantity) || e.To == "" {
 		return fmt.Errorf("%w: correction %s reverses %s %s, which is not recorded or already reversed", ErrEventDoesNotApply, e.CorrectionID, e.OriginalKind, e.OriginalID)
 	}
 	what := "correction " + e.CorrectionID
 	var err error
 	switch e.OriginalKind {
-	case TransactionKindTransfer, TransactionKindSettlement:
+	case TransactionKindTransfer, TransactionKindSettlement, TransactionKindTrade:
 		err = r.move(what, e.From, stateAvailable, e.To, stateAvailable, e.Blocks, e.Quantity)
 	case TransactionKindRetirement:
 		err = r.move(what, e.To, stateRetired, e.To, stateAvailable, e.Blocks, e.Quantity)
@@ -650,9 +687,9 @@ func (r *Right) applyReversed(e TransactionReversed) error {
 	if err != nil {
 		return err
 	}
-	r.markReversed(e.OriginalKind, e.OriginalID)
+	r.markReversed(e.OriginalKind, e.ExchangeID, e.OriginalID)
 	r.ops[opKey{opCorrection, e.CorrectionID}] = transferRecordOf(e.Blocks, e.Quantity,
-		correctionFingerprint(e.OriginalKind, e.OriginalID, e.Authority, e.Reason), r.version)
+		correctionFingerprint(e.OriginalKind, e.ExchangeID, e.OriginalID, e.Authority, e.Reason), r.version)
 	return nil
 }
 
@@ -729,8 +766,14 @@ func cancellationFingerprint(holder, orderNumber, authority, reason string) uint
 	return uint64(newFingerprint().str(holder).str(orderNumber).str(authority).str(reason))
 }
 
-func correctionFingerprint(kind TransactionKind, originalID, authority, reason string) uint64 {
-	return uint64(newFingerprint().int(int64(kind)).str(originalID).str(authority).str(reason))
+func correctionFingerprint(kind TransactionKind, exchange, originalID, authority, reason string) uint64 {
+	f := newFingerprint().int(int64(kind)).str(originalID).str(authority).str(reason)
+	if exchange != "" {
+		// Only trades name an exchange; the other kinds keep the
+		// fingerprint they always had.
+		f = f.str(exchange)
+	}
+	return uint64(f)
 }
 
 func unixNanoOrZero(t time.Time) int64 {

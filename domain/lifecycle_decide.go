@@ -196,8 +196,11 @@ type ReverseTransaction struct {
 	CorrectionID string
 	// Kind is the kind of the transaction to reverse.
 	Kind TransactionKind
-	// OriginalID is the transaction's id (transfer, retirement, settlement or cancellation id).
+	// OriginalID is the transaction's id (transfer, retirement, settlement, cancellation or trade id).
 	OriginalID string
+	// ExchangeID is, for TransactionKindTrade, the exchange whose trade id
+	// OriginalID is; it must be empty for the other kinds.
+	ExchangeID string
 	// Authority is the regulator; required.
 	Authority string
 	// Reason says why; required.
@@ -858,7 +861,7 @@ func (r *Right) selectBuffer(quantity int64, rng *Block) (Block, *Rejection) {
 // transaction: the units it moved go back where they came from, as a new
 // TransactionReversed event. original is the event that recorded the
 // transaction; the caller reads it from the right's stream at
-// TransactionRevision(cmd.Kind, cmd.OriginalID). The accounts involved may
+// CorrectedRevision(cmd). The accounts involved may
 // have any status but closed.
 //
 // A transfer or settlement is reversed only while its recipient still has
@@ -886,6 +889,12 @@ func DecideReverse(r Right, cmd ReverseTransaction, original Event, accounts Acc
 		v.add(CheckInvalidEnumValue, "kind", "transaction kind %s is not a valid kind", cmd.Kind)
 	}
 	checkText(&v, "original_id", cmd.OriginalID, true, MaxIDLength)
+	switch {
+	case cmd.Kind == TransactionKindTrade:
+		checkID(&v, CheckInvalidExchangeID, "exchange_id", cmd.ExchangeID)
+	case cmd.ExchangeID != "":
+		v.add(CheckInvalidExchangeID, "exchange_id", "exchange_id names the exchange of a trade; a %s is named by original_id alone", cmd.Kind)
+	}
 	checkText(&v, "authority", cmd.Authority, true, MaxShortTextLength)
 	checkText(&v, "reason", cmd.Reason, true, MaxReasonLength)
 	if err := v.err(); err != nil {
@@ -895,12 +904,15 @@ func DecideReverse(r Right, cmd ReverseTransaction, original Event, accounts Acc
 		return nil, rej
 	}
 	if rej := r.seenOp(opCorrection, cmd.CorrectionID, "correction_id", 0, nil,
-		correctionFingerprint(cmd.Kind, cmd.OriginalID, cmd.Authority, cmd.Reason)); rej != nil {
+		correctionFingerprint(cmd.Kind, cmd.ExchangeID, cmd.OriginalID, cmd.Authority, cmd.Reason)); rej != nil {
 		return nil, rej
 	}
-	rec, ok := r.transaction(cmd.Kind, cmd.OriginalID)
+	rec, ok := r.transactionOf(cmd.Kind, cmd.ExchangeID, cmd.OriginalID)
 	if !ok {
-		return nil, reject(CheckTransactionNotFound, "original_id", "right %s has no %s %s", r.id, cmd.Kind, cmd.OriginalID)
+		if t, found := r.trades[TradeKeyOf(cmd.ExchangeID, cmd.OriginalID)]; found && cmd.Kind == TransactionKindTrade && !t.settled {
+			return nil, reject(CheckTransactionNotFound, "original_id", "trade %s of exchange %s was refused on right %s: nothing moved, nothing to reverse", cmd.OriginalID, cmd.ExchangeID, r.id)
+		}
+		return nil, reject(CheckTransactionNotFound, "original_id", "right %s has no %s %s", r.id, cmd.Kind, describeOriginal(cmd.Kind, cmd.ExchangeID, cmd.OriginalID))
 	}
 	if rec.reversed {
 		return nil, reject(CheckTransactionAlreadyReversed, "original_id", "%s %s of right %s was already reversed", cmd.Kind, cmd.OriginalID, r.id)
@@ -923,6 +935,11 @@ func DecideReverse(r Right, cmd ReverseTransaction, original Event, accounts Acc
 			return nil, fmt.Errorf("domain: reversal of %s %s given %s %s", cmd.Kind, cmd.OriginalID, e.EventType(), e.SettlementID)
 		}
 		blocks, from, to, fromState = e.Blocks, e.Buyer, e.Seller, stateAvailable
+	case TradeSettled:
+		if cmd.Kind != TransactionKindTrade || e.TradeID != cmd.OriginalID || e.ExchangeID != cmd.ExchangeID {
+			return nil, fmt.Errorf("domain: reversal of %s %s given %s %s of %s", cmd.Kind, cmd.OriginalID, e.EventType(), e.TradeID, e.ExchangeID)
+		}
+		blocks, from, to, fromState = e.Blocks, e.Buyer, e.Seller, stateAvailable
 	case UnitsRetired:
 		if cmd.Kind != TransactionKindRetirement || e.RetirementID != cmd.OriginalID {
 			return nil, fmt.Errorf("domain: reversal of %s %s given %s %s", cmd.Kind, cmd.OriginalID, e.EventType(), e.RetirementID)
@@ -939,7 +956,7 @@ func DecideReverse(r Right, cmd ReverseTransaction, original Event, accounts Acc
 	default:
 		return nil, fmt.Errorf("domain: reversal of %s %s given %T", cmd.Kind, cmd.OriginalID, original)
 	}
-	if BlocksTotal(blocks) != rec.quantity {
+	if rec.quantity >= 0 && BlocksTotal(blocks) != rec.quantity {
 		return nil, fmt.Errorf("domain: reversal of %s %s given an event of %d units, %d were recorded", cmd.Kind, cmd.OriginalID, BlocksTotal(blocks), rec.quantity)
 	}
 	for _, acct := range []struct{ id, field string }{{from, "original_id"}, {to, "original_id"}} {
@@ -970,7 +987,7 @@ func DecideReverse(r Right, cmd ReverseTransaction, original Event, accounts Acc
 		return nil, reject(CheckReversalBlocked, "original_id", "%s %s of right %s cannot be reversed: serial blocks %s %s (%s)",
 			cmd.Kind, cmd.OriginalID, r.id, formatBlocks(blocking), where, r.whereAre(blocking))
 	}
-	return []Event{TransactionReversed{RightID: r.id, CorrectionID: cmd.CorrectionID, OriginalKind: cmd.Kind, OriginalID: cmd.OriginalID,
+	return []Event{TransactionReversed{RightID: r.id, CorrectionID: cmd.CorrectionID, OriginalKind: cmd.Kind, OriginalID: cmd.OriginalID, ExchangeID: cmd.ExchangeID,
 		From: from, To: to, Blocks: slices.Clone(blocks), Quantity: BlocksTotal(blocks), Authority: cmd.Authority, Reason: cmd.Reason, ReversedAt: utc(now)}}, nil
 }
 

@@ -39,9 +39,12 @@ const (
 	TransactionKindSettlement
 	// TransactionKindCancellation is a cancellation (UnitsCancelled), named by its cancellation id.
 	TransactionKindCancellation
+	// TransactionKindTrade is a trade an exchange submitted for settlement
+	// (TradeSettled), named by its exchange and trade id.
+	TransactionKindTrade
 )
 
-var transactionKindNames = []string{"UNSPECIFIED", "TRANSFER", "RETIREMENT", "SETTLEMENT", "CANCELLATION"}
+var transactionKindNames = []string{"UNSPECIFIED", "TRANSFER", "RETIREMENT", "SETTLEMENT", "CANCELLATION", "TRADE"}
 
 // String returns the kind's UPPER_SNAKE name.
 func (k TransactionKind) String() string { return enumString(transactionKindNames, int32(k)) }
@@ -335,8 +338,11 @@ type TransactionReversed struct {
 	CorrectionID string
 	// OriginalKind is the kind of the reversed transaction.
 	OriginalKind TransactionKind
-	// OriginalID is the id of the reversed transaction (transfer, retirement, settlement or cancellation id).
+	// OriginalID is the id of the reversed transaction (transfer, retirement, settlement, cancellation or trade id).
 	OriginalID string
+	// ExchangeID is, for a trade, the exchange whose trade id OriginalID is;
+	// empty for the other kinds.
+	ExchangeID string
 	// From is the account the units are taken back from; empty when they come
 	// from the retired state of To (a retirement) or from the cancelled units.
 	From string

@@ -497,6 +497,78 @@ func TestCorrections(t *testing.T) {
 	})
 }
 
+func TestTradeCorrections(t *testing.T) {
+	reverse := func(r *Right, c ReverseTransaction, original Event) decision {
+		c.RightID, c.Authority, c.Reason = r.ID(), "MEE", "matched in error"
+		return func(r Right) ([]Event, error) { return DecideReverse(r, c, original, allOpen, t0) }
+	}
+	byTrade := func(exchange, id string) ReverseTransaction {
+		return ReverseTransaction{CorrectionID: "K-" + id, Kind: TransactionKindTrade, ExchangeID: exchange, OriginalID: id}
+	}
+
+	t.Run("a settled trade is reversed: the buyer's units go back to the seller", func(t *testing.T) {
+		r := lifecycleRight(t)
+		seller, buyer := r.Holding("a").Available, r.Holding("b").Available
+		evs, _, err := settle(t, &r, tradeOn("X-1"), allOpen)
+		if err != nil || len(evs) != 1 {
+			t.Fatalf("settle: %v, %v", evs, err)
+		}
+		ts := evs[0].(TradeSettled)
+		if rev, ok := r.CorrectedRevision(byTrade("HBEX", "X-1")); !ok || rev != r.Version()-1 {
+			t.Fatalf("trade recorded at revision %d, %v; want %d", rev, ok, r.Version()-1)
+		}
+		e := must(t, &r, reverse(&r, byTrade("HBEX", "X-1"), ts))[0].(TransactionReversed)
+		if e.From != "b" || e.To != "a" || e.ExchangeID != "HBEX" || e.Quantity != 100 || !equalBlocks(e.Blocks, ts.Blocks) {
+			t.Fatalf("event %+v", e)
+		}
+		if r.Holding("a").Available != seller || r.Holding("b").Available != buyer {
+			t.Fatalf("holdings after the reversal %+v", r.Holdings())
+		}
+		refused(t, &r, reverse(&r, ReverseTransaction{CorrectionID: "K-2", Kind: TransactionKindTrade, ExchangeID: "HBEX", OriginalID: "X-1"}, ts),
+			CheckTransactionAlreadyReversed, "original_id")
+		// The trade stays decided: submitting it again replays its outcome
+		// and settles nothing.
+		again, prior, err := settle(t, &r, tradeOn("X-1"), allOpen)
+		if err != nil || len(again) != 0 || prior == nil || !prior.Settled {
+			t.Fatalf("resubmission after the reversal: %v, %+v, %v", again, prior, err)
+		}
+	})
+
+	t.Run("a trade is named by its exchange as well as its id", func(t *testing.T) {
+		r := lifecycleRight(t)
+		evs, _, _ := settle(t, &r, tradeOn("X-1"), allOpen)
+		refused(t, &r, reverse(&r, byTrade("CEEX", "X-1"), evs[0]), CheckTransactionNotFound, "original_id")
+		refused(t, &r, reverse(&r, byTrade("", "X-1"), evs[0]), CheckRequiredFieldMissing, "exchange_id")
+		refused(t, &r, reverse(&r, ReverseTransaction{CorrectionID: "K-9", Kind: TransactionKindTransfer, ExchangeID: "HBEX", OriginalID: "X-1"}, nil),
+			CheckInvalidExchangeID, "exchange_id")
+	})
+
+	t.Run("a refused trade moved nothing and has nothing to reverse", func(t *testing.T) {
+		r := lifecycleRight(t)
+		big := tradeOn("X-big")
+		big.Quantity = 1 << 40
+		if evs, _, err := settle(t, &r, big, allOpen); err != nil || len(evs) != 1 {
+			t.Fatalf("a refusal is recorded: %v, %v", evs, err)
+		}
+		err := refused(t, &r, reverse(&r, byTrade("HBEX", "X-big"), nil), CheckTransactionNotFound, "original_id")
+		if !strings.Contains(err.Error(), "refused") {
+			t.Errorf("the refusal does not say the trade was refused: %v", err)
+		}
+	})
+
+	t.Run("a trade whose units moved on cannot be reversed", func(t *testing.T) {
+		r := lifecycleRight(t)
+		evs, _, _ := settle(t, &r, tradeOn("X-1"), allOpen)
+		ts := evs[0].(TradeSettled)
+		b := ts.Blocks[0]
+		transfer(t, &r, TransferUnits{RightID: r.ID(), TransferID: "T-on", From: "b", To: "c", Range: &Block{Start: b.Start, End: b.Start + 9}})
+		err := refused(t, &r, reverse(&r, byTrade("HBEX", "X-1"), ts), CheckReversalBlocked, "original_id")
+		if !strings.Contains(err.Error(), "available to c") {
+			t.Errorf("the refusal does not say where the units are: %v", err)
+		}
+	})
+}
+
 func TestDecisionsDoNotShareState(t *testing.T) {
 	r := lifecycleRight(t)
 	must(t, &r, pledgeOf(pledgeCmd("P1", 10), allOpen))

@@ -167,6 +167,8 @@ type tradeRecord struct {
 	fingerprint TradeFingerprint
 	revision    int64
 	settled     bool
+	// reversed is set once a correction reversed the settled trade.
+	reversed bool
 }
 
 // PriorTrade is the outcome recorded for a trade submitted before.

@@ -47,6 +47,7 @@ func everyEvent() []domain.Event {
 		domain.UnitsCancelled{RightID: "S1", CancellationID: "c-1", Holder: "YN-FOREST", OrderNumber: "O-2", Authority: "NFGA", Reason: "fraud", Blocks: blocks, Quantity: 20, CancelledAt: at},
 		domain.RightExpired{RightID: "W1", ValidUntil: day(2031, 1, 1), Blocks: blocks, Quantity: 20, ExpiredAt: at},
 		domain.TransactionReversed{RightID: "CEA2025", CorrectionID: "k-1", OriginalKind: domain.TransactionKindSettlement, OriginalID: "s-1", From: "HB-POWER", To: "HB-STEEL", Blocks: blocks, Quantity: 20, Authority: "MEE", Reason: "clerical error", ReversedAt: at},
+		domain.TransactionReversed{RightID: "CEA2025", CorrectionID: "k-2", OriginalKind: domain.TransactionKindTrade, OriginalID: "X-1", ExchangeID: "HBEX", From: "HB-POWER", To: "HB-STEEL", Blocks: blocks, Quantity: 20, Authority: "MEE", Reason: "matched in error", ReversedAt: at},
 	}
 }
 

@@ -101,7 +101,7 @@ func lifecycleToProto(e domain.Event) (m proto.Message, ok bool) {
 	case domain.TransactionReversed:
 		return &eventsv1.TransactionReversed{RightId: e.RightID, CorrectionId: e.CorrectionID, OriginalKind: eventsv1.TransactionKind(e.OriginalKind),
 			OriginalId: e.OriginalID, FromAccountId: e.From, ToAccountId: e.To, Blocks: blocksToProto(e.Blocks), Quantity: e.Quantity,
-			Authority: e.Authority, Reason: e.Reason, ReversedAt: ts(e.ReversedAt)}, true
+			Authority: e.Authority, Reason: e.Reason, ReversedAt: ts(e.ReversedAt), ExchangeId: e.ExchangeID}, true
 	}
 	return nil, false
 }
@@ -151,7 +151,7 @@ func lifecycleFromProto(m proto.Message) (e domain.Event, ok bool) {
 	case *eventsv1.TransactionReversed:
 		return domain.TransactionReversed{RightID: m.GetRightId(), CorrectionID: m.GetCorrectionId(), OriginalKind: domain.TransactionKind(m.GetOriginalKind()),
 			OriginalID: m.GetOriginalId(), From: m.GetFromAccountId(), To: m.GetToAccountId(), Blocks: blocksFromProto(m.GetBlocks()), Quantity: m.GetQuantity(),
-			Authority: m.GetAuthority(), Reason: m.GetReason(), ReversedAt: tm(m.GetReversedAt())}, true
+			Authority: m.GetAuthority(), Reason: m.GetReason(), ReversedAt: tm(m.GetReversedAt()), ExchangeID: m.GetExchangeId()}, true
 	}
 	return nil, false
 }

@@ -210,7 +210,8 @@ func (h *lifecycleHandlers) CancelUnits(ctx context.Context, req *pb.CancelUnits
 func (h *lifecycleHandlers) ReverseTransaction(ctx context.Context, req *pb.ReverseTransactionRequest) (*pb.ReverseTransactionResponse, error) {
 	e, rec, err := record[domain.TransactionReversed](ctx, h, "ReverseTransaction", func(m registry.Meta) (registry.Recorded, error) {
 		return h.svc.ReverseTransaction(ctx, m, domain.ReverseTransaction{RightID: req.GetRightId(), CorrectionID: req.GetCorrectionId(),
-			Kind: domain.TransactionKind(req.GetKind()), OriginalID: req.GetOriginalId(), Authority: req.GetAuthority(), Reason: req.GetReason()})
+			Kind: domain.TransactionKind(req.GetKind()), OriginalID: req.GetOriginalId(), ExchangeID: req.GetExchangeId(),
+			Authority: req.GetAuthority(), Reason: req.GetReason()})
 	})
 	if err != nil {
 		return nil, err

@@ -150,7 +150,7 @@ func (s *Service) ReverseTransaction(ctx context.Context, meta Meta, cmd domain.
 	)
 	if domain.ValidID(cmd.RightID) {
 		err := s.rights.read(ctx, domain.RightStream(cmd.RightID), func(r *domain.Right, _ bool, _ uint64) {
-			if rev, ok := r.TransactionRevision(cmd.Kind, cmd.OriginalID); ok {
+			if rev, ok := r.CorrectedRevision(cmd); ok {
 				readRev = rev
 			}
 		})
@@ -171,7 +171,7 @@ func (s *Service) ReverseTransaction(ctx context.Context, meta Meta, cmd domain.
 		}
 	}
 	return s.onRightWithAccounts(ctx, cmd.RightID, meta, func(r *domain.Right, acc domain.AccountLookup, now time.Time) ([]domain.Event, error) {
-		if rev, ok := r.TransactionRevision(cmd.Kind, cmd.OriginalID); ok && rev != readRev {
+		if rev, ok := r.CorrectedRevision(cmd); ok && rev != readRev {
 			return nil, errRetryReversal
 		}
 		return domain.DecideReverse(*r, cmd, original, acc, now)

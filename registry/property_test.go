@@ -40,8 +40,8 @@ type world struct {
 	accounts []string
 	rights   []string
 	// ids of operations recorded so far, by kind, to name in later commands.
-	pledges, reservations, orders, accountOrders []string
-	transfers, retirements, settlements, cancels []string
+	pledges, reservations, orders, accountOrders         []string
+	transfers, retirements, settlements, cancels, trades []string
 	// where tells the right (or, for account orders, the account) an id was
 	// recorded on, so that later commands mostly name a matching pair.
 	where map[string]string
@@ -126,7 +126,7 @@ func (w *world) step() {
 	meta := Meta{Actor: "property", CorrelationID: "prop"}
 	ctx := w.ctx
 	// Weights favour the commands that build state others act on.
-	weights := []int{12, 6, 10, 6, 4, 6, 5, 2, 3, 10, 11, 4, 5, 6, 2, 4, 4}
+	weights := []int{8, 6, 10, 6, 4, 6, 5, 2, 3, 10, 9, 4, 5, 6, 2, 4, 4, 6}
 	roll, op := w.uniform(100, "op"), 0
 	for ; op < len(weights)-1 && roll >= weights[op]; op++ {
 		roll -= weights[op]
@@ -234,13 +234,17 @@ func (w *world) step() {
 			w.note(id, cmd.RightID, &w.cancels)
 		}
 	case 13:
-		kind := domain.TransactionKind(rapid.IntRange(1, 4).Draw(w.t, "kind"))
+		kind := domain.TransactionKind(rapid.IntRange(1, 5).Draw(w.t, "kind"))
 		ids := map[domain.TransactionKind][]string{domain.TransactionKindTransfer: w.transfers, domain.TransactionKindRetirement: w.retirements,
-			domain.TransactionKindSettlement: w.settlements, domain.TransactionKindCancellation: w.cancels}[kind]
+			domain.TransactionKindSettlement: w.settlements, domain.TransactionKindCancellation: w.cancels, domain.TransactionKindTrade: w.trades}[kind]
 		original := w.pick(ids, "X", "original")
+		exchange := ""
+		if kind == domain.TransactionKindTrade {
+			exchange = "PX"
+		}
 		_, err := w.svc.ReverseTransaction(ctx, meta, domain.ReverseTransaction{RightID: w.rightOf(original), CorrectionID: w.id("K"), Kind: kind,
-			OriginalID: original, Authority: "MEE", Reason: "correction"})
-		w.done("reverse", err)
+			OriginalID: original, ExchangeID: exchange, Authority: "MEE", Reason: "correction"})
+		w.done("reverse "+strings.ToLower(kind.String()), err)
 	case 14:
 		status := domain.AccountStatus(rapid.IntRange(1, 4).Draw(w.t, "status"))
 		if status == domain.AccountStatusClosed && rapid.IntRange(0, 4).Draw(w.t, "really-close") > 0 {
@@ -259,6 +263,24 @@ func (w *world) step() {
 		}
 		for ; n > 0; n-- {
 			countRecorded("expiry")
+		}
+	case 17:
+		// An exchange's trade, now and then from a reservation of the
+		// seller's units.
+		q, rng := w.amount()
+		cmd := domain.SettleTrade{ExchangeID: "PX", TradeID: w.id("X"), RightID: w.right(), Seller: w.account("seller"), Buyer: w.account("buyer"),
+			Quantity: q, Range: rng, Price: &domain.Price{Amount: 100, Currency: "CNY"}, MatchedAt: w.clock.Now()}
+		if rapid.IntRange(0, 3).Draw(w.t, "from-reservation") == 0 {
+			cmd.ReservationID = w.pick(w.reservations, "V", "reservation")
+			cmd.RightID = w.rightOf(cmd.ReservationID)
+		}
+		out, err := w.svc.SettleTrade(ctx, meta, cmd)
+		if err != nil {
+			w.t.Fatalf("trade %s could not be decided: %v", cmd.TradeID, err)
+		}
+		if out.Settled != nil {
+			countRecorded("trade")
+			w.note(cmd.TradeID, cmd.RightID, &w.trades)
 		}
 	}
 }

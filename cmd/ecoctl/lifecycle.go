@@ -22,6 +22,7 @@ var (
 		{"retirement", ecov1.TransactionKind_TRANSACTION_KIND_RETIREMENT},
 		{"settlement", ecov1.TransactionKind_TRANSACTION_KIND_SETTLEMENT},
 		{"cancellation", ecov1.TransactionKind_TRANSACTION_KIND_CANCELLATION},
+		{"trade", ecov1.TransactionKind_TRANSACTION_KIND_TRADE},
 	}
 )
 
@@ -487,10 +488,12 @@ units never move again. A reason is required.`,
 var correctCommand = &command{
 	path:    "correct",
 	summary: "reverse a completed transaction by its id (a regulator's correction)",
-	about: `Reverses the transfer, retirement, settlement or cancellation --original of a
-right with a new, compensating event; the original stays as recorded. The
-registry refuses (E7007 REVERSAL_BLOCKED) when the units have since moved on,
-and names the blocking serial blocks.`,
+	about: `Reverses the transfer, retirement, settlement, cancellation or exchange trade
+--original of a right with a new, compensating event; the original stays as
+recorded. A trade is named by its trade id and --exchange. The registry
+refuses (E7007 REVERSAL_BLOCKED) when the units have since moved on, and
+names the blocking serial blocks. A reversed trade stays decided: the
+exchange resubmitting it gets its original outcome and nothing moves.`,
 	example: `ecoctl correct --right HB2025A --id COR-1 --kind transfer --original T-0001 --authority MEE --reason "entered twice"`,
 	define: func(fs *flagSet) func([]string) (proto.Message, error) {
 		req := &ecov1.ReverseTransactionRequest{}
@@ -498,17 +501,37 @@ and names the blocking serial blocks.`,
 		fs.StringVar(&req.CorrectionId, "id", "", "the correction's `ID`, unique within the right")
 		enum(fs, &req.Kind, "kind", transactionKinds, "the `kind` of the transaction to reverse")
 		fs.StringVar(&req.OriginalId, "original", "", "the transaction's `ID`")
+		fs.StringVar(&req.ExchangeId, "exchange", "", "for --kind trade, the `exchange` whose trade id --original is")
 		fs.StringVar(&req.Authority, "authority", "", "the regulator ordering the correction (`name`)")
 		fs.StringVar(&req.Reason, "reason", "", "why (`text`)")
 		fs.require("right", "id", "kind", "original", "authority", "reason")
-		return func([]string) (proto.Message, error) { return req, nil }
+		return func([]string) (proto.Message, error) {
+			trade := req.Kind == ecov1.TransactionKind_TRANSACTION_KIND_TRADE
+			switch {
+			case trade && req.ExchangeId == "":
+				return nil, errors.New("--kind trade needs --exchange: a trade id is unique only within its exchange")
+			case !trade && req.ExchangeId != "":
+				return nil, errors.New("--exchange is only for --kind trade")
+			}
+			return req, nil
+		}
 	},
 	call: rpc(func(ctx context.Context, cc grpc.ClientConnInterface, req *ecov1.ReverseTransactionRequest) (*ecov1.ReverseTransactionResponse, error) {
 		return ecov1.NewCorrectionServiceClient(cc).ReverseTransaction(ctx, req)
 	}),
 	render: view(func(w io.Writer, req *ecov1.ReverseTransactionRequest, resp *ecov1.ReverseTransactionResponse) error {
-		return writeRecorded(w, [][2]any{{"Correction", resp.GetCorrectionId()}, {"Reversed", transactionKinds.nameOf(req.GetKind()) + " " + req.GetOriginalId()},
+		return writeRecorded(w, [][2]any{{"Correction", resp.GetCorrectionId()}, {"Reversed", reversedName(req)},
 			{"Right", req.GetRightId()}, {"From", resp.GetFromAccountId()}, {"To", resp.GetToAccountId()}, {"Quantity", resp.GetQuantity()}},
 			resp.GetCommit(), resp.GetRanges())
 	}),
+}
+
+// reversedName names the reversed transaction, e.g. "transfer T-0001" or
+// "trade X-1 of HBEX".
+func reversedName(req *ecov1.ReverseTransactionRequest) string {
+	name := transactionKinds.nameOf(req.GetKind()) + " " + req.GetOriginalId()
+	if req.GetExchangeId() != "" {
+		name += " of " + req.GetExchangeId()
+	}
+	return name
 }

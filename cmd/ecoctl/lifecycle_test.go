@@ -67,6 +67,10 @@ func TestParseBuildsLifecycleRequests(t *testing.T) {
 		{"correct a transfer",
 			[]string{"correct", "--right", "HB2025A", "--id", "K-1", "--kind", "transfer", "--original", "T-1", "--authority", "MEE", "--reason", "twice"},
 			&ecov1.ReverseTransactionRequest{RightId: "HB2025A", CorrectionId: "K-1", Kind: ecov1.TransactionKind_TRANSACTION_KIND_TRANSFER, OriginalId: "T-1", Authority: "MEE", Reason: "twice"}},
+		{"correct an exchange's trade",
+			[]string{"correct", "--right", "HB2025A", "--id", "K-2", "--kind", "trade", "--exchange", "HBEX", "--original", "X-1", "--authority", "MEE", "--reason", "error"},
+			&ecov1.ReverseTransactionRequest{RightId: "HB2025A", CorrectionId: "K-2", Kind: ecov1.TransactionKind_TRANSACTION_KIND_TRADE, ExchangeId: "HBEX", OriginalId: "X-1",
+				Authority: "MEE", Reason: "error"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -87,6 +91,8 @@ func TestLifecycleUsageErrors(t *testing.T) {
 		{"an office release needs its reference", []string{"pledge", "release", "--right", "R", "--id", "P", "--by", "registration-office"}, "needs --office-reference"},
 		{"cancelling frozen units names their holder", []string{"cancel", "--right", "R", "--id", "C", "--order", "O", "--quantity", "1", "--authority", "X", "--reason", "y"}, "--order needs --holder"},
 		{"a reservation needs its timeout", []string{"reserve", "--right", "R", "--id", "V", "--holder", "A", "--exchange", "E", "--order-ref", "O", "--quantity", "1"}, "missing required flag(s): --until"},
+		{"a trade's correction names its exchange", []string{"correct", "--right", "R", "--id", "K", "--kind", "trade", "--original", "X", "--authority", "M", "--reason", "r"}, "--kind trade needs --exchange"},
+		{"only a trade's correction names an exchange", []string{"correct", "--right", "R", "--id", "K", "--kind", "transfer", "--exchange", "E", "--original", "T", "--authority", "M", "--reason", "r"}, "--exchange is only for --kind trade"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ecoregistry/ecoregistry/domain"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -417,4 +418,67 @@ func TestWALMinSyncIntervalConfig(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestTradeCorrection reverses a settled trade through CorrectionService, as
+// a regulator does for a trade matched in error: the units go back from the
+// buyer to the seller, in the right's state and in the holdings read model;
+// the trade stays decided, so a retry of it settles nothing; and a trade
+// that was refused has nothing to reverse.
+func TestTradeCorrection(t *testing.T) {
+	_, c := startExchangeServer(t, t.TempDir(), true)
+	ctx := as(t, "hbex-gateway")
+	regulator := as(t, "mee-regulator")
+	trade := matched("CEA-HB-1", "X-K1", 700)
+	settled := submit(t, ctx, c, trade)
+	if settled.GetSettled() == nil {
+		t.Fatalf("the trade did not settle: %v", settled)
+	}
+	seller, buyer := available(t, ctx, c, "CEA-HB-1", "SELLER"), available(t, ctx, c, "CEA-HB-1", "BUYER")
+
+	reverse := func(id, exchange, original string) (*pb.ReverseTransactionResponse, error) {
+		return c.corrections.ReverseTransaction(regulator, &pb.ReverseTransactionRequest{RightId: "CEA-HB-1", CorrectionId: id,
+			Kind: pb.TransactionKind_TRANSACTION_KIND_TRADE, ExchangeId: exchange, OriginalId: original, Authority: "MEE", Reason: "matched in error"})
+	}
+	resp, err := reverse("K-1", "HBEX", "X-K1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetFromAccountId() != "BUYER" || resp.GetToAccountId() != "SELLER" || resp.GetQuantity() != 700 ||
+		!proto.Equal(resp.GetRanges()[0], settled.GetSettled().GetRanges()[0]) {
+		t.Fatalf("reversal %v of %v", resp, settled.GetSettled())
+	}
+	if s, b := available(t, ctx, c, "CEA-HB-1", "SELLER"), available(t, ctx, c, "CEA-HB-1", "BUYER"); s != seller+700 || b != buyer-700 {
+		t.Fatalf("after the reversal SELLER has %d (was %d), BUYER %d (was %d)", s, seller, b, buyer)
+	}
+	h, err := queriesOf(c.client).holdings.ListAccountHoldings(ctx, &pb.ListAccountHoldingsRequest{AccountId: "BUYER", MinPosition: resp.GetCommit().GetPosition()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range h.GetHoldings() {
+		if x.GetRightId() == "CEA-HB-1" && x.GetAvailable() != buyer-700 {
+			t.Fatalf("the holdings read model shows BUYER with %d, want %d", x.GetAvailable(), buyer-700)
+		}
+	}
+
+	again := submit(t, ctx, c, trade)
+	if !again.GetReplay() || again.GetSettled() == nil {
+		t.Fatalf("a retry of the reversed trade: %v", again)
+	}
+	if b := available(t, ctx, c, "CEA-HB-1", "BUYER"); b != buyer-700 {
+		t.Fatalf("a retry of the reversed trade moved units: BUYER has %d", b)
+	}
+	_, err = reverse("K-2", "HBEX", "X-K1")
+	wantCheck(t, err, codes.FailedPrecondition, domain.CheckTransactionAlreadyReversed)
+	_, err = reverse("K-3", "CEEX", "X-K1")
+	wantCheck(t, err, codes.NotFound, domain.CheckTransactionNotFound)
+	_, err = reverse("K-4", "", "X-K1")
+	wantCheck(t, err, codes.InvalidArgument, domain.CheckRequiredFieldMissing)
+
+	refused := submit(t, ctx, c, matched("CEA-HB-1", "X-K2", 1<<40))
+	if refused.GetRefused() == nil {
+		t.Fatalf("an oversized trade was not refused: %v", refused)
+	}
+	_, err = reverse("K-5", "HBEX", "X-K2")
+	wantCheck(t, err, codes.NotFound, domain.CheckTransactionNotFound)
 }

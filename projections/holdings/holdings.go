@@ -448,12 +448,12 @@ func (b *builder) expire(e domain.RightExpired) error {
 	return nil
 }
 
-// reverse applies a regulator's correction: the units of a transfer or
-// settlement go back from its recipient, those of a retirement from the
+// reverse applies a regulator's correction: the units of a transfer,
+// settlement or trade go back from its recipient, those of a retirement from the
 // retired state, those of a cancellation from the cancelled units.
 func (b *builder) reverse(e domain.TransactionReversed) error {
 	switch e.OriginalKind {
-	case domain.TransactionKindTransfer, domain.TransactionKindSettlement:
+	case domain.TransactionKindTransfer, domain.TransactionKindSettlement, domain.TransactionKindTrade:
 		return b.move(e.RightID, e.From, Available, e.To, Available, e.Blocks, e.Quantity)
 	case domain.TransactionKindRetirement:
 		return b.move(e.RightID, e.To, Retired, e.To, Available, e.Blocks, e.Quantity)

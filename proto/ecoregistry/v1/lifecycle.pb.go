@@ -93,6 +93,9 @@ const (
 	TransactionKind_TRANSACTION_KIND_SETTLEMENT TransactionKind = 3
 	// A cancellation of a holder's units, named by its cancellation id.
 	TransactionKind_TRANSACTION_KIND_CANCELLATION TransactionKind = 4
+	// A trade an exchange submitted for settlement, named by its trade id
+	// (original_id) and its exchange (exchange_id).
+	TransactionKind_TRANSACTION_KIND_TRADE TransactionKind = 5
 )
 
 // Enum value maps for TransactionKind.
@@ -103,6 +106,7 @@ var (
 		2: "TRANSACTION_KIND_RETIREMENT",
 		3: "TRANSACTION_KIND_SETTLEMENT",
 		4: "TRANSACTION_KIND_CANCELLATION",
+		5: "TRANSACTION_KIND_TRADE",
 	}
 	TransactionKind_value = map[string]int32{
 		"TRANSACTION_KIND_UNSPECIFIED":  0,
@@ -110,6 +114,7 @@ var (
 		"TRANSACTION_KIND_RETIREMENT":   2,
 		"TRANSACTION_KIND_SETTLEMENT":   3,
 		"TRANSACTION_KIND_CANCELLATION": 4,
+		"TRANSACTION_KIND_TRADE":        5,
 	}
 )
 
@@ -2172,12 +2177,15 @@ type ReverseTransactionRequest struct {
 	// The regulator's id for the correction, unique within the right.
 	CorrectionId string          `protobuf:"bytes,2,opt,name=correction_id,json=correctionId,proto3" json:"correction_id,omitempty"`
 	Kind         TransactionKind `protobuf:"varint,3,opt,name=kind,proto3,enum=ecoregistry.v1.TransactionKind" json:"kind,omitempty"`
-	// The transaction's id: a transfer, retirement, settlement or
-	// cancellation id.
+	// The transaction's id: a transfer, retirement, settlement,
+	// cancellation or trade id.
 	OriginalId string `protobuf:"bytes,4,opt,name=original_id,json=originalId,proto3" json:"original_id,omitempty"`
 	Authority  string `protobuf:"bytes,5,opt,name=authority,proto3" json:"authority,omitempty"`
 	// Why; required.
-	Reason        string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	Reason string `protobuf:"bytes,6,opt,name=reason,proto3" json:"reason,omitempty"`
+	// For TRANSACTION_KIND_TRADE, the exchange whose trade id original_id is;
+	// empty for the other kinds.
+	ExchangeId    string `protobuf:"bytes,7,opt,name=exchange_id,json=exchangeId,proto3" json:"exchange_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2250,6 +2258,13 @@ func (x *ReverseTransactionRequest) GetAuthority() string {
 func (x *ReverseTransactionRequest) GetReason() string {
 	if x != nil {
 		return x.Reason
+	}
+	return ""
+}
+
+func (x *ReverseTransactionRequest) GetExchangeId() string {
+	if x != nil {
+		return x.ExchangeId
 	}
 	return ""
 }
@@ -2497,7 +2512,7 @@ const file_ecoregistry_v1_lifecycle_proto_rawDesc = "" +
 	"\x0fcancellation_id\x18\x01 \x01(\tR\x0ecancellationId\x12\x1a\n" +
 	"\bquantity\x18\x02 \x01(\x03R\bquantity\x123\n" +
 	"\x06ranges\x18\x03 \x03(\v2\x1b.ecoregistry.v1.SerialRangeR\x06ranges\x12.\n" +
-	"\x06commit\x18\x04 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\"\xe7\x01\n" +
+	"\x06commit\x18\x04 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\"\x88\x02\n" +
 	"\x19ReverseTransactionRequest\x12\x19\n" +
 	"\bright_id\x18\x01 \x01(\tR\arightId\x12#\n" +
 	"\rcorrection_id\x18\x02 \x01(\tR\fcorrectionId\x123\n" +
@@ -2505,7 +2520,9 @@ const file_ecoregistry_v1_lifecycle_proto_rawDesc = "" +
 	"\voriginal_id\x18\x04 \x01(\tR\n" +
 	"originalId\x12\x1c\n" +
 	"\tauthority\x18\x05 \x01(\tR\tauthority\x12\x16\n" +
-	"\x06reason\x18\x06 \x01(\tR\x06reason\"\x8e\x02\n" +
+	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x1f\n" +
+	"\vexchange_id\x18\a \x01(\tR\n" +
+	"exchangeId\"\x8e\x02\n" +
 	"\x1aReverseTransactionResponse\x12#\n" +
 	"\rcorrection_id\x18\x01 \x01(\tR\fcorrectionId\x12&\n" +
 	"\x0ffrom_account_id\x18\x02 \x01(\tR\rfromAccountId\x12\"\n" +
@@ -2516,13 +2533,14 @@ const file_ecoregistry_v1_lifecycle_proto_rawDesc = "" +
 	"\x0ePledgeReleaser\x12\x1f\n" +
 	"\x1bPLEDGE_RELEASER_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17PLEDGE_RELEASER_PLEDGEE\x10\x01\x12'\n" +
-	"#PLEDGE_RELEASER_REGISTRATION_OFFICE\x10\x02*\xb7\x01\n" +
+	"#PLEDGE_RELEASER_REGISTRATION_OFFICE\x10\x02*\xd3\x01\n" +
 	"\x0fTransactionKind\x12 \n" +
 	"\x1cTRANSACTION_KIND_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19TRANSACTION_KIND_TRANSFER\x10\x01\x12\x1f\n" +
 	"\x1bTRANSACTION_KIND_RETIREMENT\x10\x02\x12\x1f\n" +
 	"\x1bTRANSACTION_KIND_SETTLEMENT\x10\x03\x12!\n" +
-	"\x1dTRANSACTION_KIND_CANCELLATION\x10\x042\xfb\x02\n" +
+	"\x1dTRANSACTION_KIND_CANCELLATION\x10\x04\x12\x1a\n" +
+	"\x16TRANSACTION_KIND_TRADE\x10\x052\xfb\x02\n" +
 	"\rPledgeService\x12V\n" +
 	"\vPledgeUnits\x12\".ecoregistry.v1.PledgeUnitsRequest\x1a#.ecoregistry.v1.PledgeUnitsResponse\x12\\\n" +
 	"\rReleasePledge\x12$.ecoregistry.v1.ReleasePledgeRequest\x1a%.ecoregistry.v1.ReleasePledgeResponse\x12\\\n" +

@@ -88,6 +88,7 @@ const (
 	TransactionKind_TRANSACTION_KIND_RETIREMENT   TransactionKind = 2
 	TransactionKind_TRANSACTION_KIND_SETTLEMENT   TransactionKind = 3
 	TransactionKind_TRANSACTION_KIND_CANCELLATION TransactionKind = 4
+	TransactionKind_TRANSACTION_KIND_TRADE        TransactionKind = 5
 )
 
 // Enum value maps for TransactionKind.
@@ -98,6 +99,7 @@ var (
 		2: "TRANSACTION_KIND_RETIREMENT",
 		3: "TRANSACTION_KIND_SETTLEMENT",
 		4: "TRANSACTION_KIND_CANCELLATION",
+		5: "TRANSACTION_KIND_TRADE",
 	}
 	TransactionKind_value = map[string]int32{
 		"TRANSACTION_KIND_UNSPECIFIED":  0,
@@ -105,6 +107,7 @@ var (
 		"TRANSACTION_KIND_RETIREMENT":   2,
 		"TRANSACTION_KIND_SETTLEMENT":   3,
 		"TRANSACTION_KIND_CANCELLATION": 4,
+		"TRANSACTION_KIND_TRADE":        5,
 	}
 )
 
@@ -1458,6 +1461,8 @@ type TransactionReversed struct {
 	Authority     string                 `protobuf:"bytes,9,opt,name=authority,proto3" json:"authority,omitempty"`
 	Reason        string                 `protobuf:"bytes,10,opt,name=reason,proto3" json:"reason,omitempty"`
 	ReversedAt    *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=reversed_at,json=reversedAt,proto3" json:"reversed_at,omitempty"`
+	// For a trade, the exchange whose trade id original_id is.
+	ExchangeId    string `protobuf:"bytes,12,opt,name=exchange_id,json=exchangeId,proto3" json:"exchange_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1567,6 +1572,13 @@ func (x *TransactionReversed) GetReversedAt() *timestamppb.Timestamp {
 		return x.ReversedAt
 	}
 	return nil
+}
+
+func (x *TransactionReversed) GetExchangeId() string {
+	if x != nil {
+		return x.ExchangeId
+	}
+	return ""
 }
 
 var File_ecoregistry_events_v1_lifecycle_proto protoreflect.FileDescriptor
@@ -1704,7 +1716,7 @@ const file_ecoregistry_events_v1_lifecycle_proto_rawDesc = "" +
 	"\x06blocks\x18\x03 \x03(\v2\".ecoregistry.events.v1.SerialBlockR\x06blocks\x12\x1a\n" +
 	"\bquantity\x18\x04 \x01(\x03R\bquantity\x129\n" +
 	"\n" +
-	"expired_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\texpiredAt\"\xda\x03\n" +
+	"expired_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\texpiredAt\"\xfb\x03\n" +
 	"\x13TransactionReversed\x12\x19\n" +
 	"\bright_id\x18\x01 \x01(\tR\arightId\x12#\n" +
 	"\rcorrection_id\x18\x02 \x01(\tR\fcorrectionId\x12K\n" +
@@ -1719,17 +1731,20 @@ const file_ecoregistry_events_v1_lifecycle_proto_rawDesc = "" +
 	"\x06reason\x18\n" +
 	" \x01(\tR\x06reason\x12;\n" +
 	"\vreversed_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"reversedAt*w\n" +
+	"reversedAt\x12\x1f\n" +
+	"\vexchange_id\x18\f \x01(\tR\n" +
+	"exchangeId*w\n" +
 	"\x0ePledgeReleaser\x12\x1f\n" +
 	"\x1bPLEDGE_RELEASER_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17PLEDGE_RELEASER_PLEDGEE\x10\x01\x12'\n" +
-	"#PLEDGE_RELEASER_REGISTRATION_OFFICE\x10\x02*\xb7\x01\n" +
+	"#PLEDGE_RELEASER_REGISTRATION_OFFICE\x10\x02*\xd3\x01\n" +
 	"\x0fTransactionKind\x12 \n" +
 	"\x1cTRANSACTION_KIND_UNSPECIFIED\x10\x00\x12\x1d\n" +
 	"\x19TRANSACTION_KIND_TRANSFER\x10\x01\x12\x1f\n" +
 	"\x1bTRANSACTION_KIND_RETIREMENT\x10\x02\x12\x1f\n" +
 	"\x1bTRANSACTION_KIND_SETTLEMENT\x10\x03\x12!\n" +
-	"\x1dTRANSACTION_KIND_CANCELLATION\x10\x04B\xea\x01\n" +
+	"\x1dTRANSACTION_KIND_CANCELLATION\x10\x04\x12\x1a\n" +
+	"\x16TRANSACTION_KIND_TRADE\x10\x05B\xea\x01\n" +
 	"\x19com.ecoregistry.events.v1B\x0eLifecycleProtoP\x01ZGgithub.com/ecoregistry/ecoregistry/proto/ecoregistry/events/v1;eventsv1\xa2\x02\x03EEX\xaa\x02\x15Ecoregistry.Events.V1\xca\x02\x15Ecoregistry\\Events\\V1\xe2\x02!Ecoregistry\\Events\\V1\\GPBMetadata\xea\x02\x17Ecoregistry::Events::V1b\x06proto3"
 
 var (
