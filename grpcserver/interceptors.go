@@ -41,26 +41,15 @@ func infoFrom(ctx context.Context) callInfo {
 // make every event it causes arbitrarily large.
 const maxHeaderLen = 256
 
-func firstHeader(md metadata.MD, key string) string {
-	if v := md.Get(key); len(v) > 0 {
-		return v[0]
-	}
-	return ""
-}
-
 // unaryInterceptor attaches the call's actor and correlation id to the
 // context, sends the correlation id back, and logs one line per request.
 func unaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
-		md, _ := metadata.FromIncomingContext(ctx)
-		ci := callInfo{actor: firstHeader(md, ActorHeader), correlationID: firstHeader(md, CorrelationHeader)}
-		if ci.correlationID == "" {
-			ci.correlationID = uuid.NewString()
-		}
+		ci := incomingCallInfo(ctx)
 		// A header send can only fail when the client is gone; the call's own
 		// outcome will say so.
-		_ = grpc.SetHeader(ctx, metadata.Pairs(CorrelationHeader, ci.correlationID))
+		_ = grpc.SetHeader(ctx, metadata.MD{CorrelationHeader: {ci.correlationID}})
 		var (
 			resp any
 			err  error
@@ -70,22 +59,56 @@ func unaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
 		} else {
 			resp, err = handler(context.WithValue(ctx, callInfoKey{}, ci), req)
 		}
-		st, _ := status.FromError(err)
-		fields := []zap.Field{
-			zap.String("method", info.FullMethod),
-			zap.String("code", st.Code().String()),
-			zap.Duration("duration", time.Since(start)),
-			zap.String("correlation_id", ci.correlationID),
-		}
-		if ci.actor != "" {
-			fields = append(fields, zap.String("actor", ci.actor))
-		}
-		if err != nil {
-			fields = append(fields, zap.String("error", st.Message()))
-		}
-		log.Info("request", fields...)
+		logRequest(log, "request", info.FullMethod, start, ci, err, nil)
 		return resp, err
 	}
+}
+
+// incomingCallInfo reads the actor and correlation id of a call, making a
+// correlation id when the client sent none. It reads the two headers alone
+// rather than a copy of all the call's metadata.
+func incomingCallInfo(ctx context.Context) callInfo {
+	ci := callInfo{actor: firstValue(metadata.ValueFromIncomingContext(ctx, ActorHeader)),
+		correlationID: firstValue(metadata.ValueFromIncomingContext(ctx, CorrelationHeader))}
+	if ci.correlationID == "" {
+		ci.correlationID = uuid.NewString()
+	}
+	return ci
+}
+
+func firstValue(vs []string) string {
+	if len(vs) > 0 {
+		return vs[0]
+	}
+	return ""
+}
+
+// logRequest writes a call's log line. The line's fields are only built
+// when the logger will write it: ecoregistryd's logger samples, and under
+// load drops most request lines.
+func logRequest(log *zap.Logger, msg, method string, start time.Time, ci callInfo, err error, items *streamStats) {
+	ce := log.Check(zap.InfoLevel, msg)
+	if ce == nil {
+		return
+	}
+	st, _ := status.FromError(err)
+	fields := make([]zap.Field, 0, 7)
+	fields = append(fields,
+		zap.String("method", method),
+		zap.String("code", st.Code().String()),
+		zap.Duration("duration", time.Since(start)),
+		zap.String("correlation_id", ci.correlationID),
+	)
+	if ci.actor != "" {
+		fields = append(fields, zap.String("actor", ci.actor))
+	}
+	if items != nil {
+		fields = append(fields, zap.Int64("items", items.items.Load()))
+	}
+	if err != nil {
+		fields = append(fields, zap.String("error", st.Message()))
+	}
+	ce.Write(fields...)
 }
 
 type streamStatsKey struct{}
@@ -117,13 +140,9 @@ func streamInterceptor(log *zap.Logger) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		start := time.Now()
 		ctx := ss.Context()
-		md, _ := metadata.FromIncomingContext(ctx)
-		ci := callInfo{actor: firstHeader(md, ActorHeader), correlationID: firstHeader(md, CorrelationHeader)}
-		if ci.correlationID == "" {
-			ci.correlationID = uuid.NewString()
-		}
+		ci := incomingCallInfo(ctx)
 		// As for unary calls, a failed header send shows in the stream's own outcome.
-		_ = ss.SetHeader(metadata.Pairs(CorrelationHeader, ci.correlationID))
+		_ = ss.SetHeader(metadata.MD{CorrelationHeader: {ci.correlationID}})
 		stats := &streamStats{}
 		var err error
 		if len(ci.actor) > maxHeaderLen || len(ci.correlationID) > maxHeaderLen {
@@ -132,21 +151,7 @@ func streamInterceptor(log *zap.Logger) grpc.StreamServerInterceptor {
 			ctx = context.WithValue(context.WithValue(ctx, callInfoKey{}, ci), streamStatsKey{}, stats)
 			err = handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
 		}
-		st, _ := status.FromError(err)
-		fields := []zap.Field{
-			zap.String("method", info.FullMethod),
-			zap.String("code", st.Code().String()),
-			zap.Duration("duration", time.Since(start)),
-			zap.String("correlation_id", ci.correlationID),
-			zap.Int64("items", stats.items.Load()),
-		}
-		if ci.actor != "" {
-			fields = append(fields, zap.String("actor", ci.actor))
-		}
-		if err != nil {
-			fields = append(fields, zap.String("error", st.Message()))
-		}
-		log.Info("stream", fields...)
+		logRequest(log, "stream", info.FullMethod, start, ci, err, stats)
 		return err
 	}
 }

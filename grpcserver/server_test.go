@@ -2,6 +2,7 @@ package grpcserver
 
 import (
 	"context"
+	"io"
 	"net"
 	"testing"
 
@@ -58,5 +59,60 @@ func TestEachRequestIsLoggedOnceWithItsCorrelationID(t *testing.T) {
 	_, _ = pb.NewAccountServiceClient(conn).GetAccount(context.Background(), &pb.GetAccountRequest{AccountId: "NOBODY"}, grpc.Header(&header))
 	if got := header.Get(CorrelationHeader); len(got) != 1 || len(got[0]) != 36 {
 		t.Fatalf("generated correlation id %v", got)
+	}
+}
+
+func TestEachStreamIsLoggedOnceWithTheTradesItCarried(t *testing.T) {
+	st, err := pebblestore.Open(t.TempDir(), pebblestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	core, logs := observer.New(zap.InfoLevel)
+	srv := New(registry.New(st, registry.Options{}), zap.New(core))
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(lis)
+	defer srv.Stop()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+
+	ctx := metadata.AppendToOutgoingContext(context.Background(), CorrelationHeader, "corr-9", ActorHeader, "hbex-gateway")
+	stream, err := pb.NewSettlementServiceClient(conn).SubmitTrades(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Trades on a right that does not exist: each is answered, refused.
+	trades := []*pb.MatchedTrade{{ExchangeId: "HBEX", TradeId: "S-1", RightId: "NOPE"}, {ExchangeId: "HBEX", TradeId: "S-2", RightId: "NOPE"}}
+	if err := stream.Send(&pb.SubmitTradesRequest{Trades: trades}); err != nil {
+		t.Fatal(err)
+	}
+	for got := 0; got < len(trades); {
+		resp, err := stream.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got += len(resp.GetOutcomes())
+	}
+	if err := stream.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != io.EOF {
+		t.Fatalf("the stream ended with %v", err)
+	}
+	srv.GracefulStop()
+	entries := logs.FilterMessage("stream").All()
+	if len(entries) != 1 {
+		t.Fatalf("%d stream log lines, want 1", len(entries))
+	}
+	f := entries[0].ContextMap()
+	if f["method"] != "/ecoregistry.v1.SettlementService/SubmitTrades" || f["code"] != "OK" || f["correlation_id"] != "corr-9" ||
+		f["actor"] != "hbex-gateway" || f["items"] != int64(2) {
+		t.Fatalf("log fields %v", f)
 	}
 }

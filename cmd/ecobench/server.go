@@ -56,7 +56,10 @@ func startRegistry(dir string, walSync time.Duration, readModels bool) (*registr
 		return nil, fmt.Errorf("open the store in %s: %w", s.dir, err)
 	}
 	s.store = st
-	log := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zapcore.InfoLevel))
+	// ecoregistryd's production logger samples: per second, the first 100
+	// lines of a message, then every 100th.
+	log := zap.New(zapcore.NewSamplerWithOptions(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zapcore.InfoLevel),
+		time.Second, 100, 100))
 	svc := registry.New(st, registry.Options{Logger: log})
 	if err := svc.LoadTradeIndex(context.Background()); err != nil {
 		s.close()
