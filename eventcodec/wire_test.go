@@ -80,6 +80,8 @@ var decoders = []struct {
 		func(b []byte) (any, error) { return DecodeUnitsTransferred(b) }},
 	{"UnitsRetired", func() proto.Message { return &eventsv1.UnitsRetired{} },
 		func(b []byte) (any, error) { return DecodeUnitsRetired(b) }},
+	{"TradeSettled", func() proto.Message { return &eventsv1.TradeSettled{} },
+		func(b []byte) (any, error) { return DecodeTradeSettled(b) }},
 }
 
 // agree fails unless the wire decoder and Decode both refuse data or both
@@ -167,6 +169,29 @@ func BenchmarkDecodeUnitsTransferred(b *testing.B) {
 	b.Run("DecodeUnitsTransferred", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := DecodeUnitsTransferred(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkDecodeTradeSettled(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	m := &eventsv1.TradeSettled{}
+	fill(rng, m.ProtoReflect(), 0)
+	data, _ := proto.Marshal(m)
+	b.Run("Decode", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := Decode("TradeSettled", data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("DecodeTradeSettled", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := DecodeTradeSettled(data); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -65,6 +65,8 @@ func Decode(ev *eventstore.RecordedEvent) (domain.Event, error) {
 		return eventcodec.DecodeUnitsTransferred(ev.Data)
 	case domain.EventTypeUnitsRetired:
 		return eventcodec.DecodeUnitsRetired(ev.Data)
+	case domain.EventTypeTradeSettled:
+		return eventcodec.DecodeTradeSettled(ev.Data)
 	}
 	return eventcodec.Decode(ev.Type, ev.Data)
 }
