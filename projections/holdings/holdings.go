@@ -31,6 +31,7 @@
 package holdings
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/ecoregistry/ecoregistry/domain"
@@ -107,8 +108,13 @@ func (Projection) NewBuilder(state projections.Keyspace) projections.Builder {
 		rights:   map[string]*right{},
 		holdings: map[holdingKey]*holding{},
 		totals:   map[totalsKey]*Totals{},
+		holders:  map[string]map[string]struct{}{},
 	}
 }
+
+// maxHolderSet bounds the holder set the builder keeps for one right: a
+// right with more holders is looked up holding by holding.
+const maxHolderSet = 100_000
 
 // cacheLimit bounds the holdings a builder keeps in memory between commits;
 // beyond it, clean ones are dropped after a flush and read again when needed.
@@ -175,6 +181,15 @@ type builder struct {
 	dirtyHoldings []*holding
 	// dirtyTotals are the totals changed since the last flush.
 	dirtyTotals map[totalsKey]bool
+	// holders are, per right, the accounts whose holding of it is in the
+	// committed state, read once per right on the first holding not in the
+	// cache and kept up to date by Flush. A buyer's first holding of a
+	// right is then known to be new without a lookup in the read store
+	// (which, for a key that is not there, searches the memtable and the
+	// tables' filters). A nil set means the right has too many holders to
+	// keep; holderCount bounds the sets together.
+	holders     map[string]map[string]struct{}
+	holderCount int
 	key         []byte
 	val         []byte
 }
@@ -273,6 +288,8 @@ func (b *builder) registered(e domain.RightRegistered) error {
 	r = &right{info: info}
 	b.rights[e.RightID] = r
 	b.markRight(r)
+	// A right registered here has no holding in the committed state.
+	b.holders[e.RightID] = map[string]struct{}{}
 	if n := domain.BlocksTotal(available); n > 0 {
 		h, err := b.holding(e.RightID, e.HolderAccountID)
 		if err != nil {
@@ -564,6 +581,14 @@ func (b *builder) holding(rightID, account string) (*holding, error) {
 		return h, nil
 	}
 	h := &holding{key: k}
+	hs, err := b.holdersOf(rightID)
+	if err != nil {
+		return nil, err
+	}
+	if _, stored := hs[account]; hs != nil && !stored {
+		b.holdings[k] = h
+		return h, nil
+	}
 	v, found, err := b.state.Get(accountHoldingKey(account, rightID))
 	if err != nil {
 		return nil, err
@@ -624,6 +649,10 @@ func (b *builder) Flush(w *projections.Writer) error {
 				if err := w.Delete(accountHoldingKey(k.account, k.right)); err != nil {
 					return err
 				}
+				if hs := b.holders[k.right]; hs != nil {
+					delete(hs, k.account)
+					b.holderCount--
+				}
 			}
 			// An empty holding is not worth remembering.
 			delete(b.holdings, k)
@@ -636,6 +665,10 @@ func (b *builder) Flush(w *projections.Writer) error {
 		if !h.stored {
 			if err := w.Set(holdingDataKey(k.right, k.account), nil); err != nil {
 				return err
+			}
+			if hs := b.holders[k.right]; hs != nil {
+				hs[k.account] = struct{}{}
+				b.holderCount++
 			}
 		}
 		b.val = encodeHolding(encodeRightRef(b.val[:0], &r.info.RightRef), h)
@@ -662,3 +695,34 @@ func (b *builder) Flush(w *projections.Writer) error {
 	}
 	return nil
 }
+
+// holdersOf returns the accounts whose holding of the right is in the
+// committed state, reading them on the first call for the right; nil when
+// the right has more than maxHolderSet of them.
+func (b *builder) holdersOf(rightID string) (map[string]struct{}, error) {
+	if hs, ok := b.holders[rightID]; ok {
+		return hs, nil
+	}
+	if b.holderCount > cacheLimit {
+		clear(b.holders)
+		b.holderCount = 0
+	}
+	hs := map[string]struct{}{}
+	prefix := holdingDataKey(rightID, "")
+	err := b.state.Keys(prefix, func(key []byte) error {
+		if len(hs) >= maxHolderSet {
+			hs = nil
+			return errEnoughHolders
+		}
+		hs[string(key[len(prefix):])] = struct{}{}
+		return nil
+	})
+	if err != nil && err != errEnoughHolders {
+		return nil, fmt.Errorf("holdings: read the holders of %s: %w", rightID, err)
+	}
+	b.holders[rightID] = hs
+	b.holderCount += len(hs)
+	return hs, nil
+}
+
+var errEnoughHolders = errors.New("holdings: too many holders to keep")
