@@ -209,3 +209,75 @@ func TestQueriesWaitForTheirMinimumPosition(t *testing.T) {
 		}
 	})
 }
+
+// readableBump is a new schema version whose queries still read the state
+// of the version before it.
+type readableBump struct{ bumped }
+
+func (b readableBump) ReadsSchemaVersion(v uint32) bool { return v == b.Projection.SchemaVersion() }
+
+func TestAReadableOlderSchemaVersionAnswersWhileTheNewOneBuilds(t *testing.T) {
+	dir := t.TempDir()
+	store := openEventStore(t, dir+"/events")
+	h := newHistory(t, store, 13, 5, 5)
+	h.operate(t, 13, 60)
+	o := replay(t, store, eventstore.End)
+	p := openProjections(t, dir+"/projections", store, projections.Options{})
+	p.waitAll(t, o.position)
+	r, _ := p.m.Runner(statistics.Name)
+	oldGen := r.Status().Active.Generation
+	p.m.Close()
+
+	m, err := projections.Open(dir+"/projections", store, []projections.Projection{holdings.New(), market.New(), readableBump{bumped{statistics.New()}}}, projections.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { m.Close() }()
+	p2 := &env{m: m}
+	for _, name := range m.Names() {
+		rr, _ := m.Runner(name)
+		p2.attach(name, rr)
+	}
+	r, _ = m.Runner(statistics.Name)
+	t.Run("before the new version has caught up, the old state answers at its position", func(t *testing.T) {
+		st := r.Status()
+		if st.Active.Generation != oldGen || st.Active.Checkpoint.Position != o.position || st.Rebuild == nil || st.Rebuild.Checkpoint.Position != eventstore.Start {
+			t.Fatalf("after the upgrade: %+v; want generation %d at %s answering and a new generation at the start", st, oldGen, o.position)
+		}
+		compareProjection(t, p2, o, statistics.Name)
+	})
+	t.Run("a restart during the upgrade keeps the old state answering and the new generation", func(t *testing.T) {
+		building := r.Status().Rebuild.Generation
+		if err := m.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if m, err = projections.Open(dir+"/projections", store, []projections.Projection{holdings.New(), market.New(), readableBump{bumped{statistics.New()}}}, projections.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		p2 = &env{m: m}
+		for _, name := range m.Names() {
+			rr, _ := m.Runner(name)
+			p2.attach(name, rr)
+		}
+		r, _ = m.Runner(statistics.Name)
+		if st := r.Status(); st.Active.Generation != oldGen || st.Rebuild == nil || st.Rebuild.Generation != building {
+			t.Fatalf("after a restart: %+v; want generation %d answering and %d building", st, oldGen, building)
+		}
+	})
+	m.Start()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := r.WaitRebuilt(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("the new version takes over once it has caught up, and follows the log", func(t *testing.T) {
+		st := r.Status()
+		if st.Active.Generation == oldGen || st.Rebuild != nil || st.Active.Checkpoint.SchemaVersion != statistics.SchemaVersion+1 {
+			t.Fatalf("status after the switch: %+v", st)
+		}
+		h.operate(t, 14, 20)
+		o := replay(t, store, eventstore.End)
+		p2.waitAll(t, o.position)
+		compareProjection(t, p2, o, statistics.Name)
+	})
+}

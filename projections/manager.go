@@ -26,7 +26,8 @@ type Projection interface {
 	// SchemaVersion is the version of the projection's stored layout and
 	// meaning. Bump it whenever either changes, including when the
 	// projection starts handling another event type: a generation built by
-	// another version is dropped and built again from the log.
+	// another version is built again from the log, and dropped at once
+	// unless the projection is an OlderVersionReader that reads it.
 	SchemaVersion() uint32
 	// Decodes lists the event types whose payloads the builder needs. The
 	// runner decodes them ahead of Apply, in the goroutine that reads the
@@ -36,6 +37,20 @@ type Projection interface {
 	// makes a new builder each time it (re)starts following the log, so a
 	// builder never sees a state other than the one it committed.
 	NewBuilder(state Keyspace) Builder
+}
+
+// OlderVersionReader is implemented by a projection whose queries can still
+// read the state that an earlier schema version stored (when a version
+// changes what is built, not how it is laid out: a new event type handled,
+// a figure counted differently). After such an upgrade the old state keeps
+// answering, frozen at the position it had reached, while the new version
+// is built from the log in a new generation, which takes over once it has
+// caught up with it, as in a rebuild. A state the projection cannot read is
+// dropped at once, and the new generation answers as it catches up.
+type OlderVersionReader interface {
+	// ReadsSchemaVersion reports whether the queries read the state of
+	// schema version v.
+	ReadsSchemaVersion(v uint32) bool
 }
 
 // Builder applies events to a projection's state, keeping changes in memory
@@ -243,6 +258,14 @@ func (m *Manager) load(p Projection) (*Runner, error) {
 				g.ck.Store(ck)
 				return g, nil
 			}
+			if old, ok := p.(OlderVersionReader); ok && role == "active" && ck.SchemaVersion < version && old.ReadsSchemaVersion(ck.SchemaVersion) {
+				m.log.Warn("a projection generation was built by an earlier schema version; it answers, frozen, while the new version is built from the log",
+					zap.String("projection", name), zap.Uint64("generation", id),
+					zap.Uint32("stored_version", ck.SchemaVersion), zap.Uint32("version", version))
+				g.ck.Store(ck)
+				g.frozen = true
+				return g, nil
+			}
 			m.log.Warn("dropping a projection generation built by another schema version; it is built again from the log",
 				zap.String("projection", name), zap.String("role", role), zap.Uint64("generation", id),
 				zap.Uint32("stored_version", ck.SchemaVersion), zap.Uint32("version", version))
@@ -271,6 +294,16 @@ func (m *Manager) load(p Projection) (*Runner, error) {
 		ck := &Checkpoint{SchemaVersion: version}
 		active.ck.Store(ck)
 		if err := batch.Set(checkpointKey(active.prefix), ck.encode(), nil); err != nil {
+			return nil, err
+		}
+	}
+	if active.frozen && building == nil {
+		// The old version's state answers; the new version starts.
+		building = newGeneration(name, md.next)
+		md.next++
+		ck := &Checkpoint{SchemaVersion: version}
+		building.ck.Store(ck)
+		if err := batch.Set(checkpointKey(building.prefix), ck.encode(), nil); err != nil {
 			return nil, err
 		}
 	}

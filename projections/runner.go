@@ -21,6 +21,10 @@ type generation struct {
 	prefix []byte
 	// building is true until the generation becomes the active one.
 	building atomic.Bool
+	// frozen marks an active generation of an earlier schema version that
+	// answers queries but is not followed: the current builder cannot
+	// write its layout. A rebuild replaces it.
+	frozen bool
 
 	// ck is the last committed checkpoint; notify is closed and replaced
 	// after each commit, waking whoever waits for a position.
@@ -101,7 +105,7 @@ func (r *Runner) start(g *generation) {
 	r.m.mu.Lock()
 	ctx, started := r.m.ctx, r.m.started && !r.m.closed
 	r.m.mu.Unlock()
-	if !started || g.done != nil {
+	if !started || g.done != nil || g.frozen {
 		return
 	}
 	ctx, g.cancel = context.WithCancel(ctx)
