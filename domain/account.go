@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -322,4 +323,35 @@ func DecideChangeAccountStatus(a Account, cmd ChangeAccountStatus, now time.Time
 		Reason:    cmd.Reason,
 		ChangedAt: utc(now),
 	}}, nil
+}
+
+// AccountHolding is what an account holds of one right, in the states that
+// keep it from being closed.
+type AccountHolding struct {
+	RightID                              string
+	Available, Pledged, Frozen, Reserved int64
+}
+
+// CheckClosable refuses, with CheckAccountHoldsUnits, to close an account
+// that still holds available, pledged, frozen or reserved units of any
+// right, naming the rights (at most five). Retired units stay with a
+// holding for ever and do not count. held is what the account holds across
+// rights, which the account's own stream does not know.
+func CheckClosable(accountID string, held []AccountHolding) error {
+	var names []string
+	for _, h := range held {
+		if h.Available+h.Pledged+h.Frozen+h.Reserved == 0 {
+			continue
+		}
+		if len(names) == 5 {
+			names = append(names, "...")
+			break
+		}
+		names = append(names, fmt.Sprintf("%s (available %d, pledged %d, frozen %d, reserved %d)", h.RightID, h.Available, h.Pledged, h.Frozen, h.Reserved))
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	return reject(CheckAccountHoldsUnits, "account_id", "account %s still holds units of %s; transfer, retire, release or settle them before closing it",
+		accountID, strings.Join(names, ", "))
 }

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -202,4 +203,33 @@ func TestAccountApplyRefusesEventsThatDoNotFit(t *testing.T) {
 	if _, err := RebuildAccount([]Event{AccountOpened{AccountID: "x"}, AccountOpened{AccountID: "x"}}); err == nil {
 		t.Fatal("RebuildAccount accepted two openings")
 	}
+}
+
+func TestCheckClosable(t *testing.T) {
+	t.Run("an account holding nothing, or only retired units, may be closed", func(t *testing.T) {
+		for _, held := range [][]AccountHolding{nil, {{RightID: "R1"}}} {
+			if err := CheckClosable("HB001", held); err != nil {
+				t.Fatalf("%v: %v", held, err)
+			}
+		}
+	})
+	t.Run("units in any state an account can act on, or others claim, keep it open", func(t *testing.T) {
+		for _, h := range []AccountHolding{{RightID: "R1", Available: 1}, {RightID: "R1", Pledged: 2}, {RightID: "R1", Frozen: 3}, {RightID: "R1", Reserved: 4}} {
+			err := CheckClosable("HB001", []AccountHolding{{RightID: "R0"}, h})
+			expectCheck(t, err, CheckAccountHoldsUnits, "account_id")
+			if !strings.Contains(err.Error(), "R1 (available") || strings.Contains(err.Error(), "R0") {
+				t.Errorf("the refusal names the wrong rights: %v", err)
+			}
+		}
+	})
+	t.Run("at most five rights are named", func(t *testing.T) {
+		var held []AccountHolding
+		for i := range 7 {
+			held = append(held, AccountHolding{RightID: fmt.Sprintf("R%d", i), Available: 1})
+		}
+		err := CheckClosable("HB001", held)
+		if !strings.Contains(err.Error(), "R4 ") || strings.Contains(err.Error(), "R5 ") || !strings.Contains(err.Error(), "...") {
+			t.Fatalf("got %v", err)
+		}
+	})
 }

@@ -232,6 +232,9 @@ var (
 	// CheckAccountFrozen refuses sending, retiring, pledging or reserving units of an account frozen by an authority order.
 	CheckAccountFrozen = Check{"E4007", "ACCOUNT_FROZEN", ClassFailedPrecondition,
 		"The account is frozen by an authority order: its units may not be sent, retired, pledged or reserved."}
+	// CheckAccountHoldsUnits refuses closing an account that still holds units it could act on, or that others hold claims on.
+	CheckAccountHoldsUnits = Check{"E4008", "ACCOUNT_HOLDS_UNITS", ClassFailedPrecondition,
+		"The account still holds available, pledged, frozen or reserved units; they must be transferred, retired, released or settled before it is closed."}
 
 	// CheckInsufficientAvailableUnits refuses moving more units than the holder has available.
 	CheckInsufficientAvailableUnits = Check{"E5001", "INSUFFICIENT_AVAILABLE_UNITS", ClassFailedPrecondition,
@@ -320,7 +323,7 @@ var allChecks = []Check{
 	CheckDuplicateRetirementID, CheckRetirementIDReused, CheckDuplicateOperationID, CheckOperationIDReused,
 	CheckTradeIDReused,
 	CheckAccountNotOpen, CheckAccountRestricted, CheckAccountSuspended, CheckAccountClosed,
-	CheckSameAccount, CheckAccountStatusUnchanged, CheckAccountFrozen,
+	CheckSameAccount, CheckAccountStatusUnchanged, CheckAccountFrozen, CheckAccountHoldsUnits,
 	CheckInsufficientAvailableUnits, CheckSerialRangeNotHeld, CheckUnitsAlreadyRetired,
 	CheckQuantityOrRange, CheckSerialRangeOutsideIssuance, CheckBufferUnitsNotTransferable,
 	CheckUnitsPledged, CheckUnitsFrozen, CheckUnitsReserved, CheckUnitsCancelled,

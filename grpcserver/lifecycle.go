@@ -9,6 +9,8 @@ import (
 	"github.com/ecoregistry/ecoregistry/registry"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // lifecycleServices names the services registerLifecycle adds, for health.
@@ -101,6 +103,9 @@ func (h *lifecycleHandlers) EnforcePledge(ctx context.Context, req *pb.EnforcePl
 }
 
 func (h *lifecycleHandlers) ListPledges(ctx context.Context, req *pb.ListPledgesRequest) (*pb.ListPledgesResponse, error) {
+	if req.GetRightId() == "" && req.GetAccountId() != "" {
+		return h.listAccountPledges(ctx, req.GetAccountId())
+	}
 	ps, prefix, rev, err := h.svc.Pledges(ctx, req.GetRightId(), req.GetAccountId())
 	if err != nil {
 		return nil, h.fail(ctx, "ListPledges", err)
@@ -108,6 +113,24 @@ func (h *lifecycleHandlers) ListPledges(ctx context.Context, req *pb.ListPledges
 	out := &pb.ListPledgesResponse{Revision: rev}
 	for _, p := range ps {
 		out.Pledges = append(out.Pledges, pledgeToProto(req.GetRightId(), prefix, p))
+	}
+	return out, nil
+}
+
+// listAccountPledges answers ListPledges for an account across rights.
+func (h *lifecycleHandlers) listAccountPledges(ctx context.Context, accountID string) (*pb.ListPledgesResponse, error) {
+	rps, err := h.svc.AccountPledges(ctx, accountID)
+	if errors.Is(err, registry.ErrNoHeldRights) {
+		return nil, status.Error(codes.Unimplemented, "listing an account's pledges across rights needs the holdings read model, which this server does not run; give right_id")
+	}
+	if err != nil {
+		return nil, h.fail(ctx, "ListPledges", err)
+	}
+	out := &pb.ListPledgesResponse{}
+	for _, rp := range rps {
+		for _, p := range rp.Pledges {
+			out.Pledges = append(out.Pledges, pledgeToProto(rp.RightID, rp.SerialPrefix, p))
+		}
 	}
 	return out, nil
 }

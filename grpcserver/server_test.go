@@ -3,17 +3,21 @@ package grpcserver
 import (
 	"context"
 	"io"
+	"strings"
 	"net"
 	"testing"
 
+	"github.com/ecoregistry/ecoregistry/domain"
 	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 	"github.com/ecoregistry/ecoregistry/registry"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
 )
 
 func TestEachRequestIsLoggedOnceWithItsCorrelationID(t *testing.T) {
@@ -114,5 +118,36 @@ func TestEachStreamIsLoggedOnceWithTheTradesItCarried(t *testing.T) {
 	if f["method"] != "/ecoregistry.v1.SettlementService/SubmitTrades" || f["code"] != "OK" || f["correlation_id"] != "corr-9" ||
 		f["actor"] != "hbex-gateway" || f["items"] != int64(2) {
 		t.Fatalf("log fields %v", f)
+	}
+}
+
+func TestAccountPledgesNeedTheHoldingsReadModel(t *testing.T) {
+	st, err := pebblestore.Open(t.TempDir(), pebblestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc := registry.New(st, registry.Options{})
+	body := "91420100MA4K12345"
+	c, _ := domain.CreditCodeCheckCharacter(body)
+	if _, _, err := svc.OpenAccount(context.Background(), registry.Meta{Actor: "test"}, domain.OpenAccount{AccountID: "HB001", Jurisdiction: "420100",
+		Type: domain.AccountTypeHolding, Holder: domain.Holder{Name: "HB001", Kind: domain.HolderKindEnterprise, CreditCode: body + string(c)}}); err != nil {
+		t.Fatal(err)
+	}
+	srv := New(svc, zap.NewNop())
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(lis)
+	defer srv.Stop()
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_, err = pb.NewPledgeServiceClient(conn).ListPledges(context.Background(), &pb.ListPledgesRequest{AccountId: "HB001"})
+	if st, _ := status.FromError(err); st.Code() != codes.Unimplemented || !strings.Contains(st.Message(), "give right_id") {
+		t.Fatalf("a registry without the holdings read model: %v", err)
 	}
 }

@@ -236,6 +236,57 @@ func (s *Service) Pledges(ctx context.Context, rightID, accountID string) ([]dom
 	return r.Pledges(accountID), r.SerialPrefix(), rev, nil
 }
 
+// RightPledges are the open pledges of one right that an account list
+// found.
+type RightPledges struct {
+	RightID      string
+	SerialPrefix string
+	// Revision is the revision of the right's stream they were read at.
+	Revision uint64
+	Pledges  []domain.PledgeView
+}
+
+// ErrNoHeldRights says that the service was built without Options.HeldRights,
+// so it cannot list an account's pledges across rights.
+var ErrNoHeldRights = errors.New("registry: listing across rights needs the holdings read model, which this registry was not given")
+
+// AccountPledges lists the open pledges of the units an account holds (as
+// pledgor) across every right, each right read from its stream; pledges in
+// which the account is only the pledgee are in the lists of the rights
+// pledged (see Pledges). The rights come from Options.HeldRights.
+func (s *Service) AccountPledges(ctx context.Context, accountID string) ([]RightPledges, error) {
+	if _, _, err := s.Account(ctx, accountID); err != nil {
+		return nil, err
+	}
+	if s.heldRights == nil {
+		return nil, ErrNoHeldRights
+	}
+	held, err := s.heldRights(ctx, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("registry: list the holdings of %s: %w", accountID, err)
+	}
+	var out []RightPledges
+	for _, h := range held {
+		if h.Pledged == 0 {
+			continue
+		}
+		r, rev, err := s.Right(ctx, h.RightID)
+		if err != nil {
+			return nil, err
+		}
+		var mine []domain.PledgeView
+		for _, p := range r.Pledges(accountID) {
+			if p.Pledgor == accountID {
+				mine = append(mine, p)
+			}
+		}
+		if len(mine) > 0 {
+			out = append(out, RightPledges{RightID: h.RightID, SerialPrefix: r.SerialPrefix(), Revision: rev, Pledges: mine})
+		}
+	}
+	return out, nil
+}
+
 // schedulerMeta is the envelope of the events the server records by itself.
 func schedulerMeta(commandID string) Meta {
 	return Meta{Actor: SchedulerActor, CorrelationID: "scheduler:" + commandID, CommandID: commandID}

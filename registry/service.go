@@ -13,6 +13,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/ecoregistry/ecoregistry/domain"
@@ -60,7 +61,19 @@ type Options struct {
 	// CacheSize bounds how many streams of each kind stay in memory; 0
 	// means 100000.
 	CacheSize int
+	// HeldRights, when set, lists what an account holds across rights.
+	// Closing an account that still holds units is then refused, and the
+	// pledges of an account can be listed across rights. Nil leaves both
+	// out: the right streams alone cannot say which rights an account holds.
+	HeldRights HeldRights
 }
+
+// HeldRights lists the rights of which an account holds units in a state it
+// can still act on or that others hold a claim on: available, pledged,
+// frozen or reserved (retired units stay with a holding for ever and do not
+// count). It must reflect at least every command committed before the call.
+// ecoregistryd answers it from the holdings read model.
+type HeldRights func(ctx context.Context, accountID string) ([]domain.AccountHolding, error)
 
 // Service runs the registry's commands and consistent reads.
 type Service struct {
@@ -73,6 +86,9 @@ type Service struct {
 	deadlines *deadlines
 	// trades indexes on which right each recorded trade is.
 	trades *tradeIndex
+	// heldRights lists an account's holdings across rights; nil when the
+	// wiring provides none.
+	heldRights HeldRights
 }
 
 // New returns a service over store.
@@ -96,8 +112,9 @@ func New(store eventstore.Store, opts Options) *Service {
 		accounts: newStreams[domain.Account, *domain.Account](store, opts.CacheSize, opts.MaxRetries),
 		rights:   newStreams[domain.Right, *domain.Right](store, opts.CacheSize, opts.MaxRetries),
 
-		deadlines: newDeadlines(),
-		trades:    newTradeIndex(),
+		deadlines:  newDeadlines(),
+		trades:     newTradeIndex(),
+		heldRights: opts.HeldRights,
 	}
 }
 
@@ -126,6 +143,11 @@ func (s *Service) ChangeAccountStatus(ctx context.Context, meta Meta, cmd domain
 	if !domain.ValidID(cmd.AccountID) {
 		_, err := domain.DecideChangeAccountStatus(domain.Account{}, cmd, s.clock())
 		return domain.Account{}, Commit{}, err
+	}
+	if cmd.To == domain.AccountStatusClosed && s.heldRights != nil {
+		if err := s.refuseClosingWithUnits(ctx, cmd.AccountID); err != nil {
+			return domain.Account{}, Commit{}, err
+		}
 	}
 	_, commit, err := s.accounts.execute(ctx, domain.AccountStream(cmd.AccountID), meta, s.clock,
 		func(a *domain.Account, _ bool, now time.Time) ([]domain.Event, error) {
@@ -368,4 +390,15 @@ func quote(s string) string {
 		s = s[:80] + "..."
 	}
 	return "\"" + s + "\""
+}
+
+// refuseClosingWithUnits refuses to close an account that still holds
+// units (domain.CheckClosable). Units received between this check and the
+// close are not caught; a closed account receives nothing after it.
+func (s *Service) refuseClosingWithUnits(ctx context.Context, accountID string) error {
+	held, err := s.heldRights(ctx, accountID)
+	if err != nil {
+		return fmt.Errorf("registry: list the holdings of %s: %w", accountID, err)
+	}
+	return domain.CheckClosable(accountID, held)
 }

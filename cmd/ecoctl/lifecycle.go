@@ -156,29 +156,39 @@ required.`,
 
 var pledgeListCommand = &command{
 	path:    "pledge list",
-	summary: "list the open pledges of a right, for an account or all",
-	about: `Lists the open pledges of one right in which --account is pledgor or
-pledgee (all open pledges without --account), with their serial blocks: what
-a bank checks before it accepts units as collateral. Read from the right's
-stream, so it reflects every command already answered.`,
-	example: `ecoctl pledge list --right HB2025A --account HB001`,
+	summary: "list open pledges: of a right, or of an account's units across rights",
+	about: `With --right, lists the open pledges of that right in which --account is
+pledgor or pledgee (all open pledges of the right without --account). With
+--account alone, lists the open pledges of the account's units in every
+right (the account as pledgor). Each comes with its serial blocks: what a
+bank checks before it accepts units as collateral. The pledges are read from
+the rights' streams, so they reflect every command already answered.`,
+	example: `ecoctl pledge list --account HB001`,
 	define: func(fs *flagSet) func([]string) (proto.Message, error) {
 		req := &ecov1.ListPledgesRequest{}
-		fs.StringVar(&req.RightId, "right", "", "the right's `ID`")
+		fs.StringVar(&req.RightId, "right", "", "the right's `ID`; without it, --account's pledges across rights")
 		fs.StringVar(&req.AccountId, "account", "", "only pledges of this `account`, as pledgor or pledgee")
-		fs.require("right")
-		return func([]string) (proto.Message, error) { return req, nil }
+		return func([]string) (proto.Message, error) {
+			if req.RightId == "" && req.AccountId == "" {
+				return nil, errors.New("give --right, --account, or both")
+			}
+			return req, nil
+		}
 	},
 	call: rpc(func(ctx context.Context, cc grpc.ClientConnInterface, req *ecov1.ListPledgesRequest) (*ecov1.ListPledgesResponse, error) {
 		return ecov1.NewPledgeServiceClient(cc).ListPledges(ctx, req)
 	}),
 	render: view(func(w io.Writer, req *ecov1.ListPledgesRequest, resp *ecov1.ListPledgesResponse) error {
 		if len(resp.GetPledges()) == 0 {
+			if req.GetRightId() == "" {
+				_, err := fmt.Fprintf(w, "No open pledges of units of account %s.\n", req.GetAccountId())
+				return err
+			}
 			_, err := fmt.Fprintf(w, "No open pledges of right %s (revision %d).\n", req.GetRightId(), resp.GetRevision())
 			return err
 		}
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "PLEDGE\tPLEDGOR\tPLEDGEE\tLOAN\tMATURITY\tQUANTITY\tSERIALS")
+		fmt.Fprintln(tw, "RIGHT\tPLEDGE\tPLEDGOR\tPLEDGEE\tLOAN\tMATURITY\tQUANTITY\tSERIALS")
 		for _, p := range resp.GetPledges() {
 			maturity := "-"
 			if p.GetMaturity() != nil {
@@ -191,10 +201,12 @@ stream, so it reflects every command already answered.`,
 				}
 				serials += rangeText(r)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", p.GetPledgeId(), p.GetPledgorAccountId(), p.GetPledgeeAccountId(),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\n", p.GetRightId(), p.GetPledgeId(), p.GetPledgorAccountId(), p.GetPledgeeAccountId(),
 				p.GetLoanReference(), maturity, p.GetQuantity(), serials)
 		}
-		fmt.Fprintf(tw, "\nRevision:\t%d\n", resp.GetRevision())
+		if req.GetRightId() != "" {
+			fmt.Fprintf(tw, "\nRevision:\t%d\n", resp.GetRevision())
+		}
 		return tw.Flush()
 	}),
 }

@@ -37,6 +37,9 @@ func TestParseBuildsLifecycleRequests(t *testing.T) {
 		{"pledge list for an account",
 			[]string{"pledge", "list", "--right", "HB2025A", "--account", "HB001"},
 			&ecov1.ListPledgesRequest{RightId: "HB2025A", AccountId: "HB001"}},
+		{"pledge list of an account across rights",
+			[]string{"pledge", "list", "--account", "HB001"},
+			&ecov1.ListPledgesRequest{AccountId: "HB001"}},
 		{"freeze units of a holding by range",
 			[]string{"freeze", "--right", "HB2025A", "--holder", "HB001", "--range", "1-10", "--order", "O-1", "--authority", "court"},
 			&ecov1.FreezeUnitsRequest{RightId: "HB2025A", HolderAccountId: "HB001", OrderNumber: "O-1", Authority: "court",
@@ -91,6 +94,7 @@ func TestLifecycleUsageErrors(t *testing.T) {
 		{"an office release needs its reference", []string{"pledge", "release", "--right", "R", "--id", "P", "--by", "registration-office"}, "needs --office-reference"},
 		{"cancelling frozen units names their holder", []string{"cancel", "--right", "R", "--id", "C", "--order", "O", "--quantity", "1", "--authority", "X", "--reason", "y"}, "--order needs --holder"},
 		{"a reservation needs its timeout", []string{"reserve", "--right", "R", "--id", "V", "--holder", "A", "--exchange", "E", "--order-ref", "O", "--quantity", "1"}, "missing required flag(s): --until"},
+		{"a pledge list names a right or an account", []string{"pledge", "list"}, "give --right, --account, or both"},
 		{"a trade's correction names its exchange", []string{"correct", "--right", "R", "--id", "K", "--kind", "trade", "--original", "X", "--authority", "M", "--reason", "r"}, "--kind trade needs --exchange"},
 		{"only a trade's correction names an exchange", []string{"correct", "--right", "R", "--id", "K", "--kind", "transfer", "--exchange", "E", "--original", "T", "--authority", "M", "--reason", "r"}, "--exchange is only for --kind trade"},
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -341,4 +342,83 @@ func TestExpiriesAcrossRestarts(t *testing.T) {
 	if n := countStored(t, dir, "right-WUR-NX-1", domain.EventTypeRightExpired); n != 1 {
 		t.Fatalf("%d RightExpired events, want exactly 1", n)
 	}
+}
+
+// TestAccountsAcrossRights checks the two rules that need to know what an
+// account holds across rights, which ecoregistryd answers from the holdings
+// read model: an account that still holds units cannot be closed, and a
+// bank lists the pledges of an account's units across rights.
+func TestAccountsAcrossRights(t *testing.T) {
+	_, c := startServer(t, t.TempDir())
+	lc := withLifecycle(c)
+	ctx := as(t, "office-hubei")
+	openAccounts(t, ctx, lc, "HOLDER", "BANK", "OTHER")
+	for _, req := range registrations("HOLDER")[:2] {
+		if _, err := c.rights.RegisterRight(ctx, req); err != nil {
+			t.Fatalf("register %s: %v", req.RightId, err)
+		}
+	}
+	rights := []string{registrations("HOLDER")[0].RightId, registrations("HOLDER")[1].RightId}
+	for i, right := range rights {
+		if _, err := lc.pledges.PledgeUnits(ctx, &pb.PledgeUnitsRequest{RightId: right, PledgeId: fmt.Sprintf("P-%d", i), PledgorAccountId: "HOLDER",
+			PledgeeAccountId: "BANK", LoanReference: fmt.Sprintf("LOAN-%d", i), Amount: &pb.PledgeUnitsRequest_Quantity{Quantity: int64(100 * (i + 1))}}); err != nil {
+			t.Fatalf("pledge on %s: %v", right, err)
+		}
+	}
+
+	t.Run("a bank lists an account's pledges across rights", func(t *testing.T) {
+		resp, err := lc.pledges.ListPledges(ctx, &pb.ListPledgesRequest{AccountId: "HOLDER"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]int64{}
+		for _, p := range resp.GetPledges() {
+			if p.GetPledgeeAccountId() != "BANK" || p.GetPledgorAccountId() != "HOLDER" {
+				t.Fatalf("pledge %v", p)
+			}
+			got[p.GetRightId()] = p.GetQuantity()
+		}
+		if len(got) != 2 || got[rights[0]] != 100 || got[rights[1]] != 200 {
+			t.Fatalf("pledges across rights: %v", resp.GetPledges())
+		}
+		none, err := lc.pledges.ListPledges(ctx, &pb.ListPledgesRequest{AccountId: "OTHER"})
+		if err != nil || len(none.GetPledges()) != 0 {
+			t.Fatalf("an account without pledges: %v, %v", none, err)
+		}
+		_, err = lc.pledges.ListPledges(ctx, &pb.ListPledgesRequest{AccountId: "NOBODY"})
+		wantCheck(t, err, codes.NotFound, domain.CheckAccountNotFound)
+	})
+
+	t.Run("an account that holds units cannot be closed; once it holds none, it can", func(t *testing.T) {
+		closeIt := func(id string) error {
+			_, err := c.accounts.ChangeAccountStatus(ctx, &pb.ChangeAccountStatusRequest{AccountId: id, Status: pb.AccountStatus_ACCOUNT_STATUS_CLOSED, Reason: "wound up"})
+			return err
+		}
+		err := closeIt("HOLDER")
+		wantCheck(t, err, codes.FailedPrecondition, domain.CheckAccountHoldsUnits)
+		if !strings.Contains(err.Error(), rights[0]) || !strings.Contains(err.Error(), "pledged 100") {
+			t.Errorf("the refusal does not name the holdings: %v", err)
+		}
+		if a, err := c.accounts.GetAccount(ctx, &pb.GetAccountRequest{AccountId: "HOLDER"}); err != nil || a.GetAccount().GetStatus() != pb.AccountStatus_ACCOUNT_STATUS_OPEN {
+			t.Fatalf("the refused close changed the account: %v, %v", a, err)
+		}
+		if err := closeIt("OTHER"); err != nil {
+			t.Fatalf("an account that never held units: %v", err)
+		}
+		// SMALL receives units, cannot be closed, retires them all and then
+		// can: retired units stay with a holding but do not count.
+		openAccounts(t, ctx, lc, "SMALL")
+		if _, err := c.transfers.TransferUnits(ctx, &pb.TransferUnitsRequest{RightId: rights[0], TransferId: "T-small", FromAccountId: "HOLDER",
+			ToAccountId: "SMALL", Amount: &pb.TransferUnitsRequest_Quantity{Quantity: 10}}); err != nil {
+			t.Fatal(err)
+		}
+		wantCheck(t, closeIt("SMALL"), codes.FailedPrecondition, domain.CheckAccountHoldsUnits)
+		if _, err := c.retirements.RetireUnits(ctx, &pb.RetireUnitsRequest{RightId: rights[0], RetirementId: "R-small", HolderAccountId: "SMALL",
+			Amount: &pb.RetireUnitsRequest_Quantity{Quantity: 10}, Purpose: pb.RetirementPurpose_RETIREMENT_PURPOSE_VOLUNTARY, Beneficiary: "SMALL"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := closeIt("SMALL"); err != nil {
+			t.Fatalf("an account holding only retired units: %v", err)
+		}
+	})
 }

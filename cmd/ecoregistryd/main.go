@@ -230,7 +230,23 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.store.Close()
 		}
 	}()
-	svc := registry.New(m.store, registry.Options{Logger: m.Logger, Clock: m.Clock})
+	// The read models are opened first: the registry asks the holdings
+	// model what an account holds across rights (closing an account, its
+	// pledges across rights).
+	m.projections, err = projections.Open(filepath.Join(m.Config.Data, "projections"), m.store,
+		[]projections.Projection{holdings.New(), market.New(), statistics.New()}, projections.Options{Logger: m.Logger})
+	if err != nil {
+		return fmt.Errorf("open the projections: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			m.projections.Close()
+			m.projections = nil
+		}
+	}()
+	held, _ := m.projections.Runner(holdings.Name)
+	svc := registry.New(m.store, registry.Options{Logger: m.Logger, Clock: m.Clock,
+		HeldRights: holdings.HeldRights(m.store, holdings.NewQueries(held))})
 	// Expiries due while the server was down are recorded before it serves.
 	sched := registry.NewScheduler(svc, registry.SchedulerOptions{Ticker: m.Ticker})
 	// The index of recorded trades is built before serving, so that the
@@ -254,18 +270,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}()
 	// The read models follow the log in the background; queries wait for
 	// the positions they ask for.
-	m.projections, err = projections.Open(filepath.Join(m.Config.Data, "projections"), m.store,
-		[]projections.Projection{holdings.New(), market.New(), statistics.New()}, projections.Options{Logger: m.Logger})
-	if err != nil {
-		return fmt.Errorf("open the projections: %w", err)
-	}
 	m.projections.Start()
-	defer func() {
-		if err != nil {
-			m.projections.Close()
-			m.projections = nil
-		}
-	}()
 	m.server = grpcserver.New(svc, m.Logger)
 	if err = grpcserver.RegisterQueryServices(m.server, m.projections, m.Logger); err != nil {
 		return err

@@ -163,3 +163,33 @@ func notFound(rightID string, at eventstore.Position) error {
 	return &domain.Rejection{Check: domain.CheckRightNotFound, Field: "right_id",
 		Detail: fmt.Sprintf("no right %q in the holdings projection at position %s (pass min_position to wait for a recent registration)", rightID, at)}
 }
+
+// HeldRights returns a function that lists what an account holds of each
+// right, in the states that keep it from being closed (see
+// domain.CheckClosable), once the read model has applied every event the
+// log had when it was called: the registry's registry.HeldRights. The wait
+// is bounded by the context's deadline, or the manager's MaxWait.
+func HeldRights(log eventstore.Store, q *Queries) func(ctx context.Context, accountID string) ([]domain.AccountHolding, error) {
+	return func(ctx context.Context, accountID string) ([]domain.AccountHolding, error) {
+		head, err := projections.Head(ctx, log)
+		if err != nil {
+			return nil, err
+		}
+		var out []domain.AccountHolding
+		query := AccountHoldingsQuery{AccountID: accountID, PageRequest: projections.PageRequest{MinPosition: &head, PageSize: domain.MaxPageSize}}
+		for {
+			pg, err := q.AccountHoldings(ctx, query)
+			if err != nil {
+				return nil, err
+			}
+			for _, h := range pg.Items {
+				out = append(out, domain.AccountHolding{RightID: h.Right.RightID, Available: h.Count(Available), Pledged: h.Count(Pledged),
+					Frozen: h.Count(Frozen), Reserved: h.Count(Reserved)})
+			}
+			if pg.NextPageToken == "" {
+				return out, nil
+			}
+			query.PageToken = pg.NextPageToken
+		}
+	}
+}

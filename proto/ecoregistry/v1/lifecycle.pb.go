@@ -758,8 +758,11 @@ func (x *EnforcePledgeResponse) GetCommit() *Commit {
 
 // ListPledgesRequest names a right and, optionally, an account.
 type ListPledgesRequest struct {
-	state   protoimpl.MessageState `protogen:"open.v1"`
-	RightId string                 `protobuf:"bytes,1,opt,name=right_id,json=rightId,proto3" json:"right_id,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The right whose pledges to list. Empty with account_id set: the open
+	// pledges of account_id's units (as pledgor) in every right, found
+	// through the holdings read model and read from each right's stream.
+	RightId string `protobuf:"bytes,1,opt,name=right_id,json=rightId,proto3" json:"right_id,omitempty"`
 	// Pledges whose pledgor or pledgee is this account; empty for all.
 	AccountId     string `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -810,11 +813,13 @@ func (x *ListPledgesRequest) GetAccountId() string {
 	return ""
 }
 
-// ListPledgesResponse lists open pledges, sorted by pledge id.
+// ListPledgesResponse lists open pledges, sorted by pledge id (across
+// rights: by right id, then pledge id).
 type ListPledgesResponse struct {
 	state   protoimpl.MessageState `protogen:"open.v1"`
 	Pledges []*Pledge              `protobuf:"bytes,1,rep,name=pledges,proto3" json:"pledges,omitempty"`
-	// The revision of the right's stream this view reflects.
+	// The revision of the right's stream this view reflects; 0 for a list
+	// across rights.
 	Revision      uint64 `protobuf:"varint,2,opt,name=revision,proto3" json:"revision,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
