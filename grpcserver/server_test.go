@@ -3,8 +3,8 @@ package grpcserver
 import (
 	"context"
 	"io"
-	"strings"
 	"net"
+	"strings"
 	"testing"
 
 	"github.com/ecoregistry/ecoregistry/domain"
