@@ -20,29 +20,43 @@ import (
 	"google.golang.org/grpc/status"
 )
 
-func TestEachRequestIsLoggedOnceWithItsCorrelationID(t *testing.T) {
+// testServer is a registry over a fresh embedded store, served by New on
+// 127.0.0.1:0, and a client connection to it; both end with the test.
+type testServer struct {
+	svc  *registry.Service
+	srv  *grpc.Server
+	conn *grpc.ClientConn
+}
+
+func startTestServer(t *testing.T, log *zap.Logger) *testServer {
+	t.Helper()
 	st, err := pebblestore.Open(t.TempDir(), pebblestore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer st.Close()
-	core, logs := observer.New(zap.InfoLevel)
-	srv := New(registry.New(st, registry.Options{}), zap.New(core))
+	t.Cleanup(func() { st.Close() })
+	ts := &testServer{svc: registry.New(st, registry.Options{})}
+	ts.srv = New(ts.svc, log)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	go srv.Serve(lis)
-	defer srv.Stop()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
+	go ts.srv.Serve(lis)
+	t.Cleanup(ts.srv.Stop)
+	if ts.conn, err = grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { ts.conn.Close() })
+	return ts
+}
+
+func TestEachRequestIsLoggedOnceWithItsCorrelationID(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	conn := startTestServer(t, zap.New(core)).conn
 
 	ctx := metadata.AppendToOutgoingContext(context.Background(), CorrelationHeader, "corr-7", ActorHeader, "office-1")
 	var header metadata.MD
-	_, err = pb.NewAccountServiceClient(conn).GetAccount(ctx, &pb.GetAccountRequest{AccountId: "NOBODY"}, grpc.Header(&header))
+	_, err := pb.NewAccountServiceClient(conn).GetAccount(ctx, &pb.GetAccountRequest{AccountId: "NOBODY"}, grpc.Header(&header))
 	if err == nil {
 		t.Fatal("an unknown account was found")
 	}
@@ -67,24 +81,9 @@ func TestEachRequestIsLoggedOnceWithItsCorrelationID(t *testing.T) {
 }
 
 func TestEachStreamIsLoggedOnceWithTheTradesItCarried(t *testing.T) {
-	st, err := pebblestore.Open(t.TempDir(), pebblestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
 	core, logs := observer.New(zap.InfoLevel)
-	srv := New(registry.New(st, registry.Options{}), zap.New(core))
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(lis)
-	defer srv.Stop()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	ts := startTestServer(t, zap.New(core))
+	srv, conn := ts.srv, ts.conn
 
 	ctx := metadata.AppendToOutgoingContext(context.Background(), CorrelationHeader, "corr-9", ActorHeader, "hbex-gateway")
 	stream, err := pb.NewSettlementServiceClient(conn).SubmitTrades(ctx)
@@ -122,31 +121,15 @@ func TestEachStreamIsLoggedOnceWithTheTradesItCarried(t *testing.T) {
 }
 
 func TestAccountPledgesNeedTheHoldingsReadModel(t *testing.T) {
-	st, err := pebblestore.Open(t.TempDir(), pebblestore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	svc := registry.New(st, registry.Options{})
+	ts := startTestServer(t, zap.NewNop())
+	svc := ts.svc
 	body := "91420100MA4K12345"
 	c, _ := domain.CreditCodeCheckCharacter(body)
 	if _, _, err := svc.OpenAccount(context.Background(), registry.Meta{Actor: "test"}, domain.OpenAccount{AccountID: "HB001", Jurisdiction: "420100",
 		Type: domain.AccountTypeHolding, Holder: domain.Holder{Name: "HB001", Kind: domain.HolderKindEnterprise, CreditCode: body + string(c)}}); err != nil {
 		t.Fatal(err)
 	}
-	srv := New(svc, zap.NewNop())
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.Serve(lis)
-	defer srv.Stop()
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_, err = pb.NewPledgeServiceClient(conn).ListPledges(context.Background(), &pb.ListPledgesRequest{AccountId: "HB001"})
+	_, err := pb.NewPledgeServiceClient(ts.conn).ListPledges(context.Background(), &pb.ListPledgesRequest{AccountId: "HB001"})
 	if st, _ := status.FromError(err); st.Code() != codes.Unimplemented || !strings.Contains(st.Message(), "give right_id") {
 		t.Fatalf("a registry without the holdings read model: %v", err)
 	}

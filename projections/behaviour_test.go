@@ -78,6 +78,22 @@ func TestRebuildKeepsAnsweringFromTheOldState(t *testing.T) {
 	})
 }
 
+// openUnstarted opens the projections in dir over store without starting
+// them, and an env over them; Close is the caller's.
+func openUnstarted(t *testing.T, dir string, store eventstore.Store, projs ...projections.Projection) *env {
+	t.Helper()
+	m, err := projections.Open(dir, store, projs, projections.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &env{m: m}
+	for _, name := range m.Names() {
+		r, _ := m.Runner(name)
+		e.attach(name, r)
+	}
+	return e
+}
+
 // bumped is a projection whose schema version is one more than the
 // wrapped one's, as after an upgrade that changes its layout.
 type bumped struct{ projections.Projection }
@@ -96,10 +112,8 @@ func TestANewSchemaVersionRebuildsFromTheLog(t *testing.T) {
 	oldGen := r.Status().Active.Generation
 	p.m.Close()
 
-	m, err := projections.Open(dir+"/projections", store, []projections.Projection{holdings.New(), market.New(), bumped{statistics.New()}}, projections.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	p2 := openUnstarted(t, dir+"/projections", store, holdings.New(), market.New(), bumped{statistics.New()})
+	m := p2.m
 	defer m.Close()
 	r, _ = m.Runner(statistics.Name)
 	st := r.Status()
@@ -111,11 +125,6 @@ func TestANewSchemaVersionRebuildsFromTheLog(t *testing.T) {
 		t.Fatal("a projection whose version did not change was rebuilt")
 	}
 	m.Start()
-	p2 := &env{m: m}
-	for _, name := range m.Names() {
-		rr, _ := m.Runner(name)
-		p2.attach(name, rr)
-	}
 	p2.waitAll(t, o.position)
 	compareProjection(t, p2, o, statistics.Name)
 }
@@ -228,16 +237,12 @@ func TestAReadableOlderSchemaVersionAnswersWhileTheNewOneBuilds(t *testing.T) {
 	oldGen := r.Status().Active.Generation
 	p.m.Close()
 
-	m, err := projections.Open(dir+"/projections", store, []projections.Projection{holdings.New(), market.New(), readableBump{bumped{statistics.New()}}}, projections.Options{})
-	if err != nil {
-		t.Fatal(err)
+	upgraded := func() *env {
+		return openUnstarted(t, dir+"/projections", store, holdings.New(), market.New(), readableBump{bumped{statistics.New()}})
 	}
+	p2 := upgraded()
+	m := p2.m
 	defer func() { m.Close() }()
-	p2 := &env{m: m}
-	for _, name := range m.Names() {
-		rr, _ := m.Runner(name)
-		p2.attach(name, rr)
-	}
 	r, _ = m.Runner(statistics.Name)
 	t.Run("before the new version has caught up, the old state answers at its position", func(t *testing.T) {
 		st := r.Status()
@@ -251,14 +256,8 @@ func TestAReadableOlderSchemaVersionAnswersWhileTheNewOneBuilds(t *testing.T) {
 		if err := m.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if m, err = projections.Open(dir+"/projections", store, []projections.Projection{holdings.New(), market.New(), readableBump{bumped{statistics.New()}}}, projections.Options{}); err != nil {
-			t.Fatal(err)
-		}
-		p2 = &env{m: m}
-		for _, name := range m.Names() {
-			rr, _ := m.Runner(name)
-			p2.attach(name, rr)
-		}
+		p2 = upgraded()
+		m = p2.m
 		r, _ = m.Runner(statistics.Name)
 		if st := r.Status(); st.Active.Generation != oldGen || st.Rebuild == nil || st.Rebuild.Generation != building {
 			t.Fatalf("after a restart: %+v; want generation %d answering and %d building", st, oldGen, building)

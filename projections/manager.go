@@ -283,27 +283,26 @@ func (m *Manager) load(p Projection) (*Runner, error) {
 	if err != nil {
 		return nil, err
 	}
+	// fresh starts a new, empty generation of this version.
+	fresh := func() (*generation, error) {
+		g := newGeneration(name, md.next)
+		md.next++
+		ck := &Checkpoint{SchemaVersion: version}
+		g.ck.Store(ck)
+		return g, batch.Set(checkpointKey(g.prefix), ck.encode(), nil)
+	}
 	switch {
 	case active == nil && building != nil:
 		// The old state cannot be read; the rebuild under way is as good
 		// a start as any, and answers queries from now on.
 		active, building = building, nil
 	case active == nil:
-		active = newGeneration(name, md.next)
-		md.next++
-		ck := &Checkpoint{SchemaVersion: version}
-		active.ck.Store(ck)
-		if err := batch.Set(checkpointKey(active.prefix), ck.encode(), nil); err != nil {
+		if active, err = fresh(); err != nil {
 			return nil, err
 		}
-	}
-	if active.frozen && building == nil {
+	case active.frozen && building == nil:
 		// The old version's state answers; the new version starts.
-		building = newGeneration(name, md.next)
-		md.next++
-		ck := &Checkpoint{SchemaVersion: version}
-		building.ck.Store(ck)
-		if err := batch.Set(checkpointKey(building.prefix), ck.encode(), nil); err != nil {
+		if building, err = fresh(); err != nil {
 			return nil, err
 		}
 	}
