@@ -196,8 +196,9 @@ func writeTransfers(ctx context.Context, svc *registry.Service, w int, writes *a
 // through the registry service, each transfer its own durable append, and
 // the projections commit as they keep up (every few events, not every
 // 65,536 as in a catch-up). It reports the transfers per second of wall
-// time and the process's CPU time per transfer, which includes the
-// registry's own work; run it with
+// time, the process's CPU time per transfer, which includes the registry's
+// own work, and the bytes the read models' commits logged per transfer; run
+// it with
 //
 //	go test ./projections -run '^$' -bench BenchmarkFollowLive -benchtime 20000x
 func BenchmarkFollowLive(b *testing.B) {
@@ -234,7 +235,7 @@ func BenchmarkFollowLive(b *testing.B) {
 	waitAll()
 	svc := registry.New(store, registry.Options{})
 	b.ResetTimer()
-	start, cpu0 := time.Now(), cpuTime()
+	start, cpu0, logged0 := time.Now(), cpuTime(), m.LoggedBytes()
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := range 16 {
@@ -261,4 +262,5 @@ func BenchmarkFollowLive(b *testing.B) {
 	n := float64(next.Load())
 	b.ReportMetric(n/elapsed.Seconds(), "transfers/s")
 	b.ReportMetric(float64(cpu.Microseconds())/n, "cpu-µs/transfer")
+	b.ReportMetric(float64(m.LoggedBytes()-logged0)/n, "read-store-B/transfer")
 }

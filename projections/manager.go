@@ -378,6 +378,11 @@ func (m *Manager) Runner(name string) (*Runner, bool) {
 // Events returns the event store the projections follow.
 func (m *Manager) Events() eventstore.Store { return m.events }
 
+// LoggedBytes returns the bytes the read store has written to its
+// write-ahead log since it opened: what the projections' commits cost in
+// writes, which benchmarks report per event.
+func (m *Manager) LoggedBytes() uint64 { return m.db.Metrics().WAL.BytesIn }
+
 // Names returns the names of the projections, in the order given to Open.
 func (m *Manager) Names() []string {
 	out := make([]string, len(m.runners))
