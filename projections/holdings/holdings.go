@@ -345,12 +345,17 @@ func (b *builder) move(rightID, from string, fromState State, to string, toState
 	dst.blocks[toState] = added
 	dst.counts[toState] += quantity
 	b.markHolding(dst)
+	// The right's record changes only with its holders or its totals by
+	// state: a plain transfer between two holders leaves it as it is, and
+	// is not written again.
 	if to != from {
 		if srcWasEmpty != src.empty() {
 			r.info.Holders--
+			b.markRight(r)
 		}
 		if dstWasEmpty {
 			r.info.Holders++
+			b.markRight(r)
 		}
 	}
 	if fromState != toState {
@@ -362,8 +367,8 @@ func (b *builder) move(rightID, from string, fromState State, to string, toState
 		}
 		t.Totals[fromState] -= quantity
 		t.Totals[toState] += quantity
+		b.markRight(r)
 	}
-	b.markRight(r)
 	return nil
 }
 
