@@ -357,3 +357,46 @@ func BenchmarkReadOneHolding(b *testing.B) {
 		}
 	})
 }
+
+func TestClosingAnAccountAsksWhatItHolds(t *testing.T) {
+	st := openStore(t)
+	var held []domain.AccountHolding
+	var heldErr error
+	s := New(st, Options{HeldRights: func(_ context.Context, accountID string) ([]domain.AccountHolding, error) {
+		return held, heldErr
+	}})
+	setup(t, s, 3, 100)
+	ctx := context.Background()
+	closeIt := func(id string) error {
+		_, _, err := s.ChangeAccountStatus(ctx, meta, domain.ChangeAccountStatus{AccountID: id, To: domain.AccountStatusClosed, Reason: "wound up"})
+		return err
+	}
+	status := func(id string) domain.AccountStatus {
+		a, _, err := s.Account(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Status()
+	}
+
+	held = []domain.AccountHolding{{RightID: "CEA1", Available: 100}}
+	if rej, ok := domain.RejectionOf(closeIt("ACC0")); !ok || rej.Check != domain.CheckAccountHoldsUnits {
+		t.Fatalf("closing an account that holds units: %v", rej)
+	}
+	if status("ACC0") != domain.AccountStatusOpen {
+		t.Fatal("a refused close changed the account")
+	}
+
+	held, heldErr = nil, fmt.Errorf("projections: not caught up: %w", context.DeadlineExceeded)
+	if err := closeIt("ACC1"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("when the holdings cannot be listed: %v", err)
+	}
+	if status("ACC1") != domain.AccountStatusOpen {
+		t.Fatal("a close whose holdings could not be listed changed the account")
+	}
+
+	heldErr = nil
+	if err := closeIt("ACC2"); err != nil || status("ACC2") != domain.AccountStatusClosed {
+		t.Fatalf("closing an account that holds nothing: %v", err)
+	}
+}
