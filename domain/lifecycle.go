@@ -209,14 +209,6 @@ func (r *Right) ExpiredBlocks() []Block { return slices.Clone(r.expired) }
 // ExpiredAt returns when the right's expiry was recorded; zero while it was not.
 func (r *Right) ExpiredAt() time.Time { return r.expiredAt }
 
-// TransactionRevision returns the stream revision of the event that recorded
-// the transaction of the kind and id, and false when the right recorded none.
-// A trade is named by its exchange too: see CorrectedRevision.
-func (r *Right) TransactionRevision(kind TransactionKind, id string) (int64, bool) {
-	rec, ok := r.transactionOf(kind, "", id)
-	return rec.revision, ok
-}
-
 // CorrectedRevision returns the stream revision of the event that recorded
 // the transaction cmd reverses, and false when the right recorded none (for
 // a trade: settled none; a refused trade moved nothing).

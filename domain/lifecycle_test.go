@@ -441,7 +441,7 @@ func TestCorrections(t *testing.T) {
 
 	t.Run("a reversal is a compensating event that moves the units back", func(t *testing.T) {
 		r, ta, tb := spread(t)
-		if rev, ok := r.TransactionRevision(TransactionKindTransfer, "T-b"); !ok || rev != 2 {
+		if rev, ok := r.CorrectedRevision(ReverseTransaction{Kind: TransactionKindTransfer, OriginalID: "T-b"}); !ok || rev != 2 {
 			t.Fatalf("transfer T-b recorded at revision %d, %v; want 2", rev, ok)
 		}
 		e := must(t, &r, reverse(&r, ReverseTransaction{CorrectionID: "K1", Kind: TransactionKindTransfer, OriginalID: "T-b"}, tb))[0].(TransactionReversed)

@@ -38,6 +38,7 @@ var errorTable = []struct {
 	{context.DeadlineExceeded, codes.DeadlineExceeded, "the request's deadline passed before the registry could answer; a command may or may not have been recorded, and retrying it with the same id is safe"},
 	{registry.ErrContention, codes.Aborted, "the stream changed too often while the command was being decided; retry"},
 	{eventstore.ErrClosed, codes.Unavailable, "the registry is shutting down; retry on another instance or later"},
+	{registry.ErrNoHeldRights, codes.Unimplemented, "listing an account's pledges across rights needs the holdings read model, which this server does not run; give right_id"},
 }
 
 // toStatus turns an error of the registry into the status a client gets.

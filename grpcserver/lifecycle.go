@@ -9,8 +9,6 @@ import (
 	"github.com/ecoregistry/ecoregistry/registry"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // lifecycleServices names the services registerLifecycle adds, for health.
@@ -120,9 +118,6 @@ func (h *lifecycleHandlers) ListPledges(ctx context.Context, req *pb.ListPledges
 // listAccountPledges answers ListPledges for an account across rights.
 func (h *lifecycleHandlers) listAccountPledges(ctx context.Context, accountID string) (*pb.ListPledgesResponse, error) {
 	rps, err := h.svc.AccountPledges(ctx, accountID)
-	if errors.Is(err, registry.ErrNoHeldRights) {
-		return nil, status.Error(codes.Unimplemented, "listing an account's pledges across rights needs the holdings read model, which this server does not run; give right_id")
-	}
 	if err != nil {
 		return nil, h.fail(ctx, "ListPledges", err)
 	}

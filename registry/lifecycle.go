@@ -241,9 +241,7 @@ func (s *Service) Pledges(ctx context.Context, rightID, accountID string) ([]dom
 type RightPledges struct {
 	RightID      string
 	SerialPrefix string
-	// Revision is the revision of the right's stream they were read at.
-	Revision uint64
-	Pledges  []domain.PledgeView
+	Pledges      []domain.PledgeView
 }
 
 // ErrNoHeldRights says that the service was built without Options.HeldRights,
@@ -270,7 +268,7 @@ func (s *Service) AccountPledges(ctx context.Context, accountID string) ([]Right
 		if h.Pledged == 0 {
 			continue
 		}
-		r, rev, err := s.Right(ctx, h.RightID)
+		r, _, err := s.Right(ctx, h.RightID)
 		if err != nil {
 			return nil, err
 		}
@@ -281,7 +279,7 @@ func (s *Service) AccountPledges(ctx context.Context, accountID string) ([]Right
 			}
 		}
 		if len(mine) > 0 {
-			out = append(out, RightPledges{RightID: h.RightID, SerialPrefix: r.SerialPrefix(), Revision: rev, Pledges: mine})
+			out = append(out, RightPledges{RightID: h.RightID, SerialPrefix: r.SerialPrefix(), Pledges: mine})
 		}
 	}
 	return out, nil
