@@ -94,6 +94,24 @@ func openUnstarted(t *testing.T, dir string, store eventstore.Store, projs ...pr
 	return e
 }
 
+// builtThenClosed writes a history (of the seed), lets the three
+// projections catch up with it in dir/projections and closes them, as
+// before an upgrade; it returns the statistics projection's generation.
+func builtThenClosed(t *testing.T, seed uint64) (string, eventstore.Store, *history, *oracle, uint64) {
+	t.Helper()
+	dir := t.TempDir()
+	store := openEventStore(t, dir+"/events")
+	h := newHistory(t, store, seed, 5, 5)
+	h.operate(t, seed, 60)
+	o := replay(t, store, eventstore.End)
+	p := openProjections(t, dir+"/projections", store, projections.Options{})
+	p.waitAll(t, o.position)
+	r, _ := p.m.Runner(statistics.Name)
+	gen := r.Status().Active.Generation
+	p.m.Close()
+	return dir, store, h, o, gen
+}
+
 // bumped is a projection whose schema version is one more than the
 // wrapped one's, as after an upgrade that changes its layout.
 type bumped struct{ projections.Projection }
@@ -101,21 +119,11 @@ type bumped struct{ projections.Projection }
 func (b bumped) SchemaVersion() uint32 { return b.Projection.SchemaVersion() + 1 }
 
 func TestANewSchemaVersionRebuildsFromTheLog(t *testing.T) {
-	dir := t.TempDir()
-	store := openEventStore(t, dir+"/events")
-	h := newHistory(t, store, 12, 5, 5)
-	h.operate(t, 12, 60)
-	o := replay(t, store, eventstore.End)
-	p := openProjections(t, dir+"/projections", store, projections.Options{})
-	p.waitAll(t, o.position)
-	r, _ := p.m.Runner(statistics.Name)
-	oldGen := r.Status().Active.Generation
-	p.m.Close()
-
+	dir, store, _, o, oldGen := builtThenClosed(t, 12)
 	p2 := openUnstarted(t, dir+"/projections", store, holdings.New(), market.New(), bumped{statistics.New()})
 	m := p2.m
 	defer m.Close()
-	r, _ = m.Runner(statistics.Name)
+	r, _ := m.Runner(statistics.Name)
 	st := r.Status()
 	if st.Active.Generation == oldGen || st.Active.Checkpoint.Position != eventstore.Start || st.SchemaVersion != statistics.SchemaVersion+1 {
 		t.Fatalf("after the version change: %+v; want a new generation at the start of the log", st)
@@ -226,16 +234,8 @@ type readableBump struct{ bumped }
 func (b readableBump) ReadsSchemaVersion(v uint32) bool { return v == b.Projection.SchemaVersion() }
 
 func TestAReadableOlderSchemaVersionAnswersWhileTheNewOneBuilds(t *testing.T) {
-	dir := t.TempDir()
-	store := openEventStore(t, dir+"/events")
-	h := newHistory(t, store, 13, 5, 5)
-	h.operate(t, 13, 60)
-	o := replay(t, store, eventstore.End)
-	p := openProjections(t, dir+"/projections", store, projections.Options{})
-	p.waitAll(t, o.position)
-	r, _ := p.m.Runner(statistics.Name)
-	oldGen := r.Status().Active.Generation
-	p.m.Close()
+	dir, store, h, o, oldGen := builtThenClosed(t, 13)
+	var r *projections.Runner
 
 	upgraded := func() *env {
 		return openUnstarted(t, dir+"/projections", store, holdings.New(), market.New(), readableBump{bumped{statistics.New()}})
