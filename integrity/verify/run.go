@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ecoregistry/ecoregistry/eventcodec"
 	"github.com/ecoregistry/ecoregistry/eventstore"
 	"github.com/ecoregistry/ecoregistry/integrity/checkpoint"
 	"github.com/ecoregistry/ecoregistry/integrity/logtree"
@@ -78,25 +79,19 @@ func Run(ctx context.Context, store eventstore.Store, opts Options) (Report, err
 	if err := s.compareTreeWithAnchors(); err != nil {
 		return Report{}, err
 	}
-	from := eventstore.Start
-	for {
-		page, err := store.ReadAll(ctx, from, eventstore.Forwards, s.opts.PageSize, eventstore.Filter{})
-		if err != nil {
-			return Report{}, fmt.Errorf("verify: read the log after %s: %w", from, err)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for pg := range readPages(ctx, store, eventstore.Start, s.opts.PageSize) {
+		if pg.err != nil {
+			return Report{}, pg.err
 		}
-		for i := range page {
-			if err := s.event(&page[i]); err != nil {
+		for i := range pg.events {
+			if err := s.event(&pg.events[i], pg.chains[i]); err != nil {
 				return Report{}, err
 			}
 		}
-		if len(page) > 0 {
-			from = page[len(page)-1].Position
-		}
 		if opts.Progress != nil {
 			opts.Progress(Progress{Events: s.index, Total: s.total, Position: s.last})
-		}
-		if len(page) < s.opts.PageSize {
-			break
 		}
 	}
 	return s.finish()
@@ -169,10 +164,11 @@ func (s *scanner) report(b Break) {
 	}
 }
 
-// event checks one event of the log, the index-th.
-func (s *scanner) event(ev *eventstore.RecordedEvent) error {
+// event checks one event of the log, the index-th, whose chain value is
+// chain.
+func (s *scanner) event(ev *eventstore.RecordedEvent, chain eventcodec.Hash) error {
 	s.checkPosition(ev)
-	leaf := logtree.LeafOf(ev)
+	leaf := logtree.Leaf{Position: ev.Position, Stream: ev.Stream, Revision: ev.Revision, Chain: chain}
 	s.checkStream(ev, leaf.Chain)
 	s.leafBuf = leaf.AppendBinary(s.leafBuf[:0])
 	if s.stored != nil {
@@ -250,4 +246,43 @@ func chainDetail(prev [32]byte, st *streamState) string {
 	}
 	return fmt.Sprintf("it records previous chain value %x…, but the stream's event before it (revision %d at %s) hashes to %x…: that event or this one was altered, removed or moved",
 		prev[:8], st.next-1, st.last, st.chain[:8])
+}
+
+// page is a page of the log with the chain values of its events.
+type page struct {
+	events []eventstore.RecordedEvent
+	chains []eventcodec.Hash
+	err    error
+}
+
+// readPages reads the log after from in a goroutine of its own, which also
+// hashes each event: reading and hashing the next page overlap with the
+// checks of this one, on the other core. The channel closes after the last
+// page, or after a page with an error.
+func readPages(ctx context.Context, store eventstore.Store, from eventstore.Position, size int) <-chan page {
+	out := make(chan page, 1)
+	go func() {
+		defer close(out)
+		for {
+			evs, err := store.ReadAll(ctx, from, eventstore.Forwards, size, eventstore.Filter{})
+			pg := page{events: evs}
+			if err != nil {
+				pg.err = fmt.Errorf("verify: read the log after %s: %w", from, err)
+			}
+			pg.chains = make([]eventcodec.Hash, len(evs))
+			for i := range evs {
+				pg.chains[i] = eventcodec.ChainHash(evs[i].Type, evs[i].Data, evs[i].Metadata)
+			}
+			select {
+			case out <- pg:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil || len(evs) < size {
+				return
+			}
+			from = evs[len(evs)-1].Position
+		}
+	}()
+	return out
 }

@@ -33,24 +33,25 @@ func Tail(ctx context.Context, store eventstore.Store, latest *Anchor, opts Opti
 	if s.stored != nil {
 		s.stored.next = min(latest.Size, s.stored.tree.Size)
 	}
-	tail, err := store.ReadAll(ctx, latest.Last, eventstore.Forwards, s.opts.PageSize, eventstore.Filter{})
+	// The first page is read alone: the checkpoint's last event is found
+	// from it.
+	first, err := store.ReadAll(ctx, latest.Last, eventstore.Forwards, 1, eventstore.Filter{})
 	if err != nil {
 		return Report{}, fmt.Errorf("verify: read the log after %s: %w", latest.Last, err)
 	}
-	if err := s.checkAnchorEvent(ctx, store, latest, tail); err != nil {
+	if err := s.checkAnchorEvent(ctx, store, latest, first); err != nil {
 		return Report{}, err
 	}
-	for {
-		for i := range tail {
-			if err := s.event(&tail[i]); err != nil {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for pg := range readPages(ctx, store, latest.Last, s.opts.PageSize) {
+		if pg.err != nil {
+			return Report{}, pg.err
+		}
+		for i := range pg.events {
+			if err := s.event(&pg.events[i], pg.chains[i]); err != nil {
 				return Report{}, err
 			}
-		}
-		if len(tail) < s.opts.PageSize {
-			break
-		}
-		if tail, err = store.ReadAll(ctx, s.last, eventstore.Forwards, s.opts.PageSize, eventstore.Filter{}); err != nil {
-			return Report{}, fmt.Errorf("verify: read the log after %s: %w", s.last, err)
 		}
 	}
 	return s.finish()
