@@ -58,6 +58,32 @@ type command struct {
 	// exit, when set, gives the exit code of a call that succeeded: a
 	// trade's refusal is an answer, not a failed call, yet it exits 1.
 	exit func(resp proto.Message) int
+	// act, when set, replaces define, call and render, for a command that
+	// is more than one call, or none: it declares the command's flags and
+	// returns the function that makes its action once they are parsed.
+	act func(fs *flagSet) func(pos []string) (action, error)
+}
+
+// action is what an act command does: its calls over cc (none for
+// offline commands), its own output, and its exit code.
+type action func(ctx context.Context, cc grpc.ClientConnInterface, env actionEnv) int
+
+// actionEnv is what an action writes to and the global flags it runs
+// with; serverGiven tells whether --server was given, for commands that
+// ask a registry only when told to.
+type actionEnv struct {
+	stdout, stderr io.Writer
+	g              globals
+	serverGiven    bool
+}
+
+// declare declares the command's flags on fs.
+func (c *command) declare(fs *flagSet) {
+	if c.act != nil {
+		c.act(fs)
+		return
+	}
+	c.define(fs)
 }
 
 // rpc adapts a typed client method to command.call.
@@ -88,6 +114,11 @@ var groups = map[string]string{
 	"holdings":    "list an account's holdings and totals per type and jurisdiction (read model)",
 	"market":      "show market statistics and daily bars (read model)",
 	"trade":       "submit a matched trade of an exchange for settlement",
+	// Tamper evidence (integrity.go).
+	"keys":             "make the ed25519 key that signs checkpoints and certificates",
+	"audit":            "prove that the registry's history was not rewritten",
+	"audit checkpoint": "keep a signed checkpoint outside the registry, and prove later that the log extends it",
+	"certificate":      "issue and check signed certificates of what an account holds",
 }
 
 // commands lists every subcommand in the order help shows them.
@@ -105,6 +136,9 @@ var commands = []*command{
 	holdingsListCommand, holdingsTotalsCommand, holdersCommand,
 	tradesCommand, marketStatsCommand, marketDailyCommand, statsCommand,
 	projectionsStatusCommand, projectionsRebuildCommand,
+	// Tamper evidence (integrity.go).
+	keysGenerateCommand, auditCheckpointSaveCommand, auditCheckpointCheckCommand, auditVerifyCommand,
+	certificateIssueCommand, certificateVerifyCommand,
 }
 
 func findCommand(path string) *command {
@@ -120,7 +154,10 @@ func findCommand(path string) *command {
 type invocation struct {
 	cmd     *command
 	req     proto.Message
+	act     action
 	globals globals
+	// serverGiven tells whether a registry was named (see actionEnv).
+	serverGiven bool
 }
 
 // usageError is a command line ecoctl cannot act on. usage is the short
@@ -188,14 +225,15 @@ func parse(args []string) (*invocation, error) {
 		return nil, helpFor(rest, root)
 	}
 	path := word
-	if _, ok := groups[word]; ok {
+	// A group's subcommand may be a group of its own ("audit checkpoint").
+	for _, ok := groups[path]; ok; _, ok = groups[path] {
 		switch {
 		case len(rest) == 0:
-			return nil, &usageError{msg: fmt.Sprintf("%q needs a subcommand", word), usage: groupUsage(word)}
+			return nil, &usageError{msg: fmt.Sprintf("%q needs a subcommand", path), usage: groupUsage(path)}
 		case rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help":
-			return nil, &helpRequest{text: groupUsage(word)}
+			return nil, &helpRequest{text: groupUsage(path)}
 		}
-		path = word + " " + rest[0]
+		path += " " + rest[0]
 		rest = rest[1:]
 	}
 	cmd := findCommand(path)
@@ -207,7 +245,13 @@ func parse(args []string) (*invocation, error) {
 	}
 
 	fs := newFlagSet("ecoctl " + cmd.path)
-	build := cmd.define(fs)
+	var build func(pos []string) (proto.Message, error)
+	var buildAction func(pos []string) (action, error)
+	if cmd.act != nil {
+		buildAction = cmd.act(fs)
+	} else {
+		build = cmd.define(fs)
+	}
 	g.register(fs)
 	pos, err := fs.parseInterleaved(rest)
 	if err != nil {
@@ -225,6 +269,14 @@ func parse(args []string) (*invocation, error) {
 	}
 	if missing := fs.missing(); len(missing) > 0 {
 		return nil, commandError(cmd, "missing required flag(s): %s", strings.Join(missing, ", "))
+	}
+	serverGiven := root.given("server") || fs.given("server")
+	if buildAction != nil {
+		a, err := buildAction(pos)
+		if err != nil {
+			return nil, commandError(cmd, "%s", err)
+		}
+		return &invocation{cmd: cmd, act: a, globals: g, serverGiven: serverGiven}, nil
 	}
 	req, err := build(pos)
 	if err != nil {
@@ -244,20 +296,18 @@ func flagError(err error) string {
 }
 
 func helpFor(words []string, root *flagSet) error {
-	switch len(words) {
-	case 0:
+	if len(words) == 0 {
 		return &helpRequest{text: rootUsage(root)}
-	case 1:
-		if _, ok := groups[words[0]]; ok {
-			return &helpRequest{text: groupUsage(words[0])}
-		}
+	}
+	if _, ok := groups[strings.Join(words, " ")]; ok {
+		return &helpRequest{text: groupUsage(strings.Join(words, " "))}
 	}
 	cmd := findCommand(strings.Join(words, " "))
 	if cmd == nil {
 		return rootError("no help for unknown command %q", strings.Join(words, " "))
 	}
 	fs := newFlagSet("ecoctl " + cmd.path)
-	cmd.define(fs)
+	cmd.declare(fs)
 	g := defaultGlobals()
 	g.register(fs)
 	return &helpRequest{text: commandUsage(cmd, fs)}
@@ -289,6 +339,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer conn.Close()
 
+	if inv.act != nil {
+		// An action bounds each of its calls itself: a verification of the
+		// whole log takes longer than --timeout allows one call.
+		if g.actor != "" {
+			ctx = metadata.AppendToOutgoingContext(ctx, ActorHeader, g.actor)
+		}
+		return inv.act(ctx, conn, actionEnv{stdout: stdout, stderr: stderr, g: g, serverGiven: inv.serverGiven})
+	}
 	if g.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, g.timeout)
