@@ -10,7 +10,9 @@
 // Without --server it starts a registry itself, in this process, on a
 // temporary embedded (Pebble) store on 127.0.0.1:0, wired as ecoregistryd
 // wires it (the store, the registry service and the gRPC server with its
-// request logging), without the read-model projections; with --server ADDR
+// request logging), with the read-model projections (--read-models=false
+// leaves them out) and the Merkle tree with its signed checkpoints
+// (--integrity=false leaves them out); with --server ADDR
 // it loads a running ecoregistryd. It submits trades with --concurrency
 // callers of the unary SubmitTrade (default 64), or over --streams
 // SubmitTrades streams with --stream, for --duration (default 10s) after a

@@ -76,7 +76,7 @@ func TestLoad(t *testing.T) {
 	})
 
 	t.Run("a running registry is loaded with --server", func(t *testing.T) {
-		srv, err := startRegistry(t.TempDir(), 0, true)
+		srv, err := startRegistry(t.TempDir(), 0, true, true)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -37,6 +37,7 @@ type config struct {
 	memprofile  string
 	walSync     time.Duration
 	readModels  bool
+	integrity   bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -61,6 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.data, "data", "", "directory of the in-process registry's store; empty means a temporary one, removed at the end")
 	fs.DurationVar(&c.walSync, "wal-min-sync-interval", 500*time.Microsecond, "least time between two syncs of the in-process registry's log, as ecoregistryd's flag of that name")
 	fs.BoolVar(&c.readModels, "read-models", true, "run the holdings, market and statistics read models in the in-process registry, as ecoregistryd does; false measures the settlement path alone")
+	fs.BoolVar(&c.integrity, "integrity", true, "keep the Merkle tree of the log and sign checkpoints in the in-process registry, as ecoregistryd does; false leaves them out")
 	fs.StringVar(&c.memprofile, "memprofile", "", "write a memory profile (allocations since the start, load generator and in-process registry) to this file at the end")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured window (load generator and in-process registry) to this file")
 	fs.Usage = func() {
@@ -126,7 +128,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	addr := cfg.server
 	where := "ecoregistryd at " + addr
 	if addr == "" {
-		srv, err := startRegistry(cfg.data, cfg.walSync, cfg.readModels)
+		srv, err := startRegistry(cfg.data, cfg.walSync, cfg.readModels, cfg.integrity)
 		if err != nil {
 			fmt.Fprintln(stderr, "ecobench:", err)
 			return 1
