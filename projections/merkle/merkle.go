@@ -22,6 +22,7 @@ package merkle
 import (
 	"encoding/binary"
 	"fmt"
+	"time"
 
 	"github.com/transparency-dev/merkle/compact"
 
@@ -60,6 +61,11 @@ func (*Projection) Name() string { return Name }
 
 // SchemaVersion implements projections.Projection.
 func (*Projection) SchemaVersion() uint32 { return SchemaVersion }
+
+// CommitDelay implements projections.CommitDelayer: the tree's readers
+// (proofs, checkpoints, certificates) are few and can wait 10ms for live
+// events, so it commits a tenth as often as the other read models.
+func (*Projection) CommitDelay() time.Duration { return 10 * time.Millisecond }
 
 // Decodes implements projections.Projection: the tree reads no payload.
 func (*Projection) Decodes() []string { return nil }
