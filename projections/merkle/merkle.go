@@ -10,13 +10,17 @@
 //
 // # Keys
 //
-//	'l' INDEX(8)           the leaf's encoding (logtree.Leaf.AppendBinary)
-//	'n' LEVEL(1) INDEX(8)  the hash of a complete node above the leaves
+//	'g' GROUP(8)           the encodings (logtree.Leaf.AppendBinary) of leaves
+//	                       16*GROUP .. 16*GROUP+15, each preceded by its
+//	                       length as a uvarint; the last group may be partial
+//	'n' LEVEL(1) INDEX(8)  the hash of a complete node of level 4 or above
 //	's'                    the tree: its size, the position of its last
 //	                       leaf and its right border (a compact range)
 //
-// Leaf hashes are not stored: they are hashed again from the leaf when a
-// proof needs one, which costs less than storing a second key per event.
+// Leaves are kept 16 to a key, and the nodes below level 4 (the subtrees of
+// at most 16 leaves) are hashed again from their leaves when a proof needs
+// them: a live registry then writes about one key per 8 events instead of
+// two per event, and the read store's writes are what the tree costs most.
 package merkle
 
 import (
@@ -37,13 +41,20 @@ import (
 const Name = "merkle"
 
 // SchemaVersion is the version of the projection's layout and leaf
-// encoding.
-const SchemaVersion = 1
+// encoding. Version 2 keeps leaves in groups of 16.
+const SchemaVersion = 2
+
+// GroupLeaves is the number of leaves kept under one key, and GroupLevel
+// the level of the node that covers a group: nodes below it are not stored.
+const (
+	GroupLeaves = 16
+	GroupLevel  = 4
+)
 
 var stateKey = []byte{'s'}
 
-func leafKey(index uint64) []byte {
-	return binary.BigEndian.AppendUint64([]byte{'l'}, index)
+func groupKey(group uint64) []byte {
+	return binary.BigEndian.AppendUint64([]byte{'g'}, group)
 }
 
 func nodeKey(id compact.NodeID) []byte {
@@ -119,6 +130,9 @@ type builder struct {
 	last   eventstore.Position
 	loaded bool
 
+	// group holds the encoded leaves of the last group, which is partial
+	// unless the tree's size is a multiple of GroupLeaves.
+	group []byte
 	// pending holds the keys and values written since the last Flush, in
 	// one buffer: key length, key, value length, value.
 	pending []byte
@@ -139,6 +153,16 @@ func (b *builder) load() error {
 	if b.tree, err = logtree.NewBuilder(s.size, s.border); err != nil {
 		return err
 	}
+	if s.size%GroupLeaves != 0 {
+		g, ok, err := b.state.Get(groupKey(s.size / GroupLeaves))
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("merkle: the partial group of leaves of a tree of %d is missing", s.size)
+		}
+		b.group = g
+	}
 	b.last, b.loaded = s.last, true
 	return nil
 }
@@ -155,14 +179,19 @@ func (b *builder) Apply(ev *eventstore.RecordedEvent, _ domain.Event) (bool, err
 	}
 	leaf := logtree.LeafOf(ev)
 	b.leafBuf = leaf.AppendBinary(b.leafBuf[:0])
-	b.put(leafKey(b.tree.Size()), b.leafBuf)
+	b.group = binary.AppendUvarint(b.group, uint64(len(b.leafBuf)))
+	b.group = append(b.group, b.leafBuf...)
 	err := b.tree.Append(logtree.Hasher.HashLeaf(b.leafBuf), func(id compact.NodeID, h []byte) {
-		if id.Level > 0 {
+		if id.Level >= GroupLevel {
 			b.put(nodeKey(id), h)
 		}
 	})
 	if err != nil {
 		return false, err
+	}
+	if size := b.tree.Size(); size%GroupLeaves == 0 {
+		b.put(groupKey(size/GroupLeaves-1), b.group)
+		b.group = b.group[:0]
 	}
 	b.last = ev.Position
 	return true, nil
@@ -189,6 +218,11 @@ func (b *builder) Flush(w *projections.Writer) error {
 		p = rest
 	}
 	b.pending = b.pending[:0]
+	if size := b.tree.Size(); size%GroupLeaves != 0 {
+		if err := w.Set(groupKey(size/GroupLeaves), b.group); err != nil {
+			return err
+		}
+	}
 	s := treeState{size: b.tree.Size(), last: b.last, border: b.tree.Border()}
 	return w.Set(stateKey, s.encode())
 }
@@ -196,4 +230,18 @@ func (b *builder) Flush(w *projections.Writer) error {
 func cut(b []byte) (field, rest []byte) {
 	n, k := binary.Uvarint(b)
 	return b[k : k+int(n)], b[k+int(n):]
+}
+
+// splitGroup returns the leaf encodings of a group's value.
+func splitGroup(v []byte) ([][]byte, error) {
+	var out [][]byte
+	for len(v) > 0 {
+		n, k := binary.Uvarint(v)
+		if k <= 0 || uint64(len(v)-k) < n {
+			return nil, fmt.Errorf("merkle: a group of leaves does not decode")
+		}
+		out = append(out, v[k:k+int(n)])
+		v = v[k+int(n):]
+	}
+	return out, nil
 }

@@ -3,6 +3,7 @@ package merkle
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 
@@ -97,27 +98,45 @@ func (t *View) leafBytes(index uint64) ([]byte, error) {
 	if err := t.within(index + 1); err != nil {
 		return nil, err
 	}
-	b, ok, err := t.v.Get(leafKey(index))
+	leaves, err := t.group(index / GroupLeaves)
+	if err != nil {
+		return nil, err
+	}
+	if i := int(index % GroupLeaves); i < len(leaves) {
+		return leaves[i], nil
+	}
+	return nil, fmt.Errorf("merkle: leaf %d of a tree of %d is missing from the read store", index, t.Size)
+}
+
+// group returns the leaves of a group.
+func (t *View) group(g uint64) ([][]byte, error) {
+	v, ok, err := t.v.Get(groupKey(g))
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return nil, fmt.Errorf("merkle: leaf %d of a tree of %d is missing from the read store", index, t.Size)
+		return nil, fmt.Errorf("merkle: leaves %d to %d of a tree of %d are missing from the read store", g*GroupLeaves, (g+1)*GroupLeaves-1, t.Size)
 	}
-	return b, nil
+	return splitGroup(v)
 }
 
-// Node returns the hash of a complete node: a logtree.NodeReader.
+// Node returns the hash of a complete node: a logtree.NodeReader. Nodes
+// below GroupLevel are hashed from their leaves.
 func (t *View) Node(id compact.NodeID) ([]byte, error) {
-	if _, end := id.Coverage(); end > t.Size {
+	begin, end := id.Coverage()
+	if end > t.Size {
 		return nil, &BeyondTreeError{Wanted: end, Size: t.Size}
 	}
-	if id.Level == 0 {
-		b, err := t.leafBytes(id.Index)
+	if id.Level < GroupLevel {
+		leaves, err := t.group(begin / GroupLeaves)
 		if err != nil {
 			return nil, err
 		}
-		return logtree.Hasher.HashLeaf(b), nil
+		lo, hi := int(begin%GroupLeaves), int(end-begin)+int(begin%GroupLeaves)
+		if hi > len(leaves) {
+			return nil, fmt.Errorf("merkle: leaf %d of a tree of %d is missing from the read store", begin+uint64(len(leaves)), t.Size)
+		}
+		return subtreeHash(leaves[lo:hi]), nil
 	}
 	h, ok, err := t.v.Get(nodeKey(id))
 	if err != nil {
@@ -127,6 +146,22 @@ func (t *View) Node(id compact.NodeID) ([]byte, error) {
 		return nil, fmt.Errorf("merkle: node %d/%d of a tree of %d is missing from the read store", id.Level, id.Index, t.Size)
 	}
 	return h, nil
+}
+
+// subtreeHash returns the root of the perfect subtree over leaves, whose
+// number is a power of two.
+func subtreeHash(leaves [][]byte) []byte {
+	level := make([][]byte, len(leaves))
+	for i, l := range leaves {
+		level[i] = logtree.Hasher.HashLeaf(l)
+	}
+	for len(level) > 1 {
+		for i := 0; i < len(level)/2; i++ {
+			level[i] = logtree.Hasher.HashChildren(level[2*i], level[2*i+1])
+		}
+		level = level[:len(level)/2]
+	}
+	return level[0]
 }
 
 // Root returns the root hash of the tree's first size leaves.
@@ -199,13 +234,27 @@ func (t *View) Leaves(from, to uint64, fn func(index uint64, leaf []byte) error)
 		return nil
 	}
 	next := from
-	err := t.v.Scan(leafKey(from), leafKey(to), func(key, value []byte) (bool, error) {
-		index := decodeLeafIndex(key)
-		if index != next {
-			return false, fmt.Errorf("merkle: leaf %d is missing from the read store", next)
+	first := from / GroupLeaves
+	err := t.v.Scan(groupKey(first), groupKey((to-1)/GroupLeaves+1), func(key, value []byte) (bool, error) {
+		g := decodeGroup(key)
+		leaves, err := splitGroup(value)
+		if err != nil {
+			return false, err
 		}
-		next++
-		return true, fn(index, value)
+		for i, l := range leaves {
+			index := g*GroupLeaves + uint64(i)
+			if index < next || index >= to {
+				continue
+			}
+			if index != next {
+				return false, fmt.Errorf("merkle: leaf %d is missing from the read store", next)
+			}
+			next++
+			if err := fn(index, l); err != nil {
+				return false, err
+			}
+		}
+		return next < to, nil
 	})
 	if err == nil && next != to {
 		err = fmt.Errorf("merkle: leaf %d is missing from the read store", next)
@@ -213,13 +262,9 @@ func (t *View) Leaves(from, to uint64, fn func(index uint64, leaf []byte) error)
 	return err
 }
 
-func decodeLeafIndex(key []byte) uint64 {
-	if len(key) != 9 || !bytes.HasPrefix(key, []byte{'l'}) {
-		return ^uint64(0)
+func decodeGroup(key []byte) uint64 {
+	if len(key) != 9 || !bytes.HasPrefix(key, []byte{'g'}) {
+		return ^uint64(0) / GroupLeaves
 	}
-	var i uint64
-	for _, c := range key[1:] {
-		i = i<<8 | uint64(c)
-	}
-	return i
+	return binary.BigEndian.Uint64(key[1:])
 }
