@@ -86,7 +86,7 @@ func Run(ctx context.Context, store eventstore.Store, opts Options) (Report, err
 			return Report{}, pg.err
 		}
 		for i := range pg.events {
-			if err := s.event(&pg.events[i], pg.chains[i]); err != nil {
+			if err := s.event(&pg.events[i], pg.chains[i], pg.leaves[i], pg.hashes[i]); err != nil {
 				return Report{}, err
 			}
 		}
@@ -164,13 +164,12 @@ func (s *scanner) report(b Break) {
 	}
 }
 
-// event checks one event of the log, the index-th, whose chain value is
-// chain.
-func (s *scanner) event(ev *eventstore.RecordedEvent, chain eventcodec.Hash) error {
+// event checks one event of the log, the index-th, whose chain value,
+// leaf encoding and leaf hash are given.
+func (s *scanner) event(ev *eventstore.RecordedEvent, chain eventcodec.Hash, leaf, leafHash []byte) error {
 	s.checkPosition(ev)
-	leaf := logtree.Leaf{Position: ev.Position, Stream: ev.Stream, Revision: ev.Revision, Chain: chain}
-	s.checkStream(ev, leaf.Chain)
-	s.leafBuf = leaf.AppendBinary(s.leafBuf[:0])
+	s.checkStream(ev, chain)
+	s.leafBuf = leaf
 	if s.stored != nil {
 		if err := s.compareWithTree(ev); err != nil {
 			return err
@@ -181,7 +180,7 @@ func (s *scanner) event(ev *eventstore.RecordedEvent, chain eventcodec.Hash) err
 	if s.tree == nil {
 		return nil
 	}
-	if err := s.tree.Append(logtree.Hasher.HashLeaf(s.leafBuf), nil); err != nil {
+	if err := s.tree.Append(leafHash, nil); err != nil {
 		return err
 	}
 	return s.reachAnchors(ev)
@@ -248,11 +247,29 @@ func chainDetail(prev [32]byte, st *streamState) string {
 		prev[:8], st.next-1, st.last, st.chain[:8])
 }
 
-// page is a page of the log with the chain values of its events.
+// page is a page of the log with the chain value, leaf encoding and leaf
+// hash of each of its events.
 type page struct {
 	events []eventstore.RecordedEvent
 	chains []eventcodec.Hash
+	leaves [][]byte
+	hashes [][]byte
 	err    error
+}
+
+// hash computes the page's chain values, leaves and leaf hashes.
+func (pg *page) hash() {
+	n := len(pg.events)
+	pg.chains, pg.leaves, pg.hashes = make([]eventcodec.Hash, n), make([][]byte, n), make([][]byte, n)
+	var buf []byte
+	for i := range pg.events {
+		ev := &pg.events[i]
+		pg.chains[i] = eventcodec.ChainHash(ev.Type, ev.Data, ev.Metadata)
+		start := len(buf)
+		buf = logtree.Leaf{Position: ev.Position, Stream: ev.Stream, Revision: ev.Revision, Chain: pg.chains[i]}.AppendBinary(buf)
+		pg.leaves[i] = buf[start:len(buf):len(buf)]
+		pg.hashes[i] = logtree.Hasher.HashLeaf(pg.leaves[i])
+	}
 }
 
 // readPages reads the log after from in a goroutine of its own, which also
@@ -269,10 +286,7 @@ func readPages(ctx context.Context, store eventstore.Store, from eventstore.Posi
 			if err != nil {
 				pg.err = fmt.Errorf("verify: read the log after %s: %w", from, err)
 			}
-			pg.chains = make([]eventcodec.Hash, len(evs))
-			for i := range evs {
-				pg.chains[i] = eventcodec.ChainHash(evs[i].Type, evs[i].Data, evs[i].Metadata)
-			}
+			pg.hash()
 			select {
 			case out <- pg:
 			case <-ctx.Done():

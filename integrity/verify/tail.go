@@ -49,7 +49,7 @@ func Tail(ctx context.Context, store eventstore.Store, latest *Anchor, opts Opti
 			return Report{}, pg.err
 		}
 		for i := range pg.events {
-			if err := s.event(&pg.events[i], pg.chains[i]); err != nil {
+			if err := s.event(&pg.events[i], pg.chains[i], pg.leaves[i], pg.hashes[i]); err != nil {
 				return Report{}, err
 			}
 		}
