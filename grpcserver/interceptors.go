@@ -42,8 +42,9 @@ func infoFrom(ctx context.Context) callInfo {
 const maxHeaderLen = 256
 
 // unaryInterceptor attaches the call's actor and correlation id to the
-// context, sends the correlation id back, and logs one line per request.
-func unaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
+// context, sends the correlation id back, and logs one line per request, at
+// warn level when it took longer than slow (when slow > 0).
+func unaryInterceptor(log *zap.Logger, slow time.Duration) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
 		ci := incomingCallInfo(ctx)
@@ -59,7 +60,7 @@ func unaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
 		} else {
 			resp, err = handler(context.WithValue(ctx, callInfoKey{}, ci), req)
 		}
-		logRequest(log, "request", info.FullMethod, start, ci, err, nil)
+		logRequest(log, requestLine{msg: "request", slow: slow, resp: resp}, info.FullMethod, start, ci, err, nil)
 		return resp, err
 	}
 }
@@ -86,22 +87,30 @@ func firstValue(vs []string) string {
 // logRequest writes a call's log line. The line's fields are only built
 // when the logger will write it: ecoregistryd's logger samples, and under
 // load drops most request lines.
-func logRequest(log *zap.Logger, msg, method string, start time.Time, ci callInfo, err error, items *streamStats) {
-	ce := log.Check(zap.InfoLevel, msg)
+func logRequest(log *zap.Logger, line requestLine, method string, start time.Time, ci callInfo, err error, items *streamStats) {
+	took := time.Since(start)
+	level, msg := zap.InfoLevel, line.msg
+	if line.slow > 0 && took > line.slow {
+		level, msg = zap.WarnLevel, "slow "+line.msg
+	}
+	ce := log.Check(level, msg)
 	if ce == nil {
 		return
 	}
 	st, _ := status.FromError(err)
-	fields := make([]zap.Field, 0, 7)
+	fields := make([]zap.Field, 0, 10)
 	fields = append(fields,
 		zap.String("method", method),
 		zap.String("code", st.Code().String()),
-		zap.Duration("duration", time.Since(start)),
+		zap.Duration("duration", took),
 		zap.String("correlation_id", ci.correlationID),
 	)
+	// The actor is who the client says it is. Once calls are authenticated,
+	// the authenticated principal belongs here too, beside it.
 	if ci.actor != "" {
 		fields = append(fields, zap.String("actor", ci.actor))
 	}
+	fields = commitFields(fields, commitOf(line.resp))
 	if items != nil {
 		fields = append(fields, zap.Int64("items", items.items.Load()))
 	}
@@ -151,7 +160,7 @@ func streamInterceptor(log *zap.Logger) grpc.StreamServerInterceptor {
 			ctx = context.WithValue(context.WithValue(ctx, callInfoKey{}, ci), streamStatsKey{}, stats)
 			err = handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
 		}
-		logRequest(log, "stream", info.FullMethod, start, ci, err, stats)
+		logRequest(log, requestLine{msg: "stream"}, info.FullMethod, start, ci, err, stats)
 		return err
 	}
 }

@@ -28,7 +28,7 @@ type testServer struct {
 	conn *grpc.ClientConn
 }
 
-func startTestServer(t *testing.T, log *zap.Logger) *testServer {
+func startTestServer(t *testing.T, log *zap.Logger, opts ...grpc.ServerOption) *testServer {
 	t.Helper()
 	st, err := pebblestore.Open(t.TempDir(), pebblestore.Options{})
 	if err != nil {
@@ -36,7 +36,7 @@ func startTestServer(t *testing.T, log *zap.Logger) *testServer {
 	}
 	t.Cleanup(func() { st.Close() })
 	ts := &testServer{svc: registry.New(st, registry.Options{})}
-	ts.srv = New(ts.svc, log)
+	ts.srv = New(ts.svc, log, opts...)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -23,7 +23,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"os/signal"
@@ -37,6 +36,7 @@ import (
 	"github.com/ecoregistry/ecoregistry/eventstore/esdbstore"
 	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
 	"github.com/ecoregistry/ecoregistry/grpcserver"
+	"github.com/ecoregistry/ecoregistry/logging"
 	"github.com/ecoregistry/ecoregistry/projections"
 	"github.com/ecoregistry/ecoregistry/projections/holdings"
 	"github.com/ecoregistry/ecoregistry/projections/market"
@@ -86,6 +86,12 @@ type Config struct {
 	ESDBURL string
 	// LogLevel is one of debug, info, warn, error.
 	LogLevel string
+	// LogFormat is json or console; empty chooses console when stderr is a
+	// terminal and JSON otherwise.
+	LogFormat string
+	// SlowRequest is the duration above which a call is logged at warn
+	// level; 0 never warns.
+	SlowRequest time.Duration
 	// ShutdownTimeout bounds how long Close waits for calls in flight.
 	ShutdownTimeout time.Duration
 	// WALMinSyncInterval is the least time between two syncs of the
@@ -112,6 +118,9 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&cfg.Store, "store", env("ECOREGISTRY_STORE", StorePebble), "event store: pebble (embedded, in --data) or esdb (EventStoreDB / KurrentDB at --esdb-url) (env ECOREGISTRY_STORE)")
 	fs.StringVar(&cfg.ESDBURL, "esdb-url", env("ECOREGISTRY_ESDB_URL", ""), "EventStoreDB connection string for --store=esdb, e.g. esdb://host1:2113,host2:2113,host3:2113?tls=true (env ECOREGISTRY_ESDB_URL)")
 	fs.StringVar(&cfg.LogLevel, "log-level", env("ECOREGISTRY_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env ECOREGISTRY_LOG_LEVEL)")
+	fs.StringVar(&cfg.LogFormat, "log-format", env("ECOREGISTRY_LOG_FORMAT", ""), "log format: json or console; default console when stderr is a terminal, json otherwise (env ECOREGISTRY_LOG_FORMAT)")
+	slow := env("ECOREGISTRY_SLOW_REQUEST", grpcserver.DefaultSlowRequest.String())
+	fs.StringVar(&slow, "slow-request", slow, "log a call that takes longer than this at warn level; 0 never (env ECOREGISTRY_SLOW_REQUEST)")
 	shutdown := env("ECOREGISTRY_SHUTDOWN_TIMEOUT", "30s")
 	fs.StringVar(&shutdown, "shutdown-timeout", shutdown, "how long a graceful stop waits for calls in flight (env ECOREGISTRY_SHUTDOWN_TIMEOUT)")
 	walSync := env("ECOREGISTRY_WAL_MIN_SYNC_INTERVAL", DefaultWALMinSyncInterval.String())
@@ -133,6 +142,12 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	cfg.ShutdownTimeout = d
 	if cfg.WALMinSyncInterval, err = time.ParseDuration(walSync); err != nil || cfg.WALMinSyncInterval < 0 || cfg.WALMinSyncInterval > time.Second {
 		return Config{}, fmt.Errorf("--wal-min-sync-interval %q: want a duration from 0 to 1s such as 500us", walSync)
+	}
+	if cfg.SlowRequest, err = time.ParseDuration(slow); err != nil || cfg.SlowRequest < 0 {
+		return Config{}, fmt.Errorf("--slow-request %q: want a duration such as 1s, or 0", slow)
+	}
+	if err := logging.CheckFormat(cfg.LogFormat); err != nil {
+		return Config{}, fmt.Errorf("--log-format: %w", err)
 	}
 	if _, err := zapcore.ParseLevel(cfg.LogLevel); err != nil {
 		return Config{}, fmt.Errorf("--log-level %q: want debug, info, warn or error", cfg.LogLevel)
@@ -205,9 +220,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		if err != nil {
 			return fmt.Errorf("log level: %w", err)
 		}
-		zc := zap.NewProductionConfig()
-		zc.Level = zap.NewAtomicLevelAt(level)
-		if m.Logger, err = zc.Build(); err != nil {
+		if m.Logger, err = logging.New(os.Stderr, level, m.logFormat()); err != nil {
 			return fmt.Errorf("logger: %w", err)
 		}
 	}
@@ -217,9 +230,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("open store: %w", err)
 		}
 	} else {
-		// Pebble logs through slog; its warnings and errors go to stderr as
-		// JSON lines, beside zap's.
-		storeLog := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		// Pebble logs through slog; its warnings and errors go to stderr in
+		// the format of zap's lines, beside them.
+		storeLog := logging.NewSlog(os.Stderr, m.logFormat())
 		m.store, err = pebblestore.Open(m.Config.Data, pebblestore.Options{Logger: storeLog, WALMinSyncInterval: m.Config.WALMinSyncInterval})
 		if err != nil {
 			return fmt.Errorf("open store in %s: %w", m.Config.Data, err)
@@ -271,7 +284,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// The read models follow the log in the background; queries wait for
 	// the positions they ask for.
 	m.projections.Start()
-	m.server = grpcserver.New(svc, m.Logger)
+	m.server = grpcserver.New(svc, m.Logger, grpcserver.SlowRequest(m.Config.SlowRequest))
 	if err = grpcserver.RegisterQueryServices(m.server, m.projections, m.Logger); err != nil {
 		return err
 	}
@@ -284,6 +297,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	go func() { m.served <- m.server.Serve(m.listener) }()
 	m.Logger.Info("ecoregistryd serving", zap.String("addr", m.listener.Addr().String()), zap.String("store", m.Config.Store), zap.String("data", m.Config.Data))
 	return nil
+}
+
+// logFormat is the configured log format, or the default for stderr.
+func (m *Main) logFormat() string {
+	if m.Config.LogFormat != "" {
+		return m.Config.LogFormat
+	}
+	return logging.DefaultFormat(os.Stderr)
 }
 
 // Addr is the address the server listens on (useful with port 0).
