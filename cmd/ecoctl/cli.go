@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ecoregistry/ecoregistry/progress"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -88,6 +89,7 @@ var groups = map[string]string{
 	"holdings":    "list an account's holdings and totals per type and jurisdiction (read model)",
 	"market":      "show market statistics and daily bars (read model)",
 	"trade":       "submit a matched trade of an exchange for settlement",
+	"admin":       "operate a running registry: backups",
 }
 
 // commands lists every subcommand in the order help shows them.
@@ -105,6 +107,7 @@ var commands = []*command{
 	holdingsListCommand, holdingsTotalsCommand, holdersCommand,
 	tradesCommand, marketStatsCommand, marketDailyCommand, statsCommand,
 	projectionsStatusCommand, projectionsRebuildCommand,
+	adminBackupCommand,
 }
 
 func findCommand(path string) *command {
@@ -296,6 +299,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if g.actor != "" {
 		ctx = metadata.AppendToOutgoingContext(ctx, ActorHeader, g.actor)
+	}
+	if !g.json && progress.IsTerminal(stdout) {
+		ctx = withProgress(ctx, stdout)
 	}
 	resp, err := inv.cmd.call(ctx, conn, inv.req)
 	if err != nil {

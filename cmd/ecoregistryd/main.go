@@ -32,6 +32,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ecoregistry/ecoregistry/backup"
 	"github.com/ecoregistry/ecoregistry/eventstore"
 	"github.com/ecoregistry/ecoregistry/eventstore/esdbstore"
 	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
@@ -288,6 +289,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err = grpcserver.RegisterQueryServices(m.server, m.projections, m.Logger); err != nil {
 		return err
 	}
+	if err = m.registerBackups(); err != nil {
+		return err
+	}
 	var lc net.ListenConfig
 	m.listener, err = lc.Listen(ctx, "tcp", m.Config.Listen)
 	if err != nil {
@@ -296,6 +300,23 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(m.listener) }()
 	m.Logger.Info("ecoregistryd serving", zap.String("addr", m.listener.Addr().String()), zap.String("store", m.Config.Store), zap.String("data", m.Config.Data))
+	return nil
+}
+
+// registerBackups serves AdminService.Backup: copies of the embedded event
+// store and of the read models, staged under the data directory so that
+// they hard-link the stores' tables. Copies left by a server that stopped
+// while it streamed one are deleted first.
+func (m *Main) registerBackups() error {
+	staging := filepath.Join(m.Config.Data, "backup-staging")
+	if err := backup.ClearStaging(staging); err != nil {
+		return fmt.Errorf("clear %s: %w", staging, err)
+	}
+	var events backup.EventStore
+	if st, ok := m.store.(*pebblestore.Store); ok {
+		events = st
+	}
+	grpcserver.RegisterAdminService(m.server, backup.NewTaker(staging, events, m.projections), m.Logger)
 	return nil
 }
 
