@@ -53,7 +53,7 @@ bytes received; raise --timeout for a large registry.`,
 		defer func() { bar.Abandon() }()
 		m, err := backup.Receive(req.out, stream.Recv, func(written, total uint64) {
 			if bar == nil {
-				bar = progress.New(progressOut(ctx), int64(total), progress.Bytes, "backup")
+				bar = newBar(ctx, int64(total), progress.Bytes, "backup")
 			}
 			bar.Set(int64(written))
 		})

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
+
+	"github.com/ecoregistry/ecoregistry/progress"
 
 	ecov1 "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 	"google.golang.org/grpc"
@@ -98,4 +103,63 @@ func TestAdminBackup(t *testing.T) {
 			t.Fatalf("exit %d: %s", code, stderr)
 		}
 	})
+}
+
+// fakeRebuild answers a waiting rebuild once its progress was asked for
+// three times, the rebuild advancing by 250 of 1000 positions each time.
+type fakeRebuild struct {
+	ecov1.UnimplementedProjectionAdminServiceServer
+	polls atomic.Int64
+	asked chan struct{}
+}
+
+func (f *fakeRebuild) GetProjectionStatus(context.Context, *ecov1.GetProjectionStatusRequest) (*ecov1.GetProjectionStatusResponse, error) {
+	n := f.polls.Add(1)
+	if n == 3 {
+		close(f.asked)
+	}
+	return &ecov1.GetProjectionStatusResponse{Head: &ecov1.Position{Commit: 1000}, Projections: []*ecov1.ProjectionStatus{
+		{Name: "market", Active: &ecov1.ProjectionGeneration{Generation: 1}, Rebuild: &ecov1.ProjectionGeneration{Generation: 2, Position: &ecov1.Position{Commit: uint64(min(n*250, 1000))}}}}}, nil
+}
+
+func (f *fakeRebuild) RebuildProjection(ctx context.Context, _ *ecov1.RebuildProjectionRequest) (*ecov1.RebuildProjectionResponse, error) {
+	select {
+	case <-f.asked:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return &ecov1.RebuildProjectionResponse{Status: &ecov1.ProjectionStatus{Name: "market", Active: &ecov1.ProjectionGeneration{Generation: 2}}}, nil
+}
+
+func TestRebuildWaitShowsProgressOnATerminal(t *testing.T) {
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fakeRebuild{asked: make(chan struct{})}
+	srv := grpc.NewServer()
+	ecov1.RegisterProjectionAdminServiceServer(srv, f)
+	go srv.Serve(lis) //nolint:errcheck // Serve returns when Stop is called.
+	t.Cleanup(srv.Stop)
+
+	// Off a terminal, nothing is drawn and nothing is polled.
+	f.asked = make(chan struct{})
+	close(f.asked)
+	code, stdout, stderr := ecoctl(t, lis.Addr().String(), "projections", "rebuild", "market", "--wait")
+	if code != exitOK || strings.Contains(stdout, "\r") || f.polls.Load() != 0 {
+		t.Fatalf("exit %d (%s), %d polls, output %q", code, stderr, f.polls.Load(), stdout)
+	}
+
+	// As on a terminal: the bar is drawn until the rebuild answers.
+	f.asked = make(chan struct{})
+	drawsOn = func(io.Writer) bool { return true }
+	t.Cleanup(func() { drawsOn = progress.IsTerminal })
+	code, stdout, stderr = ecoctl(t, lis.Addr().String(), "projections", "rebuild", "market", "--wait")
+	if code != exitOK || f.polls.Load() < 3 {
+		t.Fatalf("exit %d (%s) after %d polls", code, stderr, f.polls.Load())
+	}
+	bar, rest, found := strings.Cut(stdout, "market answers from generation 2.")
+	if !found || !strings.Contains(bar, "rebuilding market") || !strings.Contains(bar, "/1000)") || !strings.HasSuffix(bar, "\r") || strings.Contains(rest, "\r") {
+		t.Fatalf("output %q", stdout)
+	}
 }

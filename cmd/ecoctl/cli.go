@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ecoregistry/ecoregistry/progress"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -300,7 +299,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if g.actor != "" {
 		ctx = metadata.AppendToOutgoingContext(ctx, ActorHeader, g.actor)
 	}
-	if !g.json && progress.IsTerminal(stdout) {
+	if !g.json && drawsOn(stdout) {
 		ctx = withProgress(ctx, stdout)
 	}
 	resp, err := inv.cmd.call(ctx, conn, inv.req)
