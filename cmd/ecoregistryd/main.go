@@ -38,6 +38,7 @@ import (
 	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
 	"github.com/ecoregistry/ecoregistry/grpcserver"
 	"github.com/ecoregistry/ecoregistry/logging"
+	"github.com/ecoregistry/ecoregistry/metrics"
 	"github.com/ecoregistry/ecoregistry/projections"
 	"github.com/ecoregistry/ecoregistry/projections/holdings"
 	"github.com/ecoregistry/ecoregistry/projections/market"
@@ -93,6 +94,9 @@ type Config struct {
 	// SlowRequest is the duration above which a call is logged at warn
 	// level; 0 never warns.
 	SlowRequest time.Duration
+	// MetricsListen is the address to serve Prometheus metrics on, at
+	// /metrics; empty serves none.
+	MetricsListen string
 	// ShutdownTimeout bounds how long Close waits for calls in flight.
 	ShutdownTimeout time.Duration
 	// WALMinSyncInterval is the least time between two syncs of the
@@ -122,6 +126,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&cfg.LogFormat, "log-format", env("ECOREGISTRY_LOG_FORMAT", ""), "log format: json or console; default console when stderr is a terminal, json otherwise (env ECOREGISTRY_LOG_FORMAT)")
 	slow := env("ECOREGISTRY_SLOW_REQUEST", grpcserver.DefaultSlowRequest.String())
 	fs.StringVar(&slow, "slow-request", slow, "log a call that takes longer than this at warn level; 0 never (env ECOREGISTRY_SLOW_REQUEST)")
+	fs.StringVar(&cfg.MetricsListen, "metrics-listen", env("ECOREGISTRY_METRICS_LISTEN", ""), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464; empty serves none (env ECOREGISTRY_METRICS_LISTEN)")
 	shutdown := env("ECOREGISTRY_SHUTDOWN_TIMEOUT", "30s")
 	fs.StringVar(&shutdown, "shutdown-timeout", shutdown, "how long a graceful stop waits for calls in flight (env ECOREGISTRY_SHUTDOWN_TIMEOUT)")
 	walSync := env("ECOREGISTRY_WAL_MIN_SYNC_INTERVAL", DefaultWALMinSyncInterval.String())
@@ -202,7 +207,10 @@ type Main struct {
 	scheduled     chan struct{}
 	// projections keeps the read models under <data>/projections.
 	projections *projections.Manager
-	server      *grpc.Server
+	// metrics, when served, and the server of them.
+	metrics       *metrics.Metrics
+	metricsServer *metrics.Server
+	server        *grpc.Server
 	listener    net.Listener
 	served      chan error
 
@@ -259,7 +267,12 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}()
 	held, _ := m.projections.Runner(holdings.Name)
-	svc := registry.New(m.store, registry.Options{Logger: m.Logger, Clock: m.Clock,
+	appends := m.store
+	if m.Config.MetricsListen != "" {
+		m.metrics = metrics.New(m.Logger)
+		appends = m.metrics.InstrumentAppends(m.store)
+	}
+	svc := registry.New(appends, registry.Options{Logger: m.Logger, Clock: m.Clock,
 		HeldRights: holdings.HeldRights(m.store, holdings.NewQueries(held))})
 	// Expiries due while the server was down are recorded before it serves.
 	sched := registry.NewScheduler(svc, registry.SchedulerOptions{Ticker: m.Ticker})
@@ -285,13 +298,22 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// The read models follow the log in the background; queries wait for
 	// the positions they ask for.
 	m.projections.Start()
-	m.server = grpcserver.New(svc, m.Logger, grpcserver.SlowRequest(m.Config.SlowRequest))
+	m.server = grpcserver.New(svc, m.Logger, append(m.metricsOptions(), grpcserver.SlowRequest(m.Config.SlowRequest))...)
 	if err = grpcserver.RegisterQueryServices(m.server, m.projections, m.Logger); err != nil {
 		return err
 	}
 	if err = m.registerBackups(); err != nil {
 		return err
 	}
+	if err = m.serveMetrics(ctx, svc, holdings.NewQueries(held)); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil && m.metricsServer != nil {
+			_ = m.metricsServer.Close()
+			m.metricsServer = nil
+		}
+	}()
 	var lc net.ListenConfig
 	m.listener, err = lc.Listen(ctx, "tcp", m.Config.Listen)
 	if err != nil {
@@ -318,6 +340,45 @@ func (m *Main) registerBackups() error {
 	}
 	grpcserver.RegisterAdminService(m.server, backup.NewTaker(staging, events, m.projections), m.Logger)
 	return nil
+}
+
+// metricsOptions are the gRPC server options that count and time calls,
+// when metrics are served.
+func (m *Main) metricsOptions() []grpc.ServerOption {
+	if m.metrics == nil {
+		return nil
+	}
+	return m.metrics.ServerOptions()
+}
+
+// serveMetrics starts serving the metrics, when asked to: the registry's,
+// the read models' and, on the embedded store, Pebble's.
+func (m *Main) serveMetrics(ctx context.Context, svc *registry.Service, totals *holdings.Queries) error {
+	if m.metrics == nil {
+		return nil
+	}
+	if st, ok := m.store.(*pebblestore.Store); ok {
+		m.metrics.WatchPebble(st.Metrics, m.projections.LoggedBytes)
+	} else {
+		m.metrics.WatchPebble(nil, m.projections.LoggedBytes)
+	}
+	m.metrics.WatchRegistry(svc)
+	m.metrics.WatchReadModels(m.projections, totals)
+	m.metrics.InitializeRPC(m.server)
+	var err error
+	if m.metricsServer, err = m.metrics.Serve(ctx, m.Config.MetricsListen); err != nil {
+		return err
+	}
+	m.Logger.Info("metrics serving", zap.String("addr", "http://"+m.metricsServer.Addr()+"/metrics"))
+	return nil
+}
+
+// MetricsAddr is the address the metrics are served on; empty when none are.
+func (m *Main) MetricsAddr() string {
+	if m.metricsServer == nil {
+		return ""
+	}
+	return m.metricsServer.Addr()
 }
 
 // logFormat is the configured log format, or the default for stderr.
@@ -357,6 +418,11 @@ func (m *Main) close() error {
 		}
 		if err := <-m.served; err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			m.Logger.Error("serve", zap.Error(err))
+		}
+	}
+	if m.metricsServer != nil {
+		if err := m.metricsServer.Close(); err != nil {
+			m.Logger.Error("stop serving metrics", zap.Error(err))
 		}
 	}
 	if m.stopScheduler != nil {

@@ -112,3 +112,19 @@ func TestCheckpointOfAnEmptyStore(t *testing.T) {
 		t.Fatalf("checkpoint of an empty store: %s, %v", pos, err)
 	}
 }
+
+func TestMetricsCountTheLogWritten(t *testing.T) {
+	s := openStore(t, t.TempDir())
+	before := s.Metrics()
+	if _, err := s.Append(t.Context(), "a", eventstore.Any(), eventstore.EventData{ID: uuid.New(), Type: "Tested", Data: make([]byte, 1000)}); err != nil {
+		t.Fatal(err)
+	}
+	after := s.Metrics()
+	if after.WAL.BytesWritten < before.WAL.BytesWritten+1000 || after.LogWriter.FsyncLatency == nil {
+		t.Fatalf("WAL bytes %d -> %d after a 1000-byte event", before.WAL.BytesWritten, after.WAL.BytesWritten)
+	}
+	s.Close()
+	if s.Metrics() != nil {
+		t.Fatal("a closed store has metrics")
+	}
+}

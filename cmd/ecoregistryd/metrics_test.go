@@ -1,0 +1,139 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
+)
+
+// scrape reads the server's metrics, as Prometheus would.
+func scrape(t *testing.T, m *Main) map[string]*dto.MetricFamily {
+	t.Helper()
+	resp, err := http.Get("http://" + m.MetricsAddr() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("scrape: %s", resp.Status)
+	}
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fams
+}
+
+// value returns the value of the series of family name whose labels include
+// labels ("k=v" pairs): a counter's or gauge's value, a histogram's count.
+// It fails the test when there is no such series.
+func value(t *testing.T, fams map[string]*dto.MetricFamily, name string, labels ...string) float64 {
+	t.Helper()
+	f, ok := fams[name]
+	if !ok {
+		t.Fatalf("no metric %s", name)
+	}
+series:
+	for _, m := range f.GetMetric() {
+		have := map[string]string{}
+		for _, l := range m.GetLabel() {
+			have[l.GetName()] = l.GetValue()
+		}
+		for _, kv := range labels {
+			k, v, _ := strings.Cut(kv, "=")
+			if have[k] != v {
+				continue series
+			}
+		}
+		switch {
+		case m.GetCounter() != nil:
+			return m.GetCounter().GetValue()
+		case m.GetGauge() != nil:
+			return m.GetGauge().GetValue()
+		case m.GetHistogram() != nil:
+			return float64(m.GetHistogram().GetSampleCount())
+		}
+	}
+	t.Fatalf("no series %s%v", name, labels)
+	return 0
+}
+
+func TestMetricsMoveWithTheWorkload(t *testing.T) {
+	cfg := Config{Store: StorePebble, Data: t.TempDir(), MetricsListen: "127.0.0.1:0"}
+	m, c := startServerWith(t, cfg)
+	sc := &settlementClient{lifecycleClient: withLifecycle(c), settlement: pb.NewSettlementServiceClient(c.conn)}
+	ctx := as(t, "office-hubei")
+	openAccounts(t, ctx, sc.lifecycleClient, "SELLER", "BUYER", "OTHER")
+	for _, req := range registrations("SELLER") {
+		if _, err := c.rights.RegisterRight(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := scrape(t, m)
+
+	var last *pb.TradeOutcome
+	for i := range 20 {
+		last = submit(t, ctx, sc, matched("CEA-HB-1", fmt.Sprintf("M-%d", i), 10))
+	}
+	first := matched("WUR-NX-1", "M-W", 5)
+	submit(t, ctx, sc, first)
+	submit(t, ctx, sc, first)                                   // replayed
+	submit(t, ctx, sc, matched("PDR-ZJ-1", "M-BIG", 1_000_000)) // refused: more than held
+	waitProjections(t, queriesOf(c), last.GetSettled().GetCommit().GetPosition())
+	after := scrape(t, m)
+
+	moved := func(name string, by float64, labels ...string) {
+		t.Helper()
+		if d := value(t, after, name, labels...) - value(t, before, name, labels...); d < by {
+			t.Errorf("%s%v moved by %v, want at least %v", name, labels, d, by)
+		}
+	}
+	moved("grpc_server_handled_total", 23, "grpc_method=SubmitTrade", "grpc_code=OK")
+	moved("grpc_server_handling_seconds", 23, "grpc_method=SubmitTrade")
+	moved("ecoregistry_store_append_seconds", 21, "result=ok")
+	moved("ecoregistry_store_append_events", 21)
+	moved("ecoregistry_store_wal_fsync_seconds", 1)
+	moved("ecoregistry_store_wal_bytes_written_total", 1000)
+	moved("ecoregistry_read_store_wal_bytes_written_total", 1000)
+	moved("ecoregistry_stream_cache_lookups_total", 21, "kind=right")
+	moved("ecoregistry_stream_cache_lookups_total", 21, "kind=account")
+	moved("ecoregistry_projection_events_applied_total", 21, "projection=holdings")
+	moved("ecoregistry_projection_position", 21, "projection=market", "generation=active")
+	moved("process_cpu_seconds_total", 0.001)
+	if v := value(t, after, "ecoregistry_trades_total", "exchange=HBEX", "outcome=settled"); v != 21 {
+		t.Errorf("%v trades settled, want 21", v)
+	}
+	for outcome, want := range map[string]float64{"replayed": 1, "refused": 1, "failed": 0} {
+		if v := value(t, after, "ecoregistry_trades_total", "exchange=HBEX", "outcome="+outcome); v != want {
+			t.Errorf("%v trades %s, want %v", v, outcome, want)
+		}
+	}
+	// 20 trades of 10 units of the allowance went to BUYER: still available.
+	if v := value(t, after, "ecoregistry_units", "right_type=carbon-allowance", "state=available"); v != 100000 {
+		t.Errorf("%v carbon-allowance units available, want 100000", v)
+	}
+	if v := value(t, after, "ecoregistry_units", "right_type=carbon-sink", "state=buffer"); v != 1000 {
+		t.Errorf("%v carbon-sink units in the buffer, want 1000", v)
+	}
+	if v := value(t, after, "ecoregistry_projection_lag_events", "projection=holdings"); v != 0 {
+		t.Errorf("holdings lag %v after waiting for it", v)
+	}
+	if value(t, after, "go_goroutines") == 0 {
+		t.Error("no goroutines counted")
+	}
+}
+
+func TestMetricsAreOffByDefault(t *testing.T) {
+	m, _ := startServer(t, t.TempDir())
+	if m.MetricsAddr() != "" {
+		t.Fatalf("metrics served on %s without --metrics-listen", m.MetricsAddr())
+	}
+}
