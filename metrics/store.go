@@ -30,8 +30,14 @@ func newAppendMetrics() *appendMetrics {
 	}
 }
 
-func (a *appendMetrics) Describe(ch chan<- *prometheus.Desc) { a.latency.Describe(ch); a.events.Describe(ch) }
-func (a *appendMetrics) Collect(ch chan<- prometheus.Metric)  { a.latency.Collect(ch); a.events.Collect(ch) }
+func (a *appendMetrics) Describe(ch chan<- *prometheus.Desc) {
+	a.latency.Describe(ch)
+	a.events.Describe(ch)
+}
+func (a *appendMetrics) Collect(ch chan<- prometheus.Metric) {
+	a.latency.Collect(ch)
+	a.events.Collect(ch)
+}
 
 // InstrumentAppends returns store with its appends timed and their sizes
 // counted. Give it to the registry only: it hides every method beyond

@@ -211,8 +211,8 @@ type Main struct {
 	metrics       *metrics.Metrics
 	metricsServer *metrics.Server
 	server        *grpc.Server
-	listener    net.Listener
-	served      chan error
+	listener      net.Listener
+	served        chan error
 
 	closeOnce sync.Once
 	closeErr  error
