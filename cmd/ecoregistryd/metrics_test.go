@@ -1,8 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -67,16 +70,8 @@ series:
 }
 
 func TestMetricsMoveWithTheWorkload(t *testing.T) {
-	cfg := Config{Store: StorePebble, Data: t.TempDir(), MetricsListen: "127.0.0.1:0"}
-	m, c := startServerWith(t, cfg)
-	sc := &settlementClient{lifecycleClient: withLifecycle(c), settlement: pb.NewSettlementServiceClient(c.conn)}
+	m, c, sc := startMeasuredExchange(t)
 	ctx := as(t, "office-hubei")
-	openAccounts(t, ctx, sc.lifecycleClient, "SELLER", "BUYER", "OTHER")
-	for _, req := range registrations("SELLER") {
-		if _, err := c.rights.RegisterRight(ctx, req); err != nil {
-			t.Fatal(err)
-		}
-	}
 	before := scrape(t, m)
 
 	var last *pb.TradeOutcome
@@ -131,9 +126,63 @@ func TestMetricsMoveWithTheWorkload(t *testing.T) {
 	}
 }
 
+// startMeasuredExchange runs ecoregistryd with metrics on 127.0.0.1:0 and
+// sets up what startExchangeServer does.
+func startMeasuredExchange(t *testing.T) (*Main, *client, *settlementClient) {
+	t.Helper()
+	m, c := startServerWith(t, Config{Store: StorePebble, Data: t.TempDir(), MetricsListen: "127.0.0.1:0"})
+	sc := &settlementClient{lifecycleClient: withLifecycle(c), settlement: pb.NewSettlementServiceClient(c.conn)}
+	ctx := as(t, "office-hubei")
+	openAccounts(t, ctx, sc.lifecycleClient, "SELLER", "BUYER", "OTHER")
+	for _, req := range registrations("SELLER") {
+		if _, err := c.rights.RegisterRight(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return m, c, sc
+}
+
 func TestMetricsAreOffByDefault(t *testing.T) {
 	m, _ := startServer(t, t.TempDir())
 	if m.MetricsAddr() != "" {
 		t.Fatalf("metrics served on %s without --metrics-listen", m.MetricsAddr())
+	}
+}
+
+// TestTheDashboardAsksForServedMetrics checks that every metric the Grafana
+// dashboard's queries name is one the server serves.
+func TestTheDashboardAsksForServedMetrics(t *testing.T) {
+	b, err := os.ReadFile("../../deploy/grafana/ecoregistry.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatal(err)
+	}
+	m, c, sc := startMeasuredExchange(t)
+	out := submit(t, as(t, "hbex-gateway"), sc, matched("CEA-HB-1", "D-1", 1))
+	waitProjections(t, queriesOf(c), out.GetSettled().GetCommit().GetPosition())
+	served := scrape(t, m)
+	name := regexp.MustCompile(`\b(ecoregistry|grpc_server|process|go)_[a-z_]+\b`)
+	asked := 0
+	for _, p := range dash.Panels {
+		for _, target := range p.Targets {
+			for _, n := range name.FindAllString(target.Expr, -1) {
+				asked++
+				base := strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(n, "_bucket"), "_sum"), "_count")
+				if served[n] == nil && served[base] == nil {
+					t.Errorf("panel %q asks for %s, which the server does not serve", p.Title, n)
+				}
+			}
+		}
+	}
+	if len(dash.Panels) < 10 || asked < 20 {
+		t.Fatalf("%d panels naming %d metrics", len(dash.Panels), asked)
 	}
 }
