@@ -48,6 +48,7 @@ func unaryInterceptor(log *zap.Logger, slow time.Duration) grpc.UnaryServerInter
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
 		ci := incomingCallInfo(ctx)
+		tagSpan(ctx, ci)
 		// A header send can only fail when the client is gone; the call's own
 		// outcome will say so.
 		_ = grpc.SetHeader(ctx, metadata.MD{CorrelationHeader: {ci.correlationID}})
@@ -60,7 +61,7 @@ func unaryInterceptor(log *zap.Logger, slow time.Duration) grpc.UnaryServerInter
 		} else {
 			resp, err = handler(context.WithValue(ctx, callInfoKey{}, ci), req)
 		}
-		logRequest(log, requestLine{msg: "request", slow: slow, resp: resp}, info.FullMethod, start, ci, err, nil)
+		logRequest(log, requestLine{msg: "request", slow: slow, resp: resp, ctx: ctx}, info.FullMethod, start, ci, err, nil)
 		return resp, err
 	}
 }
@@ -111,6 +112,7 @@ func logRequest(log *zap.Logger, line requestLine, method string, start time.Tim
 		fields = append(fields, zap.String("actor", ci.actor))
 	}
 	fields = commitFields(fields, commitOf(line.resp))
+	fields = traceField(line.ctx, fields)
 	if items != nil {
 		fields = append(fields, zap.Int64("items", items.items.Load()))
 	}
@@ -150,6 +152,7 @@ func streamInterceptor(log *zap.Logger) grpc.StreamServerInterceptor {
 		start := time.Now()
 		ctx := ss.Context()
 		ci := incomingCallInfo(ctx)
+		tagSpan(ctx, ci)
 		// As for unary calls, a failed header send shows in the stream's own outcome.
 		_ = ss.SetHeader(metadata.MD{CorrelationHeader: {ci.correlationID}})
 		stats := &streamStats{}
@@ -160,7 +163,7 @@ func streamInterceptor(log *zap.Logger) grpc.StreamServerInterceptor {
 			ctx = context.WithValue(context.WithValue(ctx, callInfoKey{}, ci), streamStatsKey{}, stats)
 			err = handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
 		}
-		logRequest(log, requestLine{msg: "stream"}, info.FullMethod, start, ci, err, stats)
+		logRequest(log, requestLine{msg: "stream", ctx: ctx}, info.FullMethod, start, ci, err, stats)
 		return err
 	}
 }

@@ -1,7 +1,11 @@
 package grpcserver
 
 import (
+	"context"
 	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 	"go.uber.org/zap"
@@ -46,6 +50,8 @@ type requestLine struct {
 	msg  string
 	slow time.Duration
 	resp any
+	// ctx is the call's context, which may carry its trace.
+	ctx context.Context
 }
 
 // committed is implemented by the responses of commands: they say where
@@ -75,4 +81,27 @@ func commitFields(fields []zap.Field, c *pb.Commit) []zap.Field {
 	}
 	return append(fields, zap.String("stream", c.GetStream()), zap.Uint64("revision", c.GetStreamRevision()),
 		zap.Uint64("position", c.GetPosition().GetCommit()))
+}
+
+// CorrelationIDAttribute is the attribute of a call's span that holds its
+// correlation id, when the server traces calls.
+const CorrelationIDAttribute = "ecoregistry.correlation_id"
+
+// tagSpan records the call's correlation id on its span, if it is traced.
+func tagSpan(ctx context.Context, ci callInfo) {
+	if span := trace.SpanFromContext(ctx); span.IsRecording() {
+		span.SetAttributes(attribute.String(CorrelationIDAttribute, ci.correlationID))
+	}
+}
+
+// traceField adds the id of the call's trace, when it is traced, so that a
+// log line leads to its trace.
+func traceField(ctx context.Context, fields []zap.Field) []zap.Field {
+	if ctx == nil {
+		return fields
+	}
+	if sc := trace.SpanContextFromContext(ctx); sc.IsValid() {
+		return append(fields, zap.String("trace_id", sc.TraceID().String()))
+	}
+	return fields
 }

@@ -7,6 +7,9 @@ import (
 
 	"github.com/ecoregistry/ecoregistry/domain"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
+	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -87,5 +90,29 @@ func TestSlowRequestDefaultsToOneSecond(t *testing.T) {
 	}
 	if got := slowRequestIn([]grpc.ServerOption{SlowRequest(time.Minute), SlowRequest(2 * time.Second)}); got != 2*time.Second {
 		t.Fatalf("the last SlowRequest should win, got %v", got)
+	}
+}
+
+func TestATracedCallsLogLineNamesItsTrace(t *testing.T) {
+	core, logs := observer.New(zap.InfoLevel)
+	rec := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec))
+	conn := startTestServer(t, zap.New(core), grpc.StatsHandler(otelgrpc.NewServerHandler(otelgrpc.WithTracerProvider(tp)))).conn
+	ctx := metadata.AppendToOutgoingContext(context.Background(), CorrelationHeader, "corr-t")
+	_, _ = pb.NewAccountServiceClient(conn).GetAccount(ctx, &pb.GetAccountRequest{AccountId: "NOBODY"})
+	spans := rec.Ended()
+	if len(spans) != 1 {
+		t.Fatalf("%d spans", len(spans))
+	}
+	f := logs.FilterMessage("request").All()[0].ContextMap()
+	if f["trace_id"] != spans[0].SpanContext().TraceID().String() {
+		t.Fatalf("log fields %v, span trace %s", f, spans[0].SpanContext().TraceID())
+	}
+	found := false
+	for _, kv := range spans[0].Attributes() {
+		found = found || (string(kv.Key) == CorrelationIDAttribute && kv.Value.AsString() == "corr-t")
+	}
+	if !found {
+		t.Fatalf("span attributes %v lack the correlation id", spans[0].Attributes())
 	}
 }

@@ -44,6 +44,8 @@ import (
 	"github.com/ecoregistry/ecoregistry/projections/market"
 	"github.com/ecoregistry/ecoregistry/projections/statistics"
 	"github.com/ecoregistry/ecoregistry/registry"
+	"github.com/ecoregistry/ecoregistry/tracing"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"google.golang.org/grpc"
@@ -97,6 +99,9 @@ type Config struct {
 	// MetricsListen is the address to serve Prometheus metrics on, at
 	// /metrics; empty serves none.
 	MetricsListen string
+	// OTLPEndpoint is the OTLP/gRPC collector to send traces to; empty
+	// traces nothing.
+	OTLPEndpoint string
 	// ShutdownTimeout bounds how long Close waits for calls in flight.
 	ShutdownTimeout time.Duration
 	// WALMinSyncInterval is the least time between two syncs of the
@@ -127,6 +132,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	slow := env("ECOREGISTRY_SLOW_REQUEST", grpcserver.DefaultSlowRequest.String())
 	fs.StringVar(&slow, "slow-request", slow, "log a call that takes longer than this at warn level; 0 never (env ECOREGISTRY_SLOW_REQUEST)")
 	fs.StringVar(&cfg.MetricsListen, "metrics-listen", env("ECOREGISTRY_METRICS_LISTEN", ""), "serve Prometheus metrics at http://ADDR/metrics, e.g. 127.0.0.1:9464; empty serves none (env ECOREGISTRY_METRICS_LISTEN)")
+	fs.StringVar(&cfg.OTLPEndpoint, "otlp-endpoint", env("ECOREGISTRY_OTLP_ENDPOINT", ""), "send OpenTelemetry traces to this OTLP/gRPC collector, e.g. 127.0.0.1:4317 or https://collector:4317; empty traces nothing (env ECOREGISTRY_OTLP_ENDPOINT)")
 	shutdown := env("ECOREGISTRY_SHUTDOWN_TIMEOUT", "30s")
 	fs.StringVar(&shutdown, "shutdown-timeout", shutdown, "how long a graceful stop waits for calls in flight (env ECOREGISTRY_SHUTDOWN_TIMEOUT)")
 	walSync := env("ECOREGISTRY_WAL_MIN_SYNC_INTERVAL", DefaultWALMinSyncInterval.String())
@@ -200,6 +206,12 @@ type Main struct {
 	Clock func() time.Time
 	// Ticker paces the rounds of the expiry scheduler; nil means every second.
 	Ticker registry.Ticker
+	// TracerProvider, when set, traces calls and appends; else Run makes
+	// one that exports to Config.OTLPEndpoint, when that is set. Tests set
+	// it to see the spans.
+	TracerProvider trace.TracerProvider
+	// stopTracing flushes and stops the provider Run made.
+	stopTracing func(context.Context) error
 
 	store eventstore.Store
 	// stopScheduler ends the expiry scheduler; scheduled is closed when it has.
@@ -267,10 +279,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		}
 	}()
 	held, _ := m.projections.Runner(holdings.Name)
-	appends := m.store
-	if m.Config.MetricsListen != "" {
-		m.metrics = metrics.New(m.Logger)
-		appends = m.metrics.InstrumentAppends(m.store)
+	appends, err := m.instrumentAppends(ctx)
+	if err != nil {
+		return err
 	}
 	svc := registry.New(appends, registry.Options{Logger: m.Logger, Clock: m.Clock,
 		HeldRights: holdings.HeldRights(m.store, holdings.NewQueries(held))})
@@ -298,7 +309,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// The read models follow the log in the background; queries wait for
 	// the positions they ask for.
 	m.projections.Start()
-	m.server = grpcserver.New(svc, m.Logger, append(m.metricsOptions(), grpcserver.SlowRequest(m.Config.SlowRequest))...)
+	m.server = grpcserver.New(svc, m.Logger, append(m.observerOptions(), grpcserver.SlowRequest(m.Config.SlowRequest))...)
 	if err = grpcserver.RegisterQueryServices(m.server, m.projections, m.Logger); err != nil {
 		return err
 	}
@@ -342,13 +353,39 @@ func (m *Main) registerBackups() error {
 	return nil
 }
 
-// metricsOptions are the gRPC server options that count and time calls,
-// when metrics are served.
-func (m *Main) metricsOptions() []grpc.ServerOption {
-	if m.metrics == nil {
-		return nil
+// instrumentAppends prepares the metrics and the tracing asked for, and
+// returns the store the registry appends to: timed and traced as asked.
+func (m *Main) instrumentAppends(ctx context.Context) (eventstore.Store, error) {
+	appends := m.store
+	if m.Config.MetricsListen != "" {
+		m.metrics = metrics.New(m.Logger)
+		appends = m.metrics.InstrumentAppends(appends)
 	}
-	return m.metrics.ServerOptions()
+	if m.TracerProvider == nil && m.Config.OTLPEndpoint != "" {
+		tp, err := tracing.Exporter(ctx, m.Config.OTLPEndpoint)
+		if err != nil {
+			return nil, err
+		}
+		m.TracerProvider, m.stopTracing = tp, tp.Shutdown
+		m.Logger.Info("tracing to an OTLP collector", zap.String("endpoint", m.Config.OTLPEndpoint))
+	}
+	if m.TracerProvider != nil {
+		appends = tracing.InstrumentAppends(appends, m.TracerProvider)
+	}
+	return appends, nil
+}
+
+// observerOptions are the gRPC server options that count, time and trace
+// calls, as asked.
+func (m *Main) observerOptions() []grpc.ServerOption {
+	var opts []grpc.ServerOption
+	if m.metrics != nil {
+		opts = append(opts, m.metrics.ServerOptions()...)
+	}
+	if m.TracerProvider != nil {
+		opts = append(opts, tracing.ServerOptions(m.TracerProvider)...)
+	}
+	return opts
 }
 
 // serveMetrics starts serving the metrics, when asked to: the registry's,
@@ -436,6 +473,14 @@ func (m *Main) close() error {
 	}
 	if m.store != nil {
 		err = errors.Join(err, m.store.Close())
+	}
+	if m.stopTracing != nil {
+		// The last spans are sent before the server says it stopped.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if terr := m.stopTracing(ctx); terr != nil {
+			m.Logger.Warn("flush the last traces", zap.Error(terr))
+		}
+		cancel()
 	}
 	m.Logger.Info("ecoregistryd stopped")
 	_ = m.Logger.Sync()
