@@ -53,7 +53,7 @@ var table = map[string]Permissions{
 	pb.ReservationService_SettleReservation_FullMethodName: {exchange: settlesOwnReservation},
 	pb.ReservationService_VoidReservation_FullMethodName:   {exchange: voidsOwnReservation},
 
-	pb.CancellationService_CancelUnits_FullMethodName:       {regulator: rightInScope},
+	pb.CancellationService_CancelUnits_FullMethodName:      {regulator: rightInScope},
 	pb.CorrectionService_ReverseTransaction_FullMethodName: {regulator: rightInScope},
 
 	pb.SettlementService_SubmitTrade_FullMethodName:  {exchange: tradeBetweenAdmittedAccounts},
@@ -66,8 +66,8 @@ var table = map[string]Permissions{
 	pb.HoldingsQueryService_ListHoldingTotals_FullMethodName: {office: totalsInScope, regulator: totalsInScope, auditor: totalsInScope},
 	pb.MarketQueryService_ListTrades_FullMethodName: {office: tradesInScope, regulator: tradesInScope, auditor: tradesInScope,
 		exchange: tradesInScope, holder: tradesInScope},
-	pb.MarketQueryService_ListMarketStats_FullMethodName: {office: marketInScope, regulator: marketInScope, auditor: marketInScope, exchange: marketInScope},
-	pb.MarketQueryService_ListDailyBars_FullMethodName:   {office: marketInScope, regulator: marketInScope, auditor: marketInScope, exchange: marketInScope},
+	pb.MarketQueryService_ListMarketStats_FullMethodName:    {office: marketInScope, regulator: marketInScope, auditor: marketInScope, exchange: marketInScope},
+	pb.MarketQueryService_ListDailyBars_FullMethodName:      {office: marketInScope, regulator: marketInScope, auditor: marketInScope, exchange: marketInScope},
 	pb.StatisticsQueryService_ListStatistics_FullMethodName: {office: statisticsInScope, regulator: statisticsInScope, auditor: statisticsInScope},
 
 	pb.ProjectionAdminService_GetProjectionStatus_FullMethodName: {admin: anyData, auditor: anyData},

@@ -17,13 +17,13 @@ import (
 	"github.com/ecoregistry/ecoregistry/projections"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 	"go.uber.org/zap"
-	"google.golang.org/grpc"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	reflectionalphapb "google.golang.org/grpc/reflection/grpc_reflection_v1alpha"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -296,9 +296,15 @@ var matrixCases = map[string][]matrixCase{
 		}, nil},
 	},
 	pb.ReservationService_ReserveUnits_FullMethodName: {
-		{"for HBEX, of an admitted account", func(f *fixtures, r access.Role) proto.Message { return reserve(f.id("RS", r), "CEA-HB", "HB-STEEL", "HBEX") }, []access.Role{rExchange}},
-		{"for HBEX, of an account not admitted", func(f *fixtures, r access.Role) proto.Message { return reserve(f.id("RS", r), "CEA-BJ", "BJ-CORP", "HBEX") }, nil},
-		{"for another exchange", func(f *fixtures, r access.Role) proto.Message { return reserve(f.id("RS", r), "CEA-HB", "HB-STEEL", "SHEX") }, nil},
+		{"for HBEX, of an admitted account", func(f *fixtures, r access.Role) proto.Message {
+			return reserve(f.id("RS", r), "CEA-HB", "HB-STEEL", "HBEX")
+		}, []access.Role{rExchange}},
+		{"for HBEX, of an account not admitted", func(f *fixtures, r access.Role) proto.Message {
+			return reserve(f.id("RS", r), "CEA-BJ", "BJ-CORP", "HBEX")
+		}, nil},
+		{"for another exchange", func(f *fixtures, r access.Role) proto.Message {
+			return reserve(f.id("RS", r), "CEA-HB", "HB-STEEL", "SHEX")
+		}, nil},
 	},
 	pb.ReservationService_SettleReservation_FullMethodName: {
 		{"HBEX's reservation to an admitted buyer", func(f *fixtures, r access.Role) proto.Message {
@@ -324,8 +330,12 @@ var matrixCases = map[string][]matrixCase{
 		{"of a carbon right", func(f *fixtures, r access.Role) proto.Message { return cancel("CEA-HB", f.id("C", r)) }, nil},
 	},
 	pb.CorrectionService_ReverseTransaction_FullMethodName: {
-		{"a transfer of a water right", func(f *fixtures, r access.Role) proto.Message { return reverse("WUR-HB", f.transfer("WUR-HB", r), f.id("X", r)) }, []access.Role{rRegulator}},
-		{"a transfer of a carbon right", func(f *fixtures, r access.Role) proto.Message { return reverse("CEA-HB", f.transfer("CEA-HB", r), f.id("X", r)) }, nil},
+		{"a transfer of a water right", func(f *fixtures, r access.Role) proto.Message {
+			return reverse("WUR-HB", f.transfer("WUR-HB", r), f.id("X", r))
+		}, []access.Role{rRegulator}},
+		{"a transfer of a carbon right", func(f *fixtures, r access.Role) proto.Message {
+			return reverse("CEA-HB", f.transfer("CEA-HB", r), f.id("X", r))
+		}, nil},
 	},
 	pb.SettlementService_SubmitTrade_FullMethodName: {
 		{"HBEX's trade between admitted accounts", func(f *fixtures, r access.Role) proto.Message {

@@ -97,4 +97,3 @@ func startTLSServer(t *testing.T, p *testPKI, policy string, log *zap.Logger) *M
 	t.Cleanup(func() { m.Close() })
 	return m
 }
-
