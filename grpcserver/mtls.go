@@ -76,7 +76,8 @@ func verifyPeer(info credentials.TLSInfo, roots *x509.CertPool, now time.Time) v
 	v := verifiedPeer{TLSInfo: info}
 	certs := info.State.PeerCertificates
 	if len(certs) == 0 {
-		v.err = errors.New("the client presented no certificate; connect with the certificate and key the registry's client CA issued to you (ecoctl --cert and --key)")
+		v.err = errors.New("the client presented no certificate (a client holds back one that the registry's client CA did not issue); " +
+			"connect with the certificate and key that CA issued to you (ecoctl --cert and --key)")
 		return v
 	}
 	leaf := certs[0]

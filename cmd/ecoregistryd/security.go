@@ -49,15 +49,17 @@ func defineSecurityFlags(fs *flag.FlagSet, env func(name, def string) string) fu
 	fs.StringVar(&s.ClientCA, "client-ca", env("ECOREGISTRY_CLIENT_CA", ""), "PEM bundle of the CAs whose client certificates authenticate callers (env ECOREGISTRY_CLIENT_CA)")
 	fs.StringVar(&s.Policy, "policy", env("ECOREGISTRY_POLICY", ""), "access policy file, YAML or JSON: who holds which role and scope; required with TLS; reloaded on SIGHUP (env ECOREGISTRY_POLICY)")
 	insecure := env("ECOREGISTRY_INSECURE_PLAINTEXT", "false")
-	fs.StringVar(&insecure, "insecure-plaintext", insecure, "allow development mode (no TLS: every caller is the actor it declares, with every role) on a non-loopback --listen (env ECOREGISTRY_INSECURE_PLAINTEXT)")
+	fs.BoolVar(&s.InsecurePlaintext, "insecure-plaintext", false, "allow development mode (no TLS: every caller is the actor it declares, with every role) on a non-loopback --listen (env ECOREGISTRY_INSECURE_PLAINTEXT=true)")
 	maxMsg := env("ECOREGISTRY_MAX_MESSAGE_BYTES", strconv.Itoa(DefaultMaxMessageBytes))
 	fs.StringVar(&maxMsg, "max-message-bytes", maxMsg, "largest message the server accepts, in bytes (env ECOREGISTRY_MAX_MESSAGE_BYTES)")
 	maxCalls := env("ECOREGISTRY_MAX_CALLS_IN_FLIGHT", strconv.Itoa(grpcserver.DefaultMaxCallsInFlight))
 	fs.StringVar(&maxCalls, "max-calls-in-flight", maxCalls, "calls one principal may have in flight; more get RESOURCE_EXHAUSTED (env ECOREGISTRY_MAX_CALLS_IN_FLIGHT)")
 	return func(listen string) (Security, error) {
 		var err error
-		if s.InsecurePlaintext, err = strconv.ParseBool(insecure); err != nil {
-			return Security{}, fmt.Errorf("--insecure-plaintext %q: want true or false", insecure)
+		if !flagGiven(fs, "insecure-plaintext") {
+			if s.InsecurePlaintext, err = strconv.ParseBool(insecure); err != nil {
+				return Security{}, fmt.Errorf("ECOREGISTRY_INSECURE_PLAINTEXT %q: want true or false", insecure)
+			}
 		}
 		if s.MaxMessageBytes, err = strconv.Atoi(maxMsg); err != nil || s.MaxMessageBytes < 1024 {
 			return Security{}, fmt.Errorf("--max-message-bytes %q: want a number of bytes, at least 1024", maxMsg)
@@ -67,6 +69,12 @@ func defineSecurityFlags(fs *flag.FlagSet, env func(name, def string) string) fu
 		}
 		return s, s.check(listen)
 	}
+}
+
+func flagGiven(fs *flag.FlagSet, name string) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == name })
+	return given
 }
 
 // check refuses combinations that would serve with less protection than

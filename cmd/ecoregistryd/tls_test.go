@@ -70,10 +70,15 @@ func clientCert(t *testing.T, ca *mtls.CA, org, name string, v mtls.Validity) tl
 }
 
 // dialTLS connects to addr over TLS 1.3, trusting ca for the server and
-// presenting certs (none for a client without a certificate).
+// presenting the first of certs (none for a client without a certificate).
 func dialTLS(t *testing.T, addr string, ca *mtls.CA, certs ...tls.Certificate) *grpc.ClientConn {
 	t.Helper()
-	cfg := &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: ca.Pool(), Certificates: certs}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS13, RootCAs: ca.Pool()}
+	if len(certs) > 0 {
+		// Presented whatever CAs the server names, as a client of another
+		// CA would, so that the server's own verification is what refuses.
+		cfg.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return &certs[0], nil }
+	}
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(cfg)))
 	if err != nil {
 		t.Fatal(err)
