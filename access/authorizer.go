@@ -105,12 +105,14 @@ func (g Grant) Role() Role {
 // first check that failed when one may, or the error of a fact that could
 // not be read.
 func (a *Authorizer) Authorize(ctx context.Context, pr Principal, method string, req any) (Grant, error) {
-	grants := a.Policy().grantsOf(pr)
+	policy := a.Policy()
 	perms, listed := table[method]
 	var refused error
-	for _, g := range grants {
+	// The organisation's grants are walked in place: this runs on every
+	// call, and a trade should not pay for a copy.
+	for _, g := range policy.byOrganisation[pr.Organisation] {
 		check, ok := perms[g.role]
-		if !ok {
+		if !ok || (g.members != nil && !g.members[pr.Name]) {
 			continue
 		}
 		if req == nil || check.allows == nil {
@@ -130,7 +132,7 @@ func (a *Authorizer) Authorize(ctx context.Context, pr Principal, method string,
 	if refused != nil {
 		return Grant{}, refused
 	}
-	rej := domain.DenyRole(rpcName(method), roleNames(grants))
+	rej := domain.DenyRole(rpcName(method), roleNames(policy.grantsOf(pr)))
 	if !listed {
 		rej.Detail += "; the RPC has no entry in the access table"
 	}
