@@ -12,7 +12,7 @@ import (
 // page may then hold fewer items than its page size; its next_page_token
 // still continues the query.
 
-var holdingsInScope = answering(accountInScope, func(c *call, resp *pb.ListAccountHoldingsResponse) error {
+var holdingsInScope = answering(Check{Name: "account in scope; answer: rights in scope", allows: accountInScope.allows}, func(c *call, resp *pb.ListAccountHoldingsResponse) error {
 	var err error
 	resp.Holdings, err = keep(resp.Holdings, func(h *pb.HoldingBalance) (bool, error) {
 		return c.scope().coversRight(domain.RightType(h.GetRightType()), h.GetJurisdiction()), nil

@@ -1,6 +1,11 @@
 package access
 
 import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
@@ -97,4 +102,27 @@ func Table() map[string]map[Role]string {
 		}
 	}
 	return out
+}
+
+// TableMarkdown returns the table as Markdown, one row per RPC in name
+// order, each role that may call it with the check it must pass, for the
+// README.
+func TableMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| RPC | who may call it (check of the call's data) |\n|---|---|\n")
+	for _, method := range slices.Sorted(maps.Keys(table)) {
+		perms := table[method]
+		var who []string
+		if len(perms) == len(Roles) {
+			who = []string{"every role"}
+		} else {
+			for _, r := range Roles {
+				if c, ok := perms[r]; ok {
+					who = append(who, fmt.Sprintf("%s (%s)", r, c.Name))
+				}
+			}
+		}
+		fmt.Fprintf(&b, "| `%s` | %s |\n", strings.TrimPrefix(method, "/"), strings.Join(who, "; "))
+	}
+	return b.String()
 }
