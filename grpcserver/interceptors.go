@@ -14,9 +14,10 @@ import (
 
 // Request metadata keys the registry reads.
 const (
-	// ActorHeader names who makes a request. Until authentication exists the
-	// registry records the actor the client states here on every event it
-	// writes; commands without it are refused.
+	// ActorHeader names who makes a request in development mode (no TLS):
+	// the registry records the actor the client states here on every event
+	// it writes, and refuses commands without it. With mutual TLS the actor
+	// is the principal of the client certificate and this header is ignored.
 	ActorHeader = "x-ecoregistry-actor"
 	// CorrelationHeader carries the client's correlation id. When absent the
 	// registry makes one; either way it is recorded on the events and sent
@@ -75,6 +76,11 @@ func incomingCallInfo(ctx context.Context) callInfo {
 	if ci.correlationID == "" {
 		ci.correlationID = uuid.NewString()
 	}
+	// With mutual TLS the actor is the authenticated principal, whatever
+	// the client declares (see guard.go).
+	if p, ok := peerPrincipal(ctx); ok {
+		ci.actor = p.String()
+	}
 	return ci
 }
 
@@ -106,10 +112,16 @@ func logRequest(log *zap.Logger, line requestLine, method string, start time.Tim
 		zap.Duration("duration", took),
 		zap.String("correlation_id", ci.correlationID),
 	)
-	// The actor is who the client says it is. Once calls are authenticated,
-	// the authenticated principal belongs here too, beside it.
+	// Under mutual TLS the actor is the authenticated principal, which the
+	// line then names as such; in development mode it is who the client
+	// says it is.
 	if ci.actor != "" {
 		fields = append(fields, zap.String("actor", ci.actor))
+	}
+	if line.ctx != nil {
+		if p, ok := peerPrincipal(line.ctx); ok {
+			fields = append(fields, zap.String("principal", p.String()))
+		}
 	}
 	fields = commitFields(fields, commitOf(line.resp))
 	fields = traceField(line.ctx, fields)

@@ -1,9 +1,17 @@
 package main
 
 import (
+	"context"
 	"io"
+	"strings"
 	"testing"
 	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/ecoregistry/ecoregistry/mtls"
+	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 )
 
 func TestLogFlags(t *testing.T) {
@@ -33,5 +41,23 @@ func TestLogFlags(t *testing.T) {
 				t.Fatal("accepted")
 			}
 		})
+	}
+}
+
+func TestTheRequestLogNamesTheAuthenticatedPrincipal(t *testing.T) {
+	pki := newTestPKI(t)
+	core, logs := observer.New(zap.InfoLevel)
+	m := startTLSServer(t, pki, officePolicy, zap.New(core))
+	conn := dialTLS(t, m.Addr(), pki.ca, clientCert(t, pki.ca, "hubei-office", "li.wei", mtls.For(time.Hour)))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, _ = pb.NewAccountServiceClient(conn).GetAccount(ctx, &pb.GetAccountRequest{AccountId: "NOBODY"})
+	lines := logs.FilterMessage("request").All()
+	if len(lines) != 1 {
+		t.Fatalf("%d request lines", len(lines))
+	}
+	f := lines[0].ContextMap()
+	if p, _ := f["principal"].(string); p == "" || f["actor"] != p || !strings.Contains(p, "li.wei") {
+		t.Fatalf("log fields %v: want the certificate's principal as principal and actor", f)
 	}
 }
