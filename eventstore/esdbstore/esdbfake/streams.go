@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -24,9 +25,12 @@ import (
 // MaxAppendSize is EventStoreDB's default limit on the size of one append.
 const MaxAppendSize = 1 << 20
 
-// eventOverhead approximates what an event adds to an append's size beside
-// its type, data and metadata.
-const eventOverhead = 64
+// eventSize is what an event counts toward MaxAppendSize, as EventStoreDB
+// counts it: its data and custom metadata, and its type at two bytes a
+// character.
+func eventSize(typ string, data, metadata []byte) int {
+	return len(data) + len(metadata) + 2*len(typ)
+}
 
 // Append implements Streams.Append: one options message, then the proposed
 // events, then one reply.
@@ -39,8 +43,11 @@ func (n *streamsService) Append(srv streams.Streams_AppendServer) error {
 	if opts == nil {
 		return errorf(codes.InvalidArgument, "an append must start with its options")
 	}
-	if requiresLeader(srv.Context()) && !n.isLeader() {
-		return n.notLeader(srv.Context())
+	if err := n.srv.authorize(srv.Context(), false); err != nil {
+		return err
+	}
+	if err := n.checkLeader(srv.Context()); err != nil {
+		return err
 	}
 	stream := string(opts.GetStreamIdentifier().GetStreamName())
 	if stream == "" {
@@ -85,7 +92,7 @@ func (n *streamsService) Append(srv streams.Streams_AppendServer) error {
 		if err != nil {
 			return errorf(codes.InvalidArgument, "event %d: %v", len(events), err)
 		}
-		size += eventOverhead + len(typ) + len(pm.GetData()) + len(pm.GetCustomMetadata())
+		size += eventSize(typ, pm.GetData(), pm.GetCustomMetadata())
 		if size > MaxAppendSize {
 			_ = grpc.SetTrailer(srv.Context(), metadataPairs("exception", "maximum-append-size-exceeded"))
 			return status.Errorf(codes.InvalidArgument, "Maximum Append Size of %d Exceeded.", MaxAppendSize)
@@ -98,6 +105,9 @@ func (n *streamsService) Append(srv streams.Streams_AppendServer) error {
 
 	out := n.srv.log.appendEvents(stream, exp, events)
 	if out.ok {
+		if err := n.srv.replyFault(srv.Context()); err != nil {
+			return err
+		}
 		ok := &streams.AppendResp_Success{}
 		if out.exists {
 			ok.CurrentRevisionOption = &streams.AppendResp_Success_CurrentRevision{CurrentRevision: out.current}
@@ -140,14 +150,18 @@ func (n *streamsService) Read(req *streams.ReadReq, srv streams.Streams_ReadServ
 	if opts == nil {
 		return errorf(codes.InvalidArgument, "a read needs options")
 	}
-	if requiresLeader(srv.Context()) && !n.isLeader() {
-		return n.notLeader(srv.Context())
+	if err := n.srv.authorize(srv.Context(), opts.GetAll() != nil); err != nil {
+		return err
+	}
+	if err := n.checkLeader(srv.Context()); err != nil {
+		return err
 	}
 	filter, err := compileFilter(opts)
 	if err != nil {
 		return err
 	}
-	enc := encoder{asString: opts.GetUuidOption().GetString_() != nil}
+	enc := encoder{asString: opts.GetUuidOption().GetString_() != nil,
+		noPosition: opts.GetStream() != nil && !n.srv.streamReadsCarryPositions()}
 	backwards := opts.GetReadDirection() == streams.ReadReq_Options_Backwards
 	switch opts.GetCountOption().(type) {
 	case *streams.ReadReq_Options_Subscription:
@@ -174,7 +188,7 @@ func (n *streamsService) Read(req *streams.ReadReq, srv streams.Streams_ReadServ
 
 func (n *streamsService) readStream(o *streams.ReadReq_Options_StreamOptions, backwards bool, count uint64, enc encoder, srv streams.Streams_ReadServer) error {
 	name := o.GetStreamIdentifier().GetStreamName()
-	records := n.srv.log.stream(string(name))
+	records := n.visible(n.srv.log.stream(string(name)))
 	if len(records) == 0 {
 		return srv.Send(&streams.ReadResp{Content: &streams.ReadResp_StreamNotFound_{StreamNotFound: &streams.ReadResp_StreamNotFound{
 			StreamIdentifier: &shared.StreamIdentifier{StreamName: name}}}})
@@ -216,6 +230,7 @@ func (n *streamsService) readStream(o *streams.ReadReq_Options_StreamOptions, ba
 
 func (n *streamsService) readAll(o *streams.ReadReq_Options_AllOptions, backwards bool, count uint64, filter *filter, enc encoder, srv streams.Streams_ReadServer) error {
 	records, _ := n.srv.log.snapshot()
+	records = n.visible(records)
 	send := func(r *record) (bool, error) {
 		if filter != nil && !filter.match(r) {
 			return false, nil
@@ -273,33 +288,16 @@ type liveSubscription struct {
 
 // subscribeAll serves a subscription to $all: a confirmation, the stored
 // events after the start position (catch-up), a caught-up message, then each
-// new event as it is written (live). With a filter it sends a checkpoint
-// after every interval of considered events, at the position of the last one
-// considered, so that a client may resume after it.
+// new event as it is written (live). With a filter it sends checkpoints, as
+// SetCheckpoints says.
 func (n *streamsService) subscribeAll(o *streams.ReadReq_Options_AllOptions, filter *filter, enc encoder, srv streams.Streams_ReadServer) error {
 	ctx := srv.Context()
-	sub := &liveSubscription{dropped: make(chan struct{})}
 	s := n.srv
-	s.mu.Lock()
-	s.subs[sub] = struct{}{}
-	req := filter.describe()
-	switch p := o.GetPosition(); {
-	case p != nil:
-		req.From = fmt.Sprintf("%d/%d", p.GetCommitPosition(), p.GetPreparePosition())
-	case o.GetEnd() != nil:
-		req.From = "end"
-	default:
-		req.From = "start"
-	}
-	s.requests = append(s.requests, req)
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.subs, sub)
-		s.mu.Unlock()
-	}()
+	sub := s.register(o, filter)
+	defer s.unregister(sub)
 
 	records, changed := s.log.snapshot()
+	records = n.visible(records)
 	next := 0
 	switch {
 	case o.GetPosition() != nil:
@@ -312,7 +310,8 @@ func (n *streamsService) subscribeAll(o *streams.ReadReq_Options_AllOptions, fil
 		SubscriptionId: uuid.NewString()}}}); err != nil {
 		return err
 	}
-	considered, caughtUp := 0, false
+	cp := &checkpointer{srv: srv, server: s, filter: filter}
+	caughtUp := false
 	for {
 		for ; next < len(records); next++ {
 			select {
@@ -328,15 +327,8 @@ func (n *streamsService) subscribeAll(o *streams.ReadReq_Options_AllOptions, fil
 					return err
 				}
 			}
-			if filter != nil {
-				considered++
-				if considered >= filter.checkpointInterval {
-					considered = 0
-					if err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_Checkpoint_{Checkpoint: &streams.ReadResp_Checkpoint{
-						CommitPosition: r.pos, PreparePosition: r.pos}}}); err != nil {
-						return err
-					}
-				}
+			if err := cp.considered(r); err != nil {
+				return err
 			}
 		}
 		if !caughtUp {
@@ -345,15 +337,87 @@ func (n *streamsService) subscribeAll(o *streams.ReadReq_Options_AllOptions, fil
 				return err
 			}
 		}
+		if err := cp.waiting(); err != nil {
+			return err
+		}
 		select {
 		case <-changed:
 			records, changed = s.log.snapshot()
+			records = n.visible(records)
 		case <-sub.dropped:
 			return dropped()
 		case <-ctx.Done():
 			return status.FromContextError(ctx.Err()).Err()
 		}
 	}
+}
+
+// register records a subscription request and returns the subscription,
+// which the server can then drop.
+func (s *Server) register(o *streams.ReadReq_Options_AllOptions, filter *filter) *liveSubscription {
+	sub := &liveSubscription{dropped: make(chan struct{})}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.subs[sub] = struct{}{}
+	req := filter.describe()
+	switch p := o.GetPosition(); {
+	case p != nil:
+		req.From = fmt.Sprintf("%d/%d", p.GetCommitPosition(), p.GetPreparePosition())
+	case o.GetEnd() != nil:
+		req.From = "end"
+	default:
+		req.From = "start"
+	}
+	s.requests = append(s.requests, req)
+	return sub
+}
+
+func (s *Server) unregister(sub *liveSubscription) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.subs, sub)
+}
+
+// checkpointer sends a filtered subscription's checkpoints.
+type checkpointer struct {
+	srv    streams.Streams_ReadServer
+	server *Server
+	filter *filter
+	count  int
+}
+
+// considered counts record r as considered by the filter and sends a
+// checkpoint after every interval of them, at r's position.
+func (c *checkpointer) considered(r *record) error {
+	if c.filter == nil {
+		return nil
+	}
+	c.count++
+	if c.count < c.filter.checkpointInterval {
+		return nil
+	}
+	c.count = 0
+	p := r.position()
+	if c.server.checkpointStyle() == CheckpointsCommitOnly {
+		p.prepare = 0
+	}
+	return c.send(p)
+}
+
+// waiting is called when the subscription has sent every record it read;
+// in the CheckpointsAheadAtEnd style it sends a checkpoint at the end of
+// the log as it is now, which may be past records not sent yet.
+func (c *checkpointer) waiting() error {
+	if c.filter == nil || c.server.checkpointStyle() != CheckpointsAheadAtEnd {
+		return nil
+	}
+	end := c.server.log.endPosition()
+	return c.send(position{end, end})
+}
+
+func (c *checkpointer) send(p position) error {
+	return c.srv.Send(&streams.ReadResp{Content: &streams.ReadResp_Checkpoint_{Checkpoint: &streams.ReadResp_Checkpoint{
+		CommitPosition: p.commit, PreparePosition: p.prepare}}})
 }
 
 func dropped() error {
@@ -434,8 +498,9 @@ func (f *filter) describe() SubscriptionRequest {
 	return d
 }
 
-// encoder turns records into read responses.
-type encoder struct{ asString bool }
+// encoder turns records into read responses. noPosition sends events
+// without their log positions, as servers before 22.6 did on stream reads.
+type encoder struct{ asString, noPosition bool }
 
 func (e encoder) event(r *record) *streams.ReadResp {
 	id := &shared.UUID{}
@@ -449,13 +514,17 @@ func (e encoder) event(r *record) *streams.ReadResp {
 	if r.json {
 		contentType = "application/json"
 	}
+	pos := r.pos
+	if e.noPosition {
+		pos = math.MaxUint64
+	}
 	return &streams.ReadResp{Content: &streams.ReadResp_Event{Event: &streams.ReadResp_ReadEvent{
 		Event: &streams.ReadResp_ReadEvent_RecordedEvent{
 			Id:               id,
 			StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(r.stream)},
 			StreamRevision:   r.revision,
-			CommitPosition:   r.pos,
-			PreparePosition:  r.pos,
+			CommitPosition:   pos,
+			PreparePosition:  pos,
 			Metadata: map[string]string{
 				"type":         r.typ,
 				"content-type": contentType,
@@ -465,7 +534,7 @@ func (e encoder) event(r *record) *streams.ReadResp {
 			CustomMetadata: r.metadata,
 			Data:           r.data,
 		},
-		Position: &streams.ReadResp_ReadEvent_CommitPosition{CommitPosition: r.pos},
+		Position: &streams.ReadResp_ReadEvent_CommitPosition{CommitPosition: pos},
 	}}}
 }
 
