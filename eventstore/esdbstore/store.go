@@ -18,9 +18,10 @@
 // filter, and the exclusion of system streams and types (names that start
 // with '$'), are applied in the adapter. When the subscription drops (a node
 // stops, a leader is elected) the adapter subscribes again after the last
-// event it delivered or the last checkpoint it received, whichever is later:
-// subscriptions to $all start after their position, so nothing is skipped
-// and nothing is delivered twice.
+// event the server sent it: subscriptions to $all start after their
+// position, so nothing is skipped and nothing is delivered twice. The
+// server's checkpoints are not used at all, neither to filter nor to
+// resume: released servers sent some ahead of events not yet sent.
 package esdbstore
 
 import (

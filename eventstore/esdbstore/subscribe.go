@@ -98,8 +98,8 @@ type subscription struct {
 	server *esdb.SubscriptionFilter
 
 	// cur is the server subscription in use, nil after a drop; after is
-	// the position to resume after: the later of the last event received
-	// and the last checkpoint.
+	// the position of the last event the server sent (or the start), after
+	// which a new subscription resumes.
 	cur      *esdb.Subscription
 	after    eventstore.Position
 	failures int
@@ -125,7 +125,9 @@ func (sub *subscription) Next() (eventstore.RecordedEvent, error) {
 		case ev.EventAppeared != nil && ev.EventAppeared.Event != nil:
 			e := fromRecorded(ev.EventAppeared.Event)
 			if !sub.after.Before(e.Position) {
-				// Already delivered before a resubscription.
+				// A server must not send again what a resubscription
+				// started after; should one do so, it is not delivered
+				// twice.
 				continue
 			}
 			sub.after, sub.failures = e.Position, 0
@@ -133,12 +135,13 @@ func (sub *subscription) Next() (eventstore.RecordedEvent, error) {
 				return e, nil
 			}
 		case ev.CheckPointReached != nil:
-			// Every matching event up to the checkpoint has been received:
-			// a resubscription may start after it and skip the rest.
-			p := eventstore.Position{Commit: ev.CheckPointReached.Commit, Prepare: ev.CheckPointReached.Prepare}
-			if sub.after.Before(p) {
-				sub.after = p
-			}
+			// Ignored. A checkpoint claims that every matching event up to
+			// it has been sent, but released servers have sent checkpoints
+			// at the position of the next event to be written, before
+			// sending it, and with a prepare position of 0. Used as a filter
+			// or as a resume point, such a checkpoint loses events. The cost
+			// of ignoring them: after a drop, the server scans again the
+			// events it had filtered out since the last one it sent.
 		case ev.SubscriptionDropped != nil:
 			sub.cur = nil
 			if err := sub.stopped(); err != nil {

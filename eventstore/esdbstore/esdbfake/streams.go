@@ -316,7 +316,7 @@ func (n *streamsService) subscribeAll(o *streams.ReadReq_Options_AllOptions, fil
 		for ; next < len(records); next++ {
 			select {
 			case <-sub.dropped:
-				return dropped()
+				return cp.dropped()
 			case <-ctx.Done():
 				return status.FromContextError(ctx.Err()).Err()
 			default:
@@ -345,7 +345,7 @@ func (n *streamsService) subscribeAll(o *streams.ReadReq_Options_AllOptions, fil
 			records, changed = s.log.snapshot()
 			records = n.visible(records)
 		case <-sub.dropped:
-			return dropped()
+			return cp.dropped()
 		case <-ctx.Done():
 			return status.FromContextError(ctx.Err()).Err()
 		}
@@ -413,6 +413,17 @@ func (c *checkpointer) waiting() error {
 	}
 	end := c.server.log.endPosition()
 	return c.send(position{end, end})
+}
+
+// dropped ends the subscription as DropSubscriptions asks. In the
+// CheckpointsAheadAtEnd style a checkpoint at the end of the log comes
+// first, as the subscription has then sent everything it read: a client
+// that resumes after it skips the next event written.
+func (c *checkpointer) dropped() error {
+	if err := c.waiting(); err != nil {
+		return err
+	}
+	return dropped()
 }
 
 func (c *checkpointer) send(p position) error {
