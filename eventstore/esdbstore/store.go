@@ -35,6 +35,7 @@ import (
 	"sync"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/uuid"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -102,7 +103,40 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 		s.clients.close()
 		return nil, fmt.Errorf("esdbstore: connect to %s: %w", redact(url), err)
 	}
+	if err := s.checkServerVersion(); err != nil {
+		s.clients.close()
+		return nil, fmt.Errorf("esdbstore: connect to %s: %w", redact(url), err)
+	}
 	return s, nil
+}
+
+// MinServerVersion is the oldest EventStoreDB / KurrentDB release the
+// adapter accepts: stream reads carry the events' log positions from 22.6
+// on (older servers send the maximum value there), and the registry tells
+// callers where their events are from those positions.
+var MinServerVersion = esdb.ServerVersion{Major: 22, Minor: 6}
+
+// checkServerVersion refuses a server older than MinServerVersion.
+func (s *Store) checkServerVersion() error {
+	c, err := s.clients.acquire()
+	if err != nil {
+		return err
+	}
+	v, err := c.c.GetServerVersion()
+	s.clients.release(c)
+	if err != nil {
+		return fmt.Errorf("read the server's version: %w", err)
+	}
+	least := MinServerVersion
+	if *v == (esdb.ServerVersion{}) {
+		return fmt.Errorf("the server does not report its version (servers before 21.10 do not); ecoregistry needs EventStoreDB or KurrentDB %d.%d or later, whose stream reads carry the events' positions",
+			least.Major, least.Minor)
+	}
+	if v.Major < least.Major || (v.Major == least.Major && v.Minor < least.Minor) {
+		return fmt.Errorf("the server is EventStoreDB %d.%d.%d; ecoregistry needs %d.%d or later: older servers send no log positions with the events of stream reads, which the registry uses to tell where a command's events are",
+			v.Major, v.Minor, v.Patch, least.Major, least.Minor)
+	}
+	return nil
 }
 
 // redact hides a password in a connection string.
@@ -180,10 +214,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		res, err = c.c.AppendToStream(ctx, stream, opts, data...)
 		s.clients.release(c)
 		if err == nil {
-			return eventstore.AppendResult{
-				NextExpectedRevision: res.NextExpectedVersion,
-				Position:             eventstore.Position{Commit: res.CommitPosition, Prepare: res.PreparePosition},
-			}, nil
+			return s.appended(ctx, stream, res, events[len(events)-1].ID)
 		}
 		if ctx.Err() != nil {
 			return eventstore.AppendResult{}, fmt.Errorf("esdbstore: append to %q: %w", stream, ctx.Err())
@@ -199,6 +230,31 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return eventstore.AppendResult{}, closedErr
 	}
 	return eventstore.AppendResult{}, fmt.Errorf("esdbstore: append to %q: %w", stream, err)
+}
+
+// appended turns the server's answer to an append into the port's. The
+// server answers an append it had already written (a repeat with the same
+// event ids) without a log position, which the v4 client reports as 0/0:
+// the position of the last event, whose id is lastID, is then read back, so
+// that a caller waiting for it does not wait for nothing.
+func (s *Store) appended(ctx context.Context, stream string, res *esdb.WriteResult, lastID uuid.UUID) (eventstore.AppendResult, error) {
+	out := eventstore.AppendResult{
+		NextExpectedRevision: res.NextExpectedVersion,
+		Position:             eventstore.Position{Commit: res.CommitPosition, Prepare: res.PreparePosition},
+	}
+	if out.Position != (eventstore.Position{}) {
+		return out, nil
+	}
+	last, err := s.ReadStream(ctx, stream, res.NextExpectedVersion, eventstore.Forwards, 1)
+	switch {
+	case err != nil:
+		return eventstore.AppendResult{}, fmt.Errorf("esdbstore: append to %q: written, but its position cannot be read: %w", stream, err)
+	case len(last) != 1 || last[0].ID != lastID:
+		return eventstore.AppendResult{}, fmt.Errorf("esdbstore: append to %q: the server reported it written up to revision %d, which does not hold its last event %s",
+			stream, res.NextExpectedVersion, lastID)
+	}
+	out.Position = last[0].Position
+	return out, nil
 }
 
 func toExpected(e eventstore.ExpectedRevision) esdb.ExpectedRevision {
@@ -459,3 +515,8 @@ func CheckURL(url string) error {
 	}
 	return nil
 }
+
+// PositionUnit implements eventstore.PositionUnits: EventStoreDB's positions
+// are byte offsets in its transaction log, so a lag counts bytes, the
+// server's own records included, not events.
+func (s *Store) PositionUnit() eventstore.PositionUnit { return eventstore.UnitLogBytes }
