@@ -38,6 +38,7 @@ import (
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/ecoregistry/ecoregistry/eventstore"
@@ -176,7 +177,10 @@ func (s *Store) retryable(c *client, err error) bool {
 		s.renewed(c)
 		return true
 	}
-	return false
+	// The client closes its connection when it moves to the leader a
+	// follower named, which cancels the calls still on it (the caller's
+	// own context is checked before this).
+	return ok && st.Code() == codes.Canceled
 }
 
 // attempts bounds how often a call is sent when the cluster is changing.
@@ -193,6 +197,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err := ctx.Err(); err != nil {
 		return eventstore.AppendResult{}, err
 	}
+	ctx = requireLeader(ctx)
 	opts := esdb.AppendToStreamOptions{ExpectedRevision: toExpected(expected)}
 	data := make([]esdb.EventData, len(events))
 	for i, e := range events {
@@ -298,11 +303,13 @@ func (s *Store) wrongRevision(ctx context.Context, stream string, expected event
 	return werr
 }
 
-// ReadStream implements eventstore.Store.
+// ReadStream implements eventstore.Store. It reads from the leader, so that
+// it sees every append acknowledged before it.
 func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, dir eventstore.Direction, limit int) ([]eventstore.RecordedEvent, error) {
 	if err := s.closedErr(); err != nil {
 		return nil, err
 	}
+	ctx = requireLeader(ctx)
 	var out []eventstore.RecordedEvent
 	for {
 		want := s.page
@@ -341,12 +348,14 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, dir 
 	}
 }
 
-// ReadAll implements eventstore.Store. It reads $all in pages and keeps the
-// events that match filter and are not the server's own.
+// ReadAll implements eventstore.Store. It reads $all in pages, from the
+// leader, and keeps the events that match filter and are not the server's
+// own.
 func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, dir eventstore.Direction, limit int, filter eventstore.Filter) ([]eventstore.RecordedEvent, error) {
 	if err := s.closedErr(); err != nil {
 		return nil, err
 	}
+	ctx = requireLeader(ctx)
 	if (dir == eventstore.Forwards && from == eventstore.End) || (dir == eventstore.Backwards && from == eventstore.Start) {
 		return nil, nil
 	}
@@ -469,6 +478,7 @@ func fromRecorded(e *esdb.RecordedEvent) eventstore.RecordedEvent {
 // lastPosition returns the position of the last event in $all, or Start
 // when $all is empty.
 func (s *Store) lastPosition(ctx context.Context) (eventstore.Position, error) {
+	ctx = requireLeader(ctx)
 	page, err := s.read(ctx, func(c *esdb.Client) (*esdb.ReadStream, error) {
 		return c.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
 	})
@@ -493,6 +503,19 @@ func (s *Store) Close() error {
 		sub.end(eventstore.ErrClosed)
 	}
 	return nil
+}
+
+// requireLeader makes the calls made with ctx carry EventStoreDB's
+// requires-leader header, so that a follower refuses them and names the
+// leader, to which the client then reconnects. The v4 client means to send
+// it (its default node preference is the leader) but puts it in the
+// incoming metadata of the call's context, which gRPC never sends; it
+// offers no dial option or interceptor either, but it keeps the outgoing
+// metadata of the context it is given. Without the header a client left on
+// a deposed leader after an election has its appends forwarded and its
+// reads served from that node's copy of the log, which may be stale.
+func requireLeader(ctx context.Context) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "requires-leader", "true")
 }
 
 // renewed replaces c after a failure the client cannot recover from itself.

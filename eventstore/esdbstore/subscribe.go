@@ -49,7 +49,9 @@ func (s *Store) Subscribe(ctx context.Context, from eventstore.Position, filter 
 		}
 		from = last
 	}
-	subCtx, cancel := context.WithCancel(ctx)
+	// The subscription follows the leader, like every other call: a
+	// deposed leader would serve it from a copy of the log that may lag.
+	subCtx, cancel := context.WithCancel(requireLeader(ctx))
 	sub := &subscription{
 		store: s, caller: ctx, ctx: subCtx, cancel: cancel,
 		filter: filter, server: serverFilter(filter), after: from,
