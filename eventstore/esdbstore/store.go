@@ -33,13 +33,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
 	"go.uber.org/zap"
-	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
-	"google.golang.org/grpc/status"
 
 	"github.com/ecoregistry/ecoregistry/eventstore"
 )
@@ -51,6 +50,8 @@ type Options struct {
 	Logger *zap.Logger
 	// PageSize is how many events one read request asks for; 0 means 256.
 	PageSize int
+	// Retry says how long a call is sent again while the cluster changes.
+	Retry Retry
 }
 
 // Store is an eventstore.Store on an EventStoreDB server or cluster. It is
@@ -59,6 +60,7 @@ type Store struct {
 	clients *clients
 	log     *zap.Logger
 	page    int
+	retry   Retry
 
 	mu     sync.Mutex
 	closed bool
@@ -96,11 +98,14 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if page <= 0 {
 		page = 256
 	}
-	s := &Store{log: logger, page: page, subs: map[*subscription]struct{}{}}
+	s := &Store{log: logger, page: page, retry: opts.Retry.withDefaults(), subs: map[*subscription]struct{}{}}
 	if s.clients, err = newClients(config); err != nil {
 		return nil, fmt.Errorf("esdbstore: %w", err)
 	}
-	if _, err := s.lastPosition(ctx); err != nil {
+	// One attempt: the client's discovery already tries as often as the
+	// connection string says (maxDiscoverAttempts), and a wrong address
+	// should not keep the process waiting.
+	if _, err := s.lastPosition(ctx, 0); err != nil {
 		s.clients.close()
 		return nil, fmt.Errorf("esdbstore: connect to %s: %w", redact(url), err)
 	}
@@ -153,43 +158,12 @@ func (s *Store) closedErr() error {
 	return nil
 }
 
-// retryable reports whether a call that failed with err may be sent again:
-// the node went away (before or during the call), was not the leader, or the
-// client closed itself. When the client did not notice that its node went
-// away, it is replaced, so that the next attempt discovers the cluster anew.
-func (s *Store) retryable(c *client, err error) bool {
-	var e *esdb.Error
-	if errors.As(err, &e) {
-		switch e.Code() {
-		case esdb.ErrorCodeConnectionClosed:
-			s.renewed(c)
-			return true
-		case esdb.ErrorUnavailable, esdb.ErrorCodeNotLeader:
-			// The client reconnects by itself on these.
-			return true
-		}
-	}
-	// A connection that breaks while a request is sent surfaces as an
-	// unclassified io.EOF, and a read that cannot start as a bare gRPC
-	// Unavailable: the client keeps its broken connection on both.
-	st, ok := status.FromError(err)
-	if errors.Is(err, io.EOF) || (ok && st.Code() == codes.Unavailable) {
-		s.renewed(c)
-		return true
-	}
-	// The client closes its connection when it moves to the leader a
-	// follower named, which cancels the calls still on it (the caller's
-	// own context is checked before this).
-	return ok && st.Code() == codes.Canceled
-}
-
-// attempts bounds how often a call is sent when the cluster is changing.
-const attempts = 4
-
 // Append implements eventstore.Store. A call that fails because a node went
-// away or was not the leader is sent again, with the same event ids:
-// EventStoreDB treats a repeat of an append that it already wrote as
-// idempotent and reports the first result.
+// away, was not the leader, or did not reply in time is sent again, with the
+// same event ids and expected revision, after a pause (see Retry).
+// EventStoreDB takes a repeat of an append it already wrote as idempotent
+// and answers it without a position, which is then read back: an append
+// whose outcome was unknown is written once and reports where it is.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
 	if err := eventstore.ValidateAppend(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
@@ -199,6 +173,23 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	}
 	ctx = requireLeader(ctx)
 	opts := esdb.AppendToStreamOptions{ExpectedRevision: toExpected(expected)}
+	data := toEventData(events)
+	res, err := retry(ctx, s, s.retry.Budget, func(c *client) (*esdb.WriteResult, error) {
+		return c.c.AppendToStream(ctx, stream, opts, data...)
+	})
+	switch {
+	case err == nil:
+		return s.appended(ctx, stream, res, events[len(events)-1].ID)
+	case isCode(err, esdb.ErrorCodeWrongExpectedVersion):
+		return eventstore.AppendResult{}, s.wrongRevision(ctx, stream, expected, err)
+	case errors.Is(err, eventstore.ErrClosed):
+		return eventstore.AppendResult{}, err
+	}
+	return eventstore.AppendResult{}, fmt.Errorf("esdbstore: append to %q: %w", stream, err)
+}
+
+// toEventData converts the port's events into the client's.
+func toEventData(events []eventstore.EventData) []esdb.EventData {
 	data := make([]esdb.EventData, len(events))
 	for i, e := range events {
 		ct := esdb.ContentTypeBinary
@@ -209,32 +200,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		data[i] = esdb.EventData{EventID: e.ID, EventType: e.Type, ContentType: ct, Data: e.Data,
 			Metadata: wrapMetadata(e.ContentType, e.Metadata)}
 	}
-	var err error
-	for range attempts {
-		var c *client
-		if c, err = s.clients.acquire(); err != nil {
-			return eventstore.AppendResult{}, err
-		}
-		var res *esdb.WriteResult
-		res, err = c.c.AppendToStream(ctx, stream, opts, data...)
-		s.clients.release(c)
-		if err == nil {
-			return s.appended(ctx, stream, res, events[len(events)-1].ID)
-		}
-		if ctx.Err() != nil {
-			return eventstore.AppendResult{}, fmt.Errorf("esdbstore: append to %q: %w", stream, ctx.Err())
-		}
-		if isCode(err, esdb.ErrorCodeWrongExpectedVersion) {
-			return eventstore.AppendResult{}, s.wrongRevision(ctx, stream, expected, err)
-		}
-		if !s.retryable(c, err) {
-			break
-		}
-	}
-	if closedErr := s.closedErr(); closedErr != nil {
-		return eventstore.AppendResult{}, closedErr
-	}
-	return eventstore.AppendResult{}, fmt.Errorf("esdbstore: append to %q: %w", stream, err)
+	return data
 }
 
 // appended turns the server's answer to an append into the port's. The
@@ -323,7 +289,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, dir 
 				opts.From = esdb.End{}
 			}
 		}
-		page, err := s.read(ctx, func(c *esdb.Client) (*esdb.ReadStream, error) {
+		page, err := s.read(ctx, s.retry.Budget, func(c *esdb.Client) (*esdb.ReadStream, error) {
 			return c.ReadStream(ctx, stream, opts, uint64(want))
 		})
 		if isCode(err, esdb.ErrorCodeResourceNotFound) {
@@ -365,7 +331,7 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, dir event
 		if dir == eventstore.Backwards {
 			opts.Direction = esdb.Backwards
 		}
-		page, err := s.read(ctx, func(c *esdb.Client) (*esdb.ReadStream, error) {
+		page, err := s.read(ctx, s.retry.Budget, func(c *esdb.Client) (*esdb.ReadStream, error) {
 			return c.ReadAll(ctx, opts, uint64(s.page))
 		})
 		if err != nil {
@@ -407,32 +373,12 @@ func selected(filter eventstore.Filter, stream, typ string) bool {
 	return !strings.HasPrefix(stream, "$") && !strings.HasPrefix(typ, "$") && filter.Matches(stream, typ)
 }
 
-// read runs one read request and collects its events, sending it again when
-// the cluster was changing.
-func (s *Store) read(ctx context.Context, open func(*esdb.Client) (*esdb.ReadStream, error)) ([]eventstore.RecordedEvent, error) {
-	var err error
-	for range attempts {
-		var c *client
-		if c, err = s.clients.acquire(); err != nil {
-			return nil, err
-		}
-		var events []eventstore.RecordedEvent
-		events, err = collect(open(c.c))
-		s.clients.release(c)
-		if err == nil {
-			return events, nil
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if closedErr := s.closedErr(); closedErr != nil {
-			return nil, closedErr
-		}
-		if !s.retryable(c, err) {
-			return nil, err
-		}
-	}
-	return nil, err
+// read runs one read request and collects its events, sending it again
+// while the cluster is changing.
+func (s *Store) read(ctx context.Context, budget time.Duration, open func(*esdb.Client) (*esdb.ReadStream, error)) ([]eventstore.RecordedEvent, error) {
+	return retry(ctx, s, budget, func(c *client) ([]eventstore.RecordedEvent, error) {
+		return collect(open(c.c))
+	})
 }
 
 func collect(rs *esdb.ReadStream, err error) ([]eventstore.RecordedEvent, error) {
@@ -476,10 +422,10 @@ func fromRecorded(e *esdb.RecordedEvent) eventstore.RecordedEvent {
 }
 
 // lastPosition returns the position of the last event in $all, or Start
-// when $all is empty.
-func (s *Store) lastPosition(ctx context.Context) (eventstore.Position, error) {
+// when $all is empty, retrying within budget.
+func (s *Store) lastPosition(ctx context.Context, budget time.Duration) (eventstore.Position, error) {
 	ctx = requireLeader(ctx)
-	page, err := s.read(ctx, func(c *esdb.Client) (*esdb.ReadStream, error) {
+	page, err := s.read(ctx, budget, func(c *esdb.Client) (*esdb.ReadStream, error) {
 		return c.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
 	})
 	if err != nil || len(page) == 0 {

@@ -117,6 +117,34 @@ func (n *node) checkLeader(ctx context.Context) error {
 	return nil
 }
 
+// RefuseRequests makes the next n appends and reads, on any node, fail
+// with Unavailable, as EventStoreDB's nodes answer while they elect a leader
+// ("Server Is Not Ready").
+func (s *Server) RefuseRequests(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refusals += n
+}
+
+// Refused is the number of requests refused by RefuseRequests so far.
+func (s *Server) Refused() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refused
+}
+
+// refuse takes one refusal, if any is left, and returns its error.
+func (s *Server) refuse() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refusals == 0 {
+		return nil
+	}
+	s.refusals--
+	s.refused++
+	return status.Error(codes.Unavailable, "Server Is Not Ready")
+}
+
 // replyFault is what happens to the reply of one successful append.
 type replyFault struct {
 	delay time.Duration

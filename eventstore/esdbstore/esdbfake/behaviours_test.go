@@ -287,3 +287,19 @@ func TestSecurity(t *testing.T) {
 		t.Fatal("a client that does not trust the test CA connected")
 	}
 }
+
+func TestRefusedRequests(t *testing.T) {
+	srv := esdbfake.Start(t)
+	c := newClient(t, srv.URL())
+	srv.RefuseRequests(2)
+	var e *esdb.Error
+	for range 2 {
+		if _, err := c.AppendToStream(t.Context(), "refused", esdb.AppendToStreamOptions{}, esdb.EventData{EventID: uuid.New(), EventType: "Tested"}); !errors.As(err, &e) || e.Code() != esdb.ErrorUnavailable {
+			t.Fatalf("a refused append gives %v, want Unavailable", err)
+		}
+	}
+	appendOne(t, c, "refused")
+	if srv.Refused() != 2 {
+		t.Fatalf("Refused is %d, want 2", srv.Refused())
+	}
+}

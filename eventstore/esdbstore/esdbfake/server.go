@@ -109,6 +109,9 @@ type Server struct {
 	followerServed int
 	// faults are what the next successful appends do to their replies.
 	faults []replyFault
+	// refusals is how many more requests to refuse as during an election;
+	// refused counts those refused.
+	refusals, refused int
 }
 
 // SubscriptionRequest is what a subscription to $all asked for, as the fake

@@ -46,9 +46,6 @@ func (n *streamsService) Append(srv streams.Streams_AppendServer) error {
 	if err := n.srv.authorize(srv.Context(), false); err != nil {
 		return err
 	}
-	if err := n.checkLeader(srv.Context()); err != nil {
-		return err
-	}
 	stream := string(opts.GetStreamIdentifier().GetStreamName())
 	if stream == "" {
 		return errorf(codes.InvalidArgument, "an append must name a stream")
@@ -103,6 +100,15 @@ func (n *streamsService) Append(srv streams.Streams_AppendServer) error {
 		})
 	}
 
+	// Like EventStoreDB, which hands the whole write to its core before it
+	// learns that the node cannot take it, refuse only once the request
+	// has been read.
+	if err := n.srv.refuse(); err != nil {
+		return err
+	}
+	if err := n.checkLeader(srv.Context()); err != nil {
+		return err
+	}
 	out := n.srv.log.appendEvents(stream, exp, events)
 	if out.ok {
 		if err := n.srv.replyFault(srv.Context()); err != nil {
@@ -149,6 +155,9 @@ func (n *streamsService) Read(req *streams.ReadReq, srv streams.Streams_ReadServ
 	opts := req.GetOptions()
 	if opts == nil {
 		return errorf(codes.InvalidArgument, "a read needs options")
+	}
+	if err := n.srv.refuse(); err != nil {
+		return err
 	}
 	if err := n.srv.authorize(srv.Context(), opts.GetAll() != nil); err != nil {
 		return err
