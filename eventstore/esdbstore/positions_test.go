@@ -59,3 +59,30 @@ func TestPositionsCountLogBytes(t *testing.T) {
 		t.Fatalf("a distance between positions counts %s, want bytes of the log", u)
 	}
 }
+
+// TestAppendSize holds the adapter's count of an append's size to the
+// server's: an append that counts exactly the limit is written, one byte
+// more is refused.
+func TestAppendSize(t *testing.T) {
+	s := open(t, esdbfake.Start(t).URL())
+	defer s.Close()
+	events := func(dataLen int) []eventstore.EventData {
+		return []eventstore.EventData{
+			{ID: uuid.New(), Type: "SerialBlocksMoved", ContentType: "application/vnd.ecoregistry.events.v1+protobuf", Data: make([]byte, dataLen), Metadata: []byte("envelope")},
+			{ID: uuid.New(), Type: "TradeSettled", ContentType: "application/json", Data: []byte("{}")},
+		}
+	}
+	var limit eventstore.AppendLimit = s
+	fill := limit.MaxAppendSize() - limit.AppendSize(events(0)...)
+	at := events(fill)
+	if got := limit.AppendSize(at...); got != esdbfake.MaxAppendSize {
+		t.Fatalf("the events count %d, want the limit %d", got, esdbfake.MaxAppendSize)
+	}
+	if _, err := s.Append(t.Context(), "sized", eventstore.NoStream(), at...); err != nil {
+		t.Fatalf("an append of exactly the limit: %v", err)
+	}
+	over := events(fill + 1)
+	if _, err := s.Append(t.Context(), "sized", eventstore.Any(), over...); err == nil || !strings.Contains(err.Error(), "Maximum Append Size") {
+		t.Fatalf("an append one byte over the limit gives %v", err)
+	}
+}

@@ -52,6 +52,10 @@ type Options struct {
 	PageSize int
 	// Retry says how long a call is sent again while the cluster changes.
 	Retry Retry
+	// MaxAppendSize is the server's maximum append size (its
+	// MaxAppendSize setting), which batches of commands stay within; 0
+	// means the server's default, 1 MiB.
+	MaxAppendSize int
 }
 
 // Store is an eventstore.Store on an EventStoreDB server or cluster. It is
@@ -61,6 +65,7 @@ type Store struct {
 	log     *zap.Logger
 	page    int
 	retry   Retry
+	maxSize int
 
 	mu     sync.Mutex
 	closed bool
@@ -98,7 +103,10 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if page <= 0 {
 		page = 256
 	}
-	s := &Store{log: logger, page: page, retry: opts.Retry.withDefaults(), subs: map[*subscription]struct{}{}}
+	s := &Store{log: logger, page: page, retry: opts.Retry.withDefaults(), maxSize: opts.MaxAppendSize, subs: map[*subscription]struct{}{}}
+	if s.maxSize <= 0 {
+		s.maxSize = DefaultMaxAppendSize
+	}
 	if s.clients, err = newClients(config); err != nil {
 		return nil, fmt.Errorf("esdbstore: %w", err)
 	}
@@ -489,3 +497,22 @@ func CheckURL(url string) error {
 // are byte offsets in its transaction log, so a lag counts bytes, the
 // server's own records included, not events.
 func (s *Store) PositionUnit() eventstore.PositionUnit { return eventstore.UnitLogBytes }
+
+// DefaultMaxAppendSize is EventStoreDB's default maximum append size.
+const DefaultMaxAppendSize = 1 << 20
+
+// MaxAppendSize implements eventstore.AppendLimit.
+func (s *Store) MaxAppendSize() int { return s.maxSize }
+
+// AppendSize implements eventstore.AppendLimit, counting as EventStoreDB
+// does: each event's data and custom metadata (the caller's, behind the
+// adapter's content-type envelope) and its type twice (the server counts
+// UTF-16 characters at two bytes; a type's UTF-8 bytes are at least as
+// many).
+func (s *Store) AppendSize(events ...eventstore.EventData) int {
+	n := 0
+	for _, e := range events {
+		n += len(e.Data) + wrappedSize(e.ContentType, e.Metadata) + 2*len(e.Type)
+	}
+	return n
+}
