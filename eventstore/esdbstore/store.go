@@ -79,13 +79,16 @@ var _ eventstore.Store = (*Store)(nil)
 // esdb://host1:2113,host2:2113,host3:2113?tls=true for a cluster), and checks
 // that it answers a read of $all before returning.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	config, err := esdb.ParseConnectionString(url)
+	config, err := parseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("esdbstore: connection string %q: %w", redact(url), err)
+		return nil, fmt.Errorf("esdbstore: %w", err)
 	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = zap.NewNop()
+	}
+	if config.Username != "" && config.DisableTLS {
+		logger.Warn("esdbstore: the connection string has credentials but tls=false: the client sends credentials only over TLS, so the server sees an anonymous user")
 	}
 	sugar := logger.Sugar().With("component", "esdb-client")
 	config.Logger = func(level esdb.LogLevel, format string, args ...any) {
@@ -115,7 +118,7 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	// should not keep the process waiting.
 	if _, err := s.lastPosition(ctx, 0); err != nil {
 		s.clients.close()
-		return nil, fmt.Errorf("esdbstore: connect to %s: %w", redact(url), err)
+		return nil, fmt.Errorf("esdbstore: connect to %s: %w%s", redact(url), err, accessHint(err))
 	}
 	if err := s.checkServerVersion(); err != nil {
 		s.clients.close()
@@ -151,6 +154,31 @@ func (s *Store) checkServerVersion() error {
 			v.Major, v.Minor, v.Patch, least.Major, least.Minor)
 	}
 	return nil
+}
+
+// accessHint explains a refusal of the first read of $all.
+func accessHint(err error) string {
+	switch {
+	case isCode(err, esdb.ErrorCodeUnauthenticated):
+		return " (the server refused the credentials in the connection string: check the user and password)"
+	case isCode(err, esdb.ErrorCodeAccessDenied):
+		return " (the registry reads $all, which EventStoreDB reserves to $admins by default: give credentials of a user in $admins," +
+			" or grant the user read on $all through the $$$all stream's ACL; see the README's EventStoreDB runbook)"
+	}
+	return ""
+}
+
+// parseURL reads a connection string, and says what to write instead of
+// the kurrentdb:// scheme, which this client does not accept.
+func parseURL(url string) (*esdb.Configuration, error) {
+	config, err := esdb.ParseConnectionString(url)
+	if err == nil {
+		return config, nil
+	}
+	if strings.HasPrefix(url, "kurrentdb://") || strings.HasPrefix(url, "kurrentdb+discover://") {
+		err = fmt.Errorf("the kurrentdb:// scheme is for the KurrentDB clients; this client (EventStore-Client-Go v4) takes esdb:// and esdb+discover:// with the same hosts and settings: %w", err)
+	}
+	return nil, fmt.Errorf("connection string %q: %w", redact(url), err)
 }
 
 // redact hides a password in a connection string.
@@ -487,10 +515,8 @@ func isCode(err error, code esdb.ErrorCode) bool {
 // CheckURL reports whether url is a connection string the client accepts,
 // without connecting, so that a command can refuse a bad one up front.
 func CheckURL(url string) error {
-	if _, err := esdb.ParseConnectionString(url); err != nil {
-		return fmt.Errorf("connection string %q: %w", redact(url), err)
-	}
-	return nil
+	_, err := parseURL(url)
+	return err
 }
 
 // PositionUnit implements eventstore.PositionUnits: EventStoreDB's positions
