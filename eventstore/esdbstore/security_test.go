@@ -69,12 +69,15 @@ func TestCredentials(t *testing.T) {
 }
 
 func TestConnectionStrings(t *testing.T) {
-	t.Run("kurrentdb:// is refused with the schemes this client takes", func(t *testing.T) {
-		err := esdbstore.CheckURL("kurrentdb://admin:changeit@node1:2113?tls=true")
-		if err == nil || !strings.Contains(err.Error(), "esdb+discover://") || !strings.Contains(err.Error(), "kurrentdb://") || strings.Contains(err.Error(), "changeit") {
-			t.Fatalf("CheckURL gives %v", err)
-		}
-	})
+	for _, scheme := range []string{"kurrentdb", "kurrentdb+discover", "kurrent"} {
+		t.Run(scheme+":// is refused with the schemes this client takes", func(t *testing.T) {
+			err := esdbstore.CheckURL(scheme + "://admin:changeit@node1:2113?tls=true")
+			if err == nil || !strings.Contains(err.Error(), "the "+scheme+":// scheme is for the KurrentDB clients") ||
+				!strings.Contains(err.Error(), "esdb+discover://") || strings.Contains(err.Error(), "changeit") {
+				t.Fatalf("CheckURL gives %v", err)
+			}
+		})
+	}
 	t.Run("credentials without TLS are not sent by the client, and Open says so", func(t *testing.T) {
 		core, logs := observer.New(zap.WarnLevel)
 		url := strings.Replace(esdbfake.Start(t).URL(), "esdb://", "esdb://user:pw@", 1)

@@ -175,8 +175,8 @@ func parseURL(url string) (*esdb.Configuration, error) {
 	if err == nil {
 		return config, nil
 	}
-	if strings.HasPrefix(url, "kurrentdb://") || strings.HasPrefix(url, "kurrentdb+discover://") {
-		err = fmt.Errorf("the kurrentdb:// scheme is for the KurrentDB clients; this client (EventStore-Client-Go v4) takes esdb:// and esdb+discover:// with the same hosts and settings: %w", err)
+	if scheme, _, _ := strings.Cut(url, "://"); strings.HasPrefix(scheme, "kurrent") {
+		err = fmt.Errorf("the %s:// scheme is for the KurrentDB clients; this client (EventStore-Client-Go v4) takes esdb:// and esdb+discover:// with the same hosts and settings: %w", scheme, err)
 	}
 	return nil, fmt.Errorf("connection string %q: %w", redact(url), err)
 }
