@@ -165,9 +165,7 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 			return n, nil, err
 		}
 	}
-	limit, limited := c.store.(eventstore.AppendLimit)
-	limited = limited && limit.MaxAppendSize() > 0
-	size := 0
+	budget := newAppendBudget(c.store)
 	type accepted struct {
 		req    *request[S]
 		events []domain.Event
@@ -209,15 +207,9 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 			r.finish(nil, Commit{}, eerr)
 			continue
 		}
-		if limited {
-			// A command whose events pass the limit alone is sent alone,
-			// for the store to refuse.
-			more := limit.AppendSize(stored...)
-			if len(data) > 0 && size+more > limit.MaxAppendSize() {
-				n = i
-				break
-			}
-			size += more
+		if !budget.take(stored, len(data) == 0) {
+			n = i
+			break
 		}
 		for _, ev := range evs {
 			if aerr := P(&e.state).Apply(ev); aerr != nil {
@@ -282,6 +274,36 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 		a.req.finish(a.events, commit, nil)
 	}
 	return n, nil, nil
+}
+
+// appendBudget counts the bytes of one append against the store's append
+// limit, if it has one.
+type appendBudget struct {
+	limit eventstore.AppendLimit
+	used  int
+}
+
+func newAppendBudget(store eventstore.Store) appendBudget {
+	limit, ok := store.(eventstore.AppendLimit)
+	if !ok || limit.MaxAppendSize() <= 0 {
+		return appendBudget{}
+	}
+	return appendBudget{limit: limit}
+}
+
+// take reports whether events may join the append, and counts them if so.
+// The first events of an append always may: a command whose events pass
+// the limit alone is sent alone, for the store to refuse.
+func (b *appendBudget) take(events []eventstore.EventData, first bool) bool {
+	if b.limit == nil {
+		return true
+	}
+	size := b.limit.AppendSize(events...)
+	if !first && b.used+size > b.limit.MaxAppendSize() {
+		return false
+	}
+	b.used += size
+	return true
 }
 
 // readPositions returns the global positions of the n events of stream

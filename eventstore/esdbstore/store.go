@@ -22,6 +22,13 @@
 // position, so nothing is skipped and nothing is delivered twice. The
 // server's checkpoints are not used at all, neither to filter nor to
 // resume: released servers sent some ahead of events not yet sent.
+//
+// Every call carries the requires-leader header (see requireLeader), so that
+// it reaches the leader after an election, and is sent again while the
+// cluster changes (see Retry); an append whose reply was lost is repeated
+// with the same event ids, and its position read back. Open refuses a
+// server older than MinServerVersion. The store states its positions' unit
+// (log bytes) and its append limit, which the registry's batches respect.
 package esdbstore
 
 import (

@@ -50,56 +50,14 @@ func (n *streamsService) Append(srv streams.Streams_AppendServer) error {
 	if stream == "" {
 		return errorf(codes.InvalidArgument, "an append must name a stream")
 	}
-	var exp expectation
-	switch r := opts.GetExpectedStreamRevision().(type) {
-	case *streams.AppendReq_Options_Any:
-		exp.kind = expectAny
-	case *streams.AppendReq_Options_NoStream:
-		exp.kind = expectNoStream
-	case *streams.AppendReq_Options_StreamExists:
-		exp.kind = expectStreamExists
-	case *streams.AppendReq_Options_Revision:
-		exp = expectation{kind: expectRevision, revision: r.Revision}
-	default:
-		return errorf(codes.InvalidArgument, "an append must state an expected stream revision")
+	exp, err := expectationOf(opts)
+	if err != nil {
+		return err
 	}
-	var events []proposed
-	size := 0
-	for {
-		req, err := srv.Recv()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return err
-		}
-		pm := req.GetProposedMessage()
-		if pm == nil {
-			return errorf(codes.InvalidArgument, "after the options an append sends only proposed messages")
-		}
-		typ, ok := pm.GetMetadata()["type"]
-		if !ok {
-			return requiredMetadata("type")
-		}
-		contentType, ok := pm.GetMetadata()["content-type"]
-		if !ok {
-			return requiredMetadata("content-type")
-		}
-		id, err := fromUUID(pm.GetId())
-		if err != nil {
-			return errorf(codes.InvalidArgument, "event %d: %v", len(events), err)
-		}
-		size += eventSize(typ, pm.GetData(), pm.GetCustomMetadata())
-		if size > MaxAppendSize {
-			_ = grpc.SetTrailer(srv.Context(), metadataPairs("exception", "maximum-append-size-exceeded"))
-			return status.Errorf(codes.InvalidArgument, "Maximum Append Size of %d Exceeded.", MaxAppendSize)
-		}
-		events = append(events, proposed{
-			id: id, typ: typ, json: contentType == "application/json",
-			data: pm.GetData(), metadata: pm.GetCustomMetadata(),
-		})
+	events, err := receiveEvents(srv)
+	if err != nil {
+		return err
 	}
-
 	// Like EventStoreDB, which hands the whole write to its core before it
 	// learns that the node cannot take it, refuse only once the request
 	// has been read.
@@ -110,26 +68,88 @@ func (n *streamsService) Append(srv streams.Streams_AppendServer) error {
 		return err
 	}
 	out := n.srv.log.appendEvents(stream, exp, events)
-	if out.ok {
-		if err := n.srv.replyFault(srv.Context()); err != nil {
-			return err
-		}
-		ok := &streams.AppendResp_Success{}
-		if out.exists {
-			ok.CurrentRevisionOption = &streams.AppendResp_Success_CurrentRevision{CurrentRevision: out.current}
-		} else {
-			ok.CurrentRevisionOption = &streams.AppendResp_Success_NoStream{NoStream: &shared.Empty{}}
-		}
-		if out.noPosition {
-			ok.PositionOption = &streams.AppendResp_Success_NoPosition{NoPosition: &shared.Empty{}}
-		} else {
-			// EventStoreDB reports the log position of the last event as
-			// both commit and prepare position.
-			ok.PositionOption = &streams.AppendResp_Success_Position{Position: &streams.AppendResp_Position{
-				CommitPosition: out.lastPos, PreparePosition: out.lastPos}}
-		}
-		return srv.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_Success_{Success: ok}})
+	if !out.ok {
+		return srv.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_WrongExpectedVersion_{WrongExpectedVersion: wrongExpected(exp, out)}})
 	}
+	if err := n.srv.replyFault(srv.Context()); err != nil {
+		return err
+	}
+	ok := &streams.AppendResp_Success{}
+	if out.exists {
+		ok.CurrentRevisionOption = &streams.AppendResp_Success_CurrentRevision{CurrentRevision: out.current}
+	} else {
+		ok.CurrentRevisionOption = &streams.AppendResp_Success_NoStream{NoStream: &shared.Empty{}}
+	}
+	if out.noPosition {
+		ok.PositionOption = &streams.AppendResp_Success_NoPosition{NoPosition: &shared.Empty{}}
+	} else {
+		// EventStoreDB reports the log position of the last event as
+		// both commit and prepare position.
+		ok.PositionOption = &streams.AppendResp_Success_Position{Position: &streams.AppendResp_Position{
+			CommitPosition: out.lastPos, PreparePosition: out.lastPos}}
+	}
+	return srv.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_Success_{Success: ok}})
+}
+
+// expectationOf reads an append's expected stream revision.
+func expectationOf(opts *streams.AppendReq_Options) (expectation, error) {
+	switch r := opts.GetExpectedStreamRevision().(type) {
+	case *streams.AppendReq_Options_Any:
+		return expectation{kind: expectAny}, nil
+	case *streams.AppendReq_Options_NoStream:
+		return expectation{kind: expectNoStream}, nil
+	case *streams.AppendReq_Options_StreamExists:
+		return expectation{kind: expectStreamExists}, nil
+	case *streams.AppendReq_Options_Revision:
+		return expectation{kind: expectRevision, revision: r.Revision}, nil
+	}
+	return expectation{}, errorf(codes.InvalidArgument, "an append must state an expected stream revision")
+}
+
+// receiveEvents reads an append's proposed events, refusing the append as
+// soon as they pass MaxAppendSize, as EventStoreDB does.
+func receiveEvents(srv streams.Streams_AppendServer) ([]proposed, error) {
+	var events []proposed
+	size := 0
+	for {
+		req, err := srv.Recv()
+		if errors.Is(err, io.EOF) {
+			return events, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		pm := req.GetProposedMessage()
+		if pm == nil {
+			return nil, errorf(codes.InvalidArgument, "after the options an append sends only proposed messages")
+		}
+		typ, ok := pm.GetMetadata()["type"]
+		if !ok {
+			return nil, requiredMetadata("type")
+		}
+		contentType, ok := pm.GetMetadata()["content-type"]
+		if !ok {
+			return nil, requiredMetadata("content-type")
+		}
+		id, err := fromUUID(pm.GetId())
+		if err != nil {
+			return nil, errorf(codes.InvalidArgument, "event %d: %v", len(events), err)
+		}
+		size += eventSize(typ, pm.GetData(), pm.GetCustomMetadata())
+		if size > MaxAppendSize {
+			_ = grpc.SetTrailer(srv.Context(), metadataPairs("exception", "maximum-append-size-exceeded"))
+			return nil, status.Errorf(codes.InvalidArgument, "Maximum Append Size of %d Exceeded.", MaxAppendSize)
+		}
+		events = append(events, proposed{
+			id: id, typ: typ, json: contentType == "application/json",
+			data: pm.GetData(), metadata: pm.GetCustomMetadata(),
+		})
+	}
+}
+
+// wrongExpected is the WrongExpectedVersion reply to an append that
+// expected exp of a stream the outcome describes.
+func wrongExpected(exp expectation, out appendOutcome) *streams.AppendResp_WrongExpectedVersion {
 	wrong := &streams.AppendResp_WrongExpectedVersion{}
 	if out.exists {
 		wrong.CurrentRevisionOption = &streams.AppendResp_WrongExpectedVersion_CurrentRevision{CurrentRevision: out.current}
@@ -146,7 +166,7 @@ func (n *streamsService) Append(srv streams.Streams_AppendServer) error {
 	default:
 		wrong.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedRevision{ExpectedRevision: exp.revision}
 	}
-	return srv.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_WrongExpectedVersion_{WrongExpectedVersion: wrong}})
+	return wrong
 }
 
 // Read implements Streams.Read: reads of one stream or of $all, and
@@ -307,14 +327,7 @@ func (n *streamsService) subscribeAll(o *streams.ReadReq_Options_AllOptions, fil
 
 	records, changed := s.log.snapshot()
 	records = n.visible(records)
-	next := 0
-	switch {
-	case o.GetPosition() != nil:
-		p := o.GetPosition()
-		next = firstAfter(records, position{p.GetCommitPosition(), p.GetPreparePosition()})
-	case o.GetEnd() != nil:
-		next = len(records)
-	}
+	next := subscriptionStart(records, o)
 	if err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_Confirmation{Confirmation: &streams.ReadResp_SubscriptionConfirmation{
 		SubscriptionId: uuid.NewString()}}}); err != nil {
 		return err
@@ -359,6 +372,19 @@ func (n *streamsService) subscribeAll(o *streams.ReadReq_Options_AllOptions, fil
 			return status.FromContextError(ctx.Err()).Err()
 		}
 	}
+}
+
+// subscriptionStart is the index in records of the first record a
+// subscription with options o sends: the one after its start position.
+func subscriptionStart(records []*record, o *streams.ReadReq_Options_AllOptions) int {
+	switch {
+	case o.GetPosition() != nil:
+		p := o.GetPosition()
+		return firstAfter(records, position{p.GetCommitPosition(), p.GetPreparePosition()})
+	case o.GetEnd() != nil:
+		return len(records)
+	}
+	return 0
 }
 
 // register records a subscription request and returns the subscription,
