@@ -48,33 +48,33 @@ func TestCheckpointsNeverFilterEvents(t *testing.T) {
 		}
 	}
 
-	t.Run("events after a checkpoint ahead of them are delivered, each of them", func(t *testing.T) {
-		srv := esdbfake.Start(t)
-		srv.SetCheckpoints(esdbfake.CheckpointsAheadAtEnd)
+	// subscribe opens a store on srv and subscribes it to the wanted
+	// streams from the start.
+	subscribe := func(t *testing.T, srv *esdbfake.Server) (eventstore.Store, eventstore.Subscription) {
+		t.Helper()
 		s := open(t, srv.URL())
-		defer s.Close()
+		t.Cleanup(func() { s.Close() })
 		// A loss shows as a Next that waits for ever: bound it.
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-		defer cancel()
+		t.Cleanup(cancel)
 		sub, err := s.Subscribe(ctx, eventstore.Start, filter)
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer sub.Close()
+		t.Cleanup(func() { sub.Close() })
+		return s, sub
+	}
+
+	t.Run("events after a checkpoint ahead of them are delivered, each of them", func(t *testing.T) {
+		srv := esdbfake.Start(t)
+		srv.SetCheckpoints(esdbfake.CheckpointsAheadAtEnd)
+		s, sub := subscribe(t, srv)
 		expect(t, sub, appendWanted(t, s, 3), 0)
 	})
 
 	t.Run("a subscription dropped after a checkpoint ahead of unsent events resumes with none missing", func(t *testing.T) {
 		srv := esdbfake.Start(t)
-		s := open(t, srv.URL())
-		defer s.Close()
-		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-		defer cancel()
-		sub, err := s.Subscribe(ctx, eventstore.Start, filter)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sub.Close()
+		s, sub := subscribe(t, srv)
 		expect(t, sub, appendWanted(t, s, 1), 0)
 		// The server sends, after the event delivered, a checkpoint at the
 		// position the next event will take, then drops the subscription
