@@ -9,6 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/ecoregistry/ecoregistry/domain"
+	"github.com/ecoregistry/ecoregistry/eventstore"
 	"github.com/ecoregistry/ecoregistry/projections"
 	"github.com/ecoregistry/ecoregistry/projections/holdings"
 )
@@ -23,9 +24,11 @@ type ProjectionStatus interface {
 
 // WatchReadModels reports each read model's position, lag and events
 // applied, the head of the log, and, from the holdings read model when
-// totals is not nil, the units by state per right type.
-func (m *Metrics) WatchReadModels(status ProjectionStatus, totals *holdings.Queries) {
-	m.reg.MustRegister(&readModelCollector{status: status, totals: totals, log: m.log})
+// totals is not nil, the units by state per right type. unit is what the
+// event store's positions count (events on the embedded store, log bytes on
+// EventStoreDB), and so the lag.
+func (m *Metrics) WatchReadModels(status ProjectionStatus, unit eventstore.PositionUnit, totals *holdings.Queries) {
+	m.reg.MustRegister(&readModelCollector{status: status, unit: unit.String(), totals: totals, log: m.log})
 }
 
 var (
@@ -33,8 +36,8 @@ var (
 		"Position of the last event in the log.", nil, nil)
 	positionDesc = prometheus.NewDesc(Namespace+"_projection_position",
 		"Position of the last event a read model has applied, by projection and generation (active answers queries; rebuild is being built).", []string{"projection", "generation"}, nil)
-	lagDesc = prometheus.NewDesc(Namespace+"_projection_lag_events",
-		"Positions a read model's active generation is behind the head of the log: on the embedded store, events not yet applied.", []string{"projection"}, nil)
+	lagDesc = prometheus.NewDesc(Namespace+"_projection_lag",
+		"How far a read model's active generation is behind the head of the log, in unit: events not yet applied on the embedded store, bytes of the log on EventStoreDB.", []string{"projection", "unit"}, nil)
 	appliedDesc = prometheus.NewDesc(Namespace+"_projection_events_applied_total",
 		"Events a read model's active generation has applied (skipped types included); its rate is the apply rate.", []string{"projection"}, nil)
 	unitsDesc = prometheus.NewDesc(Namespace+"_units",
@@ -45,6 +48,7 @@ var (
 
 type readModelCollector struct {
 	status ProjectionStatus
+	unit   string
 	totals *holdings.Queries
 	log    *zap.Logger
 }
@@ -66,7 +70,7 @@ func (c *readModelCollector) Collect(ch chan<- prometheus.Metric) {
 		for _, st := range rep.Projections {
 			a := st.Active.Checkpoint
 			ch <- prometheus.MustNewConstMetric(positionDesc, prometheus.GaugeValue, float64(a.Position.Commit), st.Name, "active")
-			ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, float64(projections.Lag(a.Position, rep.Head)), st.Name)
+			ch <- prometheus.MustNewConstMetric(lagDesc, prometheus.GaugeValue, float64(projections.Lag(a.Position, rep.Head)), st.Name, c.unit)
 			ch <- prometheus.MustNewConstMetric(appliedDesc, prometheus.CounterValue, float64(a.Applied), st.Name)
 			if st.Rebuild != nil {
 				ch <- prometheus.MustNewConstMetric(positionDesc, prometheus.GaugeValue, float64(st.Rebuild.Checkpoint.Position.Commit), st.Name, "rebuild")

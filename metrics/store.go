@@ -40,14 +40,14 @@ func (a *appendMetrics) Collect(ch chan<- prometheus.Metric) {
 }
 
 // InstrumentAppends returns store with its appends timed and their sizes
-// counted. Give it to the registry only: it hides every method beyond
-// eventstore.Store but DensePositions, which the registry asks for.
+// counted. It answers the optional interfaces of package eventstore as
+// store does (see eventstore.Decorated).
 func (m *Metrics) InstrumentAppends(store eventstore.Store) eventstore.Store {
-	return &timedStore{Store: store, m: m.appends}
+	return &timedStore{Decorated: eventstore.Decorated{Store: store}, m: m.appends}
 }
 
 type timedStore struct {
-	eventstore.Store
+	eventstore.Decorated
 	m *appendMetrics
 }
 
@@ -65,12 +65,6 @@ func (s *timedStore) Append(ctx context.Context, stream string, expected eventst
 	}
 	s.m.latency.WithLabelValues(result).Observe(time.Since(start).Seconds())
 	return res, err
-}
-
-// DensePositions forwards the store's answer (see eventstore.DensePositions).
-func (s *timedStore) DensePositions() bool {
-	d, ok := s.Store.(eventstore.DensePositions)
-	return ok && d.DensePositions()
 }
 
 // WatchPebble reports what the embedded event store's Pebble database has

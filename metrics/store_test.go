@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
+
+	"github.com/ecoregistry/ecoregistry/eventstore"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -42,5 +44,18 @@ func TestFsyncLatenciesAreRebucketedExactly(t *testing.T) {
 		if buckets[b] != want {
 			t.Errorf("bucket le=%v holds %d, want %d", b, buckets[b], want)
 		}
+	}
+}
+
+// limitedStore is a store with an append limit, as EventStoreDB's adapter.
+type limitedStore struct{ eventstore.Store }
+
+func (limitedStore) MaxAppendSize() int                            { return 1 << 20 }
+func (limitedStore) AppendSize(events ...eventstore.EventData) int { return len(events) }
+
+func TestTimedAppendsKeepTheStoresAppendLimit(t *testing.T) {
+	l, ok := New(nil).InstrumentAppends(limitedStore{}).(eventstore.AppendLimit)
+	if !ok || l.MaxAppendSize() != 1<<20 {
+		t.Fatal("the registry would not see the store's append limit through the timing")
 	}
 }

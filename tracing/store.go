@@ -13,14 +13,14 @@ import (
 )
 
 // InstrumentAppends returns store with a span for every append, from tp.
-// Give it to the registry only: it hides every method beyond
-// eventstore.Store but DensePositions, which the registry asks for.
+// It answers the optional interfaces of package eventstore as store does
+// (see eventstore.Decorated).
 func InstrumentAppends(store eventstore.Store, tp trace.TracerProvider) eventstore.Store {
-	return &tracedStore{Store: store, tracer: tp.Tracer(InstrumentationName)}
+	return &tracedStore{Decorated: eventstore.Decorated{Store: store}, tracer: tp.Tracer(InstrumentationName)}
 }
 
 type tracedStore struct {
-	eventstore.Store
+	eventstore.Decorated
 	tracer trace.Tracer
 }
 
@@ -39,12 +39,6 @@ func (s *tracedStore) Append(ctx context.Context, stream string, expected events
 	}
 	span.SetAttributes(attribute.Int64("ecoregistry.position", int64(res.Position.Commit)), attribute.Int64("ecoregistry.revision", int64(res.NextExpectedRevision)))
 	return res, nil
-}
-
-// DensePositions forwards the store's answer (see eventstore.DensePositions).
-func (s *tracedStore) DensePositions() bool {
-	d, ok := s.Store.(eventstore.DensePositions)
-	return ok && d.DensePositions()
 }
 
 // correlationIDs lists, once each, the correlation ids in the envelopes of

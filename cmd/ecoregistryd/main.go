@@ -424,7 +424,7 @@ func (m *Main) serveMetrics(ctx context.Context, svc *registry.Service, totals *
 		m.metrics.WatchPebble(nil, m.projections.LoggedBytes)
 	}
 	m.metrics.WatchRegistry(svc)
-	m.metrics.WatchReadModels(m.projections, totals)
+	m.metrics.WatchReadModels(m.projections, eventstore.PositionUnitOf(m.store), totals)
 	m.metrics.InitializeRPC(m.server)
 	var err error
 	if m.metricsServer, err = m.metrics.Serve(ctx, m.Config.MetricsListen); err != nil {

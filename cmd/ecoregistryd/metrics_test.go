@@ -118,7 +118,7 @@ func TestMetricsMoveWithTheWorkload(t *testing.T) {
 	if v := value(t, after, "ecoregistry_units", "right_type=carbon-sink", "state=buffer"); v != 1000 {
 		t.Errorf("%v carbon-sink units in the buffer, want 1000", v)
 	}
-	if v := value(t, after, "ecoregistry_projection_lag_events", "projection=holdings"); v != 0 {
+	if v := value(t, after, "ecoregistry_projection_lag", "projection=holdings", "unit=events"); v != 0 {
 		t.Errorf("holdings lag %v after waiting for it", v)
 	}
 	if value(t, after, "go_goroutines") == 0 {
@@ -184,5 +184,20 @@ func TestTheDashboardAsksForServedMetrics(t *testing.T) {
 	}
 	if len(dash.Panels) < 10 || asked < 20 {
 		t.Fatalf("%d panels naming %d metrics", len(dash.Panels), asked)
+	}
+}
+
+func TestMetricsOnEventStoreDBCountLagInLogBytes(t *testing.T) {
+	cfg := backends[1].config(t)
+	cfg.MetricsListen = "127.0.0.1:0"
+	m, c := startServerWith(t, cfg)
+	openAccounts(t, as(t, "office-hubei"), withLifecycle(c), "SELLER")
+	fams := scrape(t, m)
+	value(t, fams, "ecoregistry_projection_lag", "projection=holdings", "unit=bytes")
+	if value(t, fams, "ecoregistry_store_append_seconds", "result=ok") < 1 {
+		t.Error("the account's append was not timed")
+	}
+	if _, ok := fams["ecoregistry_store_wal_fsync_seconds"]; ok {
+		t.Error("Pebble's fsync latencies reported for EventStoreDB")
 	}
 }
