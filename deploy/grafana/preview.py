@@ -135,7 +135,7 @@ def panels(s):
         ("Events per append", "events", ratio(rate(s, "ecoregistry_store_append_events_sum"), rate(s, "ecoregistry_store_append_events_count"))),
         ("Log bytes written per second", "MiB/s", scale({("event store",): rate(s, "ecoregistry_store_wal_bytes_written_total")[()],
                                                        ("read models",): rate(s, "ecoregistry_read_store_wal_bytes_written_total")[()]}, 1 / 2**20)),
-        ("Read model lag (events behind the head)", "events", gauge(s, "ecoregistry_projection_lag", by=("projection",))),
+        ("Read model lag behind the head", "events (bytes on EventStoreDB)", gauge(s, "ecoregistry_projection_lag", by=("projection",))),
         ("Read model apply rate", "events/s", rate(s, "ecoregistry_projection_events_applied_total", by=("projection",))),
         ("Units available per right type", "units", gauge(s, "ecoregistry_units", lambda d: d.get("state") == "available", by=("right_type",))),
         ("Stream cache hit rate", "ratio", hit),
