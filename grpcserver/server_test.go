@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/ecoregistry/ecoregistry/domain"
+	"github.com/ecoregistry/ecoregistry/eventstore"
 	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 	"github.com/ecoregistry/ecoregistry/registry"
@@ -26,6 +27,7 @@ type testServer struct {
 	svc  *registry.Service
 	srv  *grpc.Server
 	conn *grpc.ClientConn
+	addr string
 }
 
 func startTestServer(t *testing.T, log *zap.Logger) *testServer {
@@ -35,12 +37,22 @@ func startTestServer(t *testing.T, log *zap.Logger) *testServer {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return serveStore(t, st, log)
+}
+
+// serveStore is startTestServer over the store st, which the caller closes.
+func serveStore(t *testing.T, st eventstore.Store, log *zap.Logger) *testServer {
+	t.Helper()
 	ts := &testServer{svc: registry.New(st, registry.Options{})}
+	if err := ts.svc.LoadTradeIndex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	ts.srv = New(ts.svc, log)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	ts.addr = lis.Addr().String()
 	go ts.srv.Serve(lis)
 	t.Cleanup(ts.srv.Stop)
 	if ts.conn, err = grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {

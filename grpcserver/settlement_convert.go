@@ -97,11 +97,17 @@ func outcomeMessages(o registry.TradeOutcome) *pb.TradeOutcome {
 	return out
 }
 
+// matchedTradeDescriptor is the message whose field paths a trade's refusal names.
+var matchedTradeDescriptor = (&pb.MatchedTrade{}).ProtoReflect().Descriptor()
+
 func refusalToProto(o registry.TradeOutcome) *pb.TradeRefusal {
-	r := &pb.TradeRefusal{Message: strings.TrimPrefix(errorText(o.Refusal), "domain: ")}
+	msg := strings.TrimPrefix(errorText(o.Refusal), "domain: ")
+	r := &pb.TradeRefusal{}
 	if v := domain.ViolationsOf(o.Refusal); len(v) > 0 {
-		r.CheckCode, r.CheckName, r.Field = v[0].Check.Code, v[0].Check.Name, v[0].Field
+		r.CheckCode, r.CheckName, r.Field = v[0].Check.Code, v[0].Check.Name, requestFieldPath(matchedTradeDescriptor, v[0].Field)
+		msg = renameField(msg, v[0].Field, r.Field)
 	}
+	r.Message = clip(msg)
 	if o.Recorded {
 		r.Commit, r.RefusedAt = commitToProto(o.Commit), ts(o.At)
 	}
