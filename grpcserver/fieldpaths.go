@@ -18,13 +18,19 @@ var fieldRenames = map[string]string{
 	"verification_report_date": "verification_date",
 }
 
+// messageFieldRenames are the renames that hold in one request message only.
+var messageFieldRenames = map[protoreflect.FullName]map[string]string{
+	"ecoregistry.v1.ChangeAccountStatusRequest": {"to": "status"},
+}
+
 // requestFieldPath turns the field path of a refusal, as package domain or
 // a read model names it ("from", "price.amount"), into the path of that
 // field in the request message md ("from_account_id",
 // "price.amount_minor"), so that a client can map it to its form. A path
 // that already resolves, or that names a request header, is returned as it
-// is. A path it cannot resolve is returned unchanged too; the server tests
-// check that every refusal resolves.
+// is. The name of a oneof stands for whichever of its members the request
+// should have set. A path it cannot resolve is returned unchanged too; the
+// server tests check that every refusal resolves.
 func requestFieldPath(md protoreflect.MessageDescriptor, path string) string {
 	if md == nil || path == "" || strings.Contains(path, "-") {
 		return path
@@ -33,6 +39,9 @@ func requestFieldPath(md protoreflect.MessageDescriptor, path string) string {
 	for i, part := range parts {
 		fd := resolveField(md, part)
 		if fd == nil {
+			if i == len(parts)-1 && md.Oneofs().ByName(protoreflect.Name(part)) != nil {
+				break
+			}
 			return path
 		}
 		parts[i] = string(fd.Name())
@@ -47,7 +56,7 @@ func requestFieldPath(md protoreflect.MessageDescriptor, path string) string {
 
 func resolveField(md protoreflect.MessageDescriptor, name string) protoreflect.FieldDescriptor {
 	fields := md.Fields()
-	for _, candidate := range []string{name, name + "_account_id", fieldRenames[name]} {
+	for _, candidate := range []string{name, name + "_account_id", fieldRenames[name], messageFieldRenames[md.FullName()][name]} {
 		if candidate == "" {
 			continue
 		}

@@ -10,6 +10,10 @@ import (
 	"github.com/ecoregistry/ecoregistry/domain"
 	"github.com/ecoregistry/ecoregistry/eventstore"
 	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
+	"github.com/ecoregistry/ecoregistry/projections"
+	"github.com/ecoregistry/ecoregistry/projections/holdings"
+	"github.com/ecoregistry/ecoregistry/projections/market"
+	"github.com/ecoregistry/ecoregistry/projections/statistics"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 	"github.com/ecoregistry/ecoregistry/registry"
 	"go.uber.org/zap"
@@ -48,6 +52,15 @@ func serveStore(t *testing.T, st eventstore.Store, log *zap.Logger) *testServer 
 		t.Fatal(err)
 	}
 	ts.srv = New(ts.svc, log)
+	m, err := projections.Open(t.TempDir(), st, []projections.Projection{holdings.New(), market.New(), statistics.New()}, projections.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Start()
+	t.Cleanup(func() { m.Close() })
+	if err := RegisterQueryServices(ts.srv, m, log); err != nil {
+		t.Fatal(err)
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
