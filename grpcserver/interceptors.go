@@ -54,11 +54,19 @@ func unaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
 			resp any
 			err  error
 		)
-		if headerErr != nil {
+		ci.request, _ = req.(proto.Message)
+		ctx = context.WithValue(ctx, callInfoKey{}, ci)
+		switch {
+		case headerErr != nil:
 			err = rejectionStatus(ctx, headerErr, domain.ViolationsOf(headerErr))
-		} else {
-			ci.request, _ = req.(proto.Message)
-			resp, err = handler(context.WithValue(ctx, callInfoKey{}, ci), req)
+		case ci.request != nil && !isTradeRequest(ci.request):
+			if terr := checkTimestamps(ci.request); terr != nil {
+				err = rejectionStatus(ctx, terr, domain.ViolationsOf(terr))
+				break
+			}
+			fallthrough
+		default:
+			resp, err = handler(ctx, req)
 		}
 		logRequest(log, "request", info.FullMethod, start, ci, err, nil)
 		return resp, err
