@@ -38,6 +38,10 @@ var errorTable = []struct {
 	{context.DeadlineExceeded, codes.DeadlineExceeded, "the request's deadline passed before the registry could answer; a command may or may not have been recorded, and retrying it with the same id is safe"},
 	{registry.ErrContention, codes.Aborted, "the stream changed too often while the command was being decided; retry"},
 	{eventstore.ErrClosed, codes.Unavailable, "the registry is shutting down; retry on another instance or later"},
+	// A full disk and a failed sync both stop the store's writes until a
+	// restart (see pebblestore); the full disk says what to do about it.
+	{eventstore.ErrStorageFull, codes.ResourceExhausted, "the registry's disk is full: the command was not acknowledged and may or may not have been recorded; commands are refused until an operator frees space and restarts the server, and reads still work"},
+	{eventstore.ErrWritesStopped, codes.Unavailable, "the registry's storage failed and it takes no more commands until it is restarted: the command was not acknowledged and may or may not have been recorded; retry it with the same id on a restarted or another server"},
 	{registry.ErrNoHeldRights, codes.Unimplemented, "listing an account's pledges across rights needs the holdings read model, which this server does not run; give right_id"},
 }
 

@@ -176,6 +176,7 @@ func (h *settlementHandlers) settleAll(ctx context.Context, meta registry.Meta, 
 			continue
 		}
 		if errs[j] != nil {
+			h.noteStoreFailure(errs[j])
 			out[i] = failedTrade(t, toStatus(ctx, h.log, method, errs[j]))
 		} else {
 			out[i] = tradeOutcomeToProto(outcomes[j])
