@@ -132,4 +132,3 @@ func FuzzCancelFromProto(f *testing.F) {
 func FuzzMatchedTradeFromProto(f *testing.F) {
 	fuzzConverter(f, func() *pb.MatchedTrade { return &pb.MatchedTrade{} }, matchedTradeFromProto, seeds[*pb.MatchedTrade]()...)
 }
-
