@@ -42,6 +42,12 @@ type Envelope struct {
 	CommandID string
 	// PreviousHash is the chain value of the stream's previous event.
 	PreviousHash Hash
+	// Organisation is the authenticated actor's organisation; empty when
+	// the actor was only declared.
+	Organisation string
+	// Role is the role under which the access policy allowed the command;
+	// empty when the actor was only declared.
+	Role string
 }
 
 // ErrUnencodable reports an envelope or event that the codec refuses to
@@ -63,7 +69,7 @@ func EncodeMetadata(e Envelope) ([]byte, error) {
 	// the same envelope always gives the same bytes; the chain is computed
 	// over the stored bytes, so this is a convenience for tests, not a
 	// requirement of verification.
-	return appendEnvelope(make([]byte, 0, 64+len(e.Actor)+len(e.CorrelationID)+len(e.CommandID)), e), nil
+	return appendEnvelope(make([]byte, 0, 64+len(e.Actor)+len(e.CorrelationID)+len(e.CommandID)+len(e.Organisation)+len(e.Role)), e), nil
 }
 
 // checkEnvelope refuses an envelope that proto.Unmarshal could not read
@@ -103,7 +109,8 @@ func DecodeMetadata(b []byte) (Envelope, error) {
 		}
 		return e, nil
 	}
-	e := Envelope{Actor: m.GetActor(), CorrelationID: m.GetCorrelationId(), CommandID: m.GetCommandId()}
+	e := Envelope{Actor: m.GetActor(), CorrelationID: m.GetCorrelationId(), CommandID: m.GetCommandId(),
+		Organisation: m.GetOrganisation(), Role: m.GetRole()}
 	if m.OccurredAt != nil {
 		e.OccurredAt = m.GetOccurredAt().AsTime()
 	}

@@ -16,9 +16,10 @@ import (
 
 // Request metadata keys the registry reads.
 const (
-	// ActorHeader names who makes a request. Until authentication exists the
-	// registry records the actor the client states here on every event it
-	// writes; commands without it are refused.
+	// ActorHeader names who makes a request in development mode (no TLS):
+	// the registry records the actor the client states here on every event
+	// it writes, and refuses commands without it. With mutual TLS the actor
+	// is the principal of the client certificate and this header is ignored.
 	ActorHeader = "x-ecoregistry-actor"
 	// CorrelationHeader carries the client's correlation id. When absent the
 	// registry makes one; either way it is recorded on the events and sent
@@ -82,6 +83,11 @@ func unaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
 func incomingCallInfo(ctx context.Context) (callInfo, error) {
 	ci := callInfo{actor: firstValue(metadata.ValueFromIncomingContext(ctx, ActorHeader)),
 		correlationID: firstValue(metadata.ValueFromIncomingContext(ctx, CorrelationHeader))}
+	// With mutual TLS the actor is the authenticated principal, whatever
+	// the client declares (see guard.go); it is checked like a declared one.
+	if p, ok := peerPrincipal(ctx); ok {
+		ci.actor = p.String()
+	}
 	err := validateCallHeaders(ci.actor, ci.correlationID)
 	if err != nil {
 		if headerProblem(ci.correlationID) != "" {
