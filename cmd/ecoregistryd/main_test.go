@@ -130,6 +130,8 @@ type backend struct {
 	name   string
 	config func(t *testing.T) Config
 	open   func(t *testing.T, cfg Config) eventstore.Store
+	// lagUnit is what the projections' lag counts on this store.
+	lagUnit pb.LagUnit
 }
 
 var backends = []backend{
@@ -143,6 +145,7 @@ var backends = []backend{
 			}
 			return st
 		},
+		lagUnit: pb.LagUnit_LAG_UNIT_EVENTS,
 	},
 	{
 		// The fake speaks EventStoreDB's wire protocol in-process; see
@@ -158,6 +161,7 @@ var backends = []backend{
 			}
 			return st
 		},
+		lagUnit: pb.LagUnit_LAG_UNIT_BYTES,
 	},
 }
 
@@ -261,6 +265,15 @@ func walkthrough(t *testing.T, b backend) {
 		}
 	}
 	check(c)
+	st, err := queriesOf(c).admin.GetProjectionStatus(ctx, &pb.GetProjectionStatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range st.GetProjections() {
+		if p.GetActive().GetLagUnit() != b.lagUnit {
+			t.Fatalf("the %s projection's lag counts %s, want %s", p.GetName(), p.GetActive().GetLagUnit(), b.lagUnit)
+		}
+	}
 
 	// A restart on the same directory must find every acknowledged change.
 	c.conn.Close()
