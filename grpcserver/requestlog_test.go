@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ecoregistry/ecoregistry/domain"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -17,23 +16,11 @@ import (
 	"google.golang.org/grpc/metadata"
 )
 
-// openAccountRequest is a valid request to open an enterprise account.
-func openAccountRequest(t *testing.T, id string) *pb.OpenAccountRequest {
-	t.Helper()
-	body := "91420100MA4K12345"
-	c, ok := domain.CreditCodeCheckCharacter(body)
-	if !ok {
-		t.Fatal("no check character for", body)
-	}
-	return &pb.OpenAccountRequest{AccountId: id, Jurisdiction: "420100", Type: pb.AccountType_ACCOUNT_TYPE_HOLDING,
-		Holder: &pb.Holder{Name: id, Kind: pb.HolderKind_HOLDER_KIND_ENTERPRISE, CreditCode: body + string(c)}}
-}
-
 func TestACommandsLogLineSaysWhereItWrote(t *testing.T) {
 	core, logs := observer.New(zap.InfoLevel)
 	conn := startTestServer(t, zap.New(core), SlowRequest(0)).conn
 	ctx := metadata.AppendToOutgoingContext(context.Background(), CorrelationHeader, "corr-open", ActorHeader, "office-1")
-	resp, err := pb.NewAccountServiceClient(conn).OpenAccount(ctx, openAccountRequest(t, "HB001"))
+	resp, err := pb.NewAccountServiceClient(conn).OpenAccount(ctx, openAccountRequest("HB001"))
 	if err != nil {
 		t.Fatal(err)
 	}

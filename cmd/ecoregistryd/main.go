@@ -225,6 +225,10 @@ type Main struct {
 	TracerProvider trace.TracerProvider
 	// stopTracing flushes and stops the provider Run made.
 	stopTracing func(context.Context) error
+	// StoreOptions are the embedded store's options, for tests: a file
+	// system that injects faults, a smaller cache. Run sets their logger and
+	// WAL sync interval from the configuration.
+	StoreOptions pebblestore.Options
 
 	store eventstore.Store
 	// authorizer applies the access policy; nil in development mode.
@@ -270,8 +274,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	} else {
 		// Pebble logs through slog; its warnings and errors go to stderr in
 		// the format of zap's lines, beside them.
-		storeLog := logging.NewSlog(os.Stderr, m.logFormat())
-		m.store, err = pebblestore.Open(m.Config.Data, pebblestore.Options{Logger: storeLog, WALMinSyncInterval: m.Config.WALMinSyncInterval})
+		opts := m.StoreOptions
+		opts.Logger, opts.WALMinSyncInterval = logging.NewSlog(os.Stderr, m.logFormat()), m.Config.WALMinSyncInterval
+		m.store, err = pebblestore.Open(m.Config.Data, opts)
 		if err != nil {
 			return fmt.Errorf("open store in %s: %w", m.Config.Data, err)
 		}

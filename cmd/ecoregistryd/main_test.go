@@ -48,9 +48,16 @@ func startServer(t *testing.T, dir string) (*Main, *client) {
 // store settings of cfg (Store, Data, ESDBURL).
 func startServerWith(t *testing.T, cfg Config) (*Main, *client) {
 	t.Helper()
+	return startServerOn(t, cfg, pebblestore.Options{})
+}
+
+// startServerOn is startServerWith with the embedded store's options.
+func startServerOn(t *testing.T, cfg Config, opts pebblestore.Options) (*Main, *client) {
+	t.Helper()
 	cfg.Listen, cfg.LogLevel, cfg.ShutdownTimeout = "127.0.0.1:0", "info", 5*time.Second
 	m := NewMain(cfg)
 	m.Logger = zap.NewNop()
+	m.StoreOptions = opts
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatalf("run: %v", err)
 	}
