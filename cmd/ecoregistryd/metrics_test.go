@@ -81,8 +81,13 @@ func TestMetricsMoveWithTheWorkload(t *testing.T) {
 	first := matched("WUR-NX-1", "M-W", 5)
 	submit(t, ctx, sc, first)
 	submit(t, ctx, sc, first)                                   // replayed
-	submit(t, ctx, sc, matched("PDR-ZJ-1", "M-BIG", 1_000_000)) // refused: more than held
-	waitProjections(t, queriesOf(c), last.GetSettled().GetCommit().GetPosition())
+	refused := submit(t, ctx, sc, matched("PDR-ZJ-1", "M-BIG", 1_000_000)) // more than held
+	if refused.GetRefused().GetCommit() == nil || !positionBefore(last.GetSettled().GetCommit().GetPosition(), refused.GetRefused().GetCommit().GetPosition()) {
+		t.Fatalf("the refusal %v is not recorded after the last settlement", refused)
+	}
+	// The refusal is the last event written: once the read models have it,
+	// they have everything.
+	waitProjections(t, queriesOf(c), refused.GetRefused().GetCommit().GetPosition())
 	after := scrape(t, m)
 
 	moved := func(name string, by float64, labels ...string) {
