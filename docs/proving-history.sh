@@ -30,7 +30,7 @@ ECOREGISTRY_ACTOR=hb-power.clerk ecoctl retire --right CEA-HB-2025 --id R-0002 -
 ecoctl certificate verify --public-key registry.pub --server "${ECOREGISTRY_SERVER:-127.0.0.1:50051}" hb-power-cea.json
 
 # A copy whose available quantity was raised (a 1 put in front) is refused.
-sed 's/"available": "\([0-9]*\)"/"available": "1\1"/' hb-power-cea.json > forged.json
+sed -E 's/"available":[[:space:]]+"([0-9]+)"/"available": "1\1"/' hb-power-cea.json > forged.json
 ecoctl certificate verify --public-key registry.pub forged.json || echo "(exit status $?)"
 
 # And the registry verifies its whole history.

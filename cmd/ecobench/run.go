@@ -163,7 +163,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "ecobench: %s over %d connection(s); trades spread over %d rights %s; %s warm-up, %s measured\n",
 		mode, cfg.conns, cfg.rights, spread, cfg.warmup, cfg.duration)
-	res, err := load(ctx, conns, cfg, w, stderr)
+	res, err := load(ctx, conns, cfg, w, stdout, stderr)
 	if err != nil {
 		fmt.Fprintln(stderr, "ecobench:", err)
 		return 1

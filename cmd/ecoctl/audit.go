@@ -8,13 +8,12 @@ import (
 	"os"
 	"strings"
 
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ecoregistry/ecoregistry/integrity/checkpoint"
 	"github.com/ecoregistry/ecoregistry/integrity/logtree"
+	"github.com/ecoregistry/ecoregistry/progress"
 	ecov1 "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 )
 
@@ -58,37 +57,51 @@ type verification struct {
 	breaks  []*ecov1.IntegrityBreak
 }
 
-// runVerification streams VerifyIntegrity, drawing progress on a terminal
-// and printing breaks as they come (in text mode).
+// runVerification streams VerifyIntegrity, drawing its progress on a
+// terminal (package progress) and printing breaks in text mode: as they
+// come, or after the bar when one is drawn.
 func runVerification(ctx context.Context, cc grpc.ClientConnInterface, env actionEnv, saved string) (*verification, error) {
 	stream, err := ecov1.NewIntegrityServiceClient(cc).VerifyIntegrity(ctx, &ecov1.VerifyIntegrityRequest{SavedCheckpoint: saved})
 	if err != nil {
 		return nil, err
 	}
-	bar := newBar(env)
+	draws := !env.g.json && drawsOn(env.stdout)
+	var bar *progress.Bar
 	out := &verification{}
 	for {
 		m, err := stream.Recv()
-		if errors.Is(err, io.EOF) {
-			bar.done()
+		if err != nil {
+			if !errors.Is(err, io.EOF) {
+				bar.Abandon()
+				return nil, err
+			}
+			bar.Finish()
+			if draws {
+				out.printBreaks(env.stdout)
+			}
 			return out, nil
 		}
-		if err != nil {
-			bar.done()
-			return nil, err
-		}
-		switch {
-		case m.GetProgress() != nil:
-			bar.set(m.GetProgress())
+		switch p := m.GetProgress(); {
+		case p != nil && draws:
+			if bar == nil && p.GetEventsExpected() > 0 {
+				bar = progress.NewOn(env.stdout, int64(p.GetEventsExpected()), progress.Count, "verifying")
+			}
+			bar.SetTotal(int64(max(p.GetEventsExpected(), p.GetEventsChecked())))
+			bar.Set(int64(p.GetEventsChecked()))
 		case m.GetBreak() != nil:
 			out.breaks = append(out.breaks, m.GetBreak())
-			if !env.g.json {
-				bar.clear()
+			if !env.g.json && !draws {
 				fmt.Fprintln(env.stdout, breakLine(m.GetBreak()))
 			}
 		case m.GetSummary() != nil:
 			out.summary = m.GetSummary()
 		}
+	}
+}
+
+func (v *verification) printBreaks(w io.Writer) {
+	for _, b := range v.breaks {
+		fmt.Fprintln(w, breakLine(b))
 	}
 }
 
@@ -163,42 +176,6 @@ func writeVerificationJSON(w io.Writer, v *verification) {
 	}
 	summary, _ := protojson.MarshalOptions{EmitUnpopulated: true}.Marshal(v.summary)
 	fmt.Fprintf(w, "{\"summary\":%s,\"breaks\":[%s]}\n", summary, strings.Join(parts, ","))
-}
-
-// bar is the progress bar of a verification, drawn only while stdout is
-// a terminal.
-type bar struct{ pb *progressbar.ProgressBar }
-
-func newBar(env actionEnv) *bar {
-	f, ok := env.stdout.(*os.File)
-	if !ok || env.g.json || !term.IsTerminal(int(f.Fd())) {
-		return &bar{}
-	}
-	return &bar{pb: progressbar.NewOptions64(-1, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("verifying"),
-		progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("events"),
-		progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(100_000_000))}
-}
-
-func (b *bar) set(p *ecov1.VerifyProgress) {
-	if b.pb == nil {
-		return
-	}
-	if max := int64(p.GetEventsExpected()); max > 0 && max >= int64(p.GetEventsChecked()) && b.pb.GetMax64() != max {
-		b.pb.ChangeMax64(max)
-	}
-	_ = b.pb.Set64(int64(p.GetEventsChecked()))
-}
-
-func (b *bar) clear() {
-	if b.pb != nil {
-		_ = b.pb.Clear()
-	}
-}
-
-func (b *bar) done() {
-	if b.pb != nil {
-		_ = b.pb.Finish()
-	}
 }
 
 var auditCheckpointCheckCommand = &command{

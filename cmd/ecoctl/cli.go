@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -58,9 +57,13 @@ type command struct {
 	// exit, when set, gives the exit code of a call that succeeded: a
 	// trade's refusal is an answer, not a failed call, yet it exits 1.
 	exit func(resp proto.Message) int
+	// local, when set instead of define, call and render, makes a command
+	// that runs on this machine and sends nothing: it declares the flags
+	// and returns the function that does the work and gives the exit code.
+	local func(fs *flagSet) func(pos []string, stdout, stderr io.Writer) (int, error)
 	// act, when set, replaces define, call and render, for a command that
-	// is more than one call, or none: it declares the command's flags and
-	// returns the function that makes its action once they are parsed.
+	// is more than one call: it declares the command's flags and returns
+	// the function that makes its action once they are parsed.
 	act func(fs *flagSet) func(pos []string) (action, error)
 }
 
@@ -83,7 +86,7 @@ func (c *command) declare(fs *flagSet) {
 		c.act(fs)
 		return
 	}
-	c.define(fs)
+	defineCommand(c, fs)
 }
 
 // rpc adapts a typed client method to command.call.
@@ -119,6 +122,8 @@ var groups = map[string]string{
 	"audit":            "prove that the registry's history was not rewritten",
 	"audit checkpoint": "keep a signed checkpoint outside the registry, and prove later that the log extends it",
 	"certificate":      "issue and check signed certificates of what an account holds",
+	"admin":            "operate a running registry: backups",
+	"dev":              "development helpers that run on this machine and send nothing",
 }
 
 // commands lists every subcommand in the order help shows them.
@@ -139,6 +144,9 @@ var commands = []*command{
 	// Tamper evidence (integrity.go).
 	keysGenerateCommand, auditCheckpointSaveCommand, auditCheckpointCheckCommand, auditVerifyCommand,
 	certificateIssueCommand, certificateVerifyCommand,
+	adminBackupCommand,
+	// Local commands (dev.go).
+	devCertsCommand,
 }
 
 func findCommand(path string) *command {
@@ -156,6 +164,8 @@ type invocation struct {
 	req     proto.Message
 	act     action
 	globals globals
+	// local runs a local command; nil for a call of the registry.
+	local func(stdout, stderr io.Writer) (int, error)
 	// serverGiven tells whether a registry was named (see actionEnv).
 	serverGiven bool
 }
@@ -187,7 +197,8 @@ func (h *helpRequest) Error() string { return "help requested" }
 
 // defaultGlobals reads the environment for the global flags' defaults.
 func defaultGlobals() globals {
-	g := globals{server: os.Getenv("ECOREGISTRY_SERVER"), actor: os.Getenv("ECOREGISTRY_ACTOR"), timeout: 10 * time.Second}
+	g := globals{server: os.Getenv("ECOREGISTRY_SERVER"), actor: os.Getenv("ECOREGISTRY_ACTOR"), timeout: 10 * time.Second,
+		cert: os.Getenv("ECOREGISTRY_CERT"), key: os.Getenv("ECOREGISTRY_KEY"), ca: os.Getenv("ECOREGISTRY_CA")}
 	if g.server == "" {
 		g.server = DefaultServer
 	}
@@ -246,11 +257,12 @@ func parse(args []string) (*invocation, error) {
 
 	fs := newFlagSet("ecoctl " + cmd.path)
 	var build func(pos []string) (proto.Message, error)
+	var runLocal func([]string, io.Writer, io.Writer) (int, error)
 	var buildAction func(pos []string) (action, error)
 	if cmd.act != nil {
 		buildAction = cmd.act(fs)
 	} else {
-		build = cmd.define(fs)
+		build, runLocal = defineCommand(cmd, fs)
 	}
 	g.register(fs)
 	pos, err := fs.parseInterleaved(rest)
@@ -278,11 +290,23 @@ func parse(args []string) (*invocation, error) {
 		}
 		return &invocation{cmd: cmd, act: a, globals: g, serverGiven: serverGiven}, nil
 	}
+	if runLocal != nil {
+		return &invocation{cmd: cmd, globals: g, local: func(stdout, stderr io.Writer) (int, error) { return runLocal(pos, stdout, stderr) }}, nil
+	}
 	req, err := build(pos)
 	if err != nil {
 		return nil, commandError(cmd, "%s", err)
 	}
 	return &invocation{cmd: cmd, req: req, globals: g}, nil
+}
+
+// defineCommand declares a command's flags on fs and returns how to build
+// its request or, for a local command, how to run it.
+func defineCommand(cmd *command, fs *flagSet) (func([]string) (proto.Message, error), func([]string, io.Writer, io.Writer) (int, error)) {
+	if cmd.local != nil {
+		return nil, cmd.local(fs)
+	}
+	return cmd.define(fs), nil
 }
 
 // flagError rewrites the flag package's messages with the double dash
@@ -331,8 +355,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	g := inv.globals
+	if inv.local != nil {
+		code, err := inv.local(stdout, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+		}
+		return code
+	}
 
-	conn, err := grpc.NewClient(g.server, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	creds, err := g.transportCredentials()
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	conn, err := grpc.NewClient(g.server, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		fmt.Fprintf(stderr, "error: --server %q: %v\n", g.server, err)
 		return exitUsage
@@ -354,6 +390,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if g.actor != "" {
 		ctx = metadata.AppendToOutgoingContext(ctx, ActorHeader, g.actor)
+	}
+	if !g.json && drawsOn(stdout) {
+		ctx = withProgress(ctx, stdout)
 	}
 	resp, err := inv.cmd.call(ctx, conn, inv.req)
 	if err != nil {

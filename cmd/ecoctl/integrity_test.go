@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/ecoregistry/ecoregistry/domain"
 	"github.com/ecoregistry/ecoregistry/eventcodec"
@@ -188,16 +189,22 @@ func TestProvingHistoryWithEcoctl(t *testing.T) {
 	})
 	t.Run("forged certificates are refused", func(t *testing.T) {
 		b, _ := os.ReadFile(cert)
-		for name, forge := range map[string]func(string) string{
-			"quantity": func(s string) string { return strings.Replace(s, `"available": "2500"`, `"available": "2600"`, 1) },
-			"serials":  func(s string) string { return strings.Replace(s, `"end": "2500"`, `"end": "2600"`, 1) },
+		for name, forge := range map[string]func(c *ecov1.HoldingCertificate){
+			"quantity": func(c *ecov1.HoldingCertificate) { c.Available++ },
+			"serials":  func(c *ecov1.HoldingCertificate) { c.Blocks[0].End++; c.Blocks[0].Quantity++; c.Available++ },
 		} {
+			var c ecov1.HoldingCertificate
+			if err := protojson.Unmarshal(b, &c); err != nil {
+				t.Fatal(err)
+			}
+			forge(&c)
+			forged, _ := protojson.Marshal(&c)
 			path := filepath.Join(dir, name+".json")
-			if err := os.WriteFile(path, []byte(forge(string(b))), 0o644); err != nil {
+			if err := os.WriteFile(path, forged, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			code, out, errOut := run2(t, "certificate", "verify", "--public-key", pub, path)
-			expectRun(t, code, out, errOut, exitRejected, "refused: ")
+			expectRun(t, code, out, errOut, exitRejected, "refused: the certificate says")
 		}
 	})
 	t.Run("a stream rewritten with a recomputed chain is found against the saved checkpoint", func(t *testing.T) {
