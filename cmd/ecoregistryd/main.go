@@ -92,6 +92,9 @@ type Config struct {
 	// embedded store's write-ahead log (pebblestore.Options); 0 syncs at
 	// once.
 	WALMinSyncInterval time.Duration
+	// PprofListen, when set, is the address of an HTTP endpoint serving
+	// Go's runtime profiles (net/http/pprof); empty serves none.
+	PprofListen string
 }
 
 // ParseConfig reads the configuration from command-line args, falling back
@@ -116,6 +119,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&shutdown, "shutdown-timeout", shutdown, "how long a graceful stop waits for calls in flight (env ECOREGISTRY_SHUTDOWN_TIMEOUT)")
 	walSync := env("ECOREGISTRY_WAL_MIN_SYNC_INTERVAL", DefaultWALMinSyncInterval.String())
 	fs.StringVar(&walSync, "wal-min-sync-interval", walSync, "least time between two syncs of the embedded store's log; under load one sync then covers more appends; 0 syncs at once (env ECOREGISTRY_WAL_MIN_SYNC_INTERVAL)")
+	fs.StringVar(&cfg.PprofListen, "pprof-listen", env("ECOREGISTRY_PPROF_LISTEN", ""), "serve Go's runtime profiles (net/http/pprof) over HTTP on this address, e.g. 127.0.0.1:6060; empty (the default) serves none (env ECOREGISTRY_PPROF_LISTEN)")
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: ecoregistryd [flags]\n\nRuns the ecoregistry gRPC server on the embedded event store, or on\nEventStoreDB / KurrentDB with --store=esdb.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -192,6 +196,9 @@ type Main struct {
 
 	closeOnce sync.Once
 	closeErr  error
+
+	// pprof serves runtime profiles when Config.PprofListen is set.
+	pprof *pprofServer
 }
 
 // NewMain returns a server with the given configuration, not yet running.
@@ -282,8 +289,23 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(m.listener) }()
+	if m.Config.PprofListen != "" {
+		if m.pprof, err = startPprof(ctx, m.Config.PprofListen, m.Logger); err != nil {
+			m.server.Stop()
+			<-m.served
+			return fmt.Errorf("pprof on %s: %w", m.Config.PprofListen, err)
+		}
+	}
 	m.Logger.Info("ecoregistryd serving", zap.String("addr", m.listener.Addr().String()), zap.String("store", m.Config.Store), zap.String("data", m.Config.Data))
 	return nil
+}
+
+// PprofAddr is the address of the profiles endpoint, empty when none.
+func (m *Main) PprofAddr() string {
+	if m.pprof == nil {
+		return ""
+	}
+	return m.pprof.listener.Addr().String()
 }
 
 // Addr is the address the server listens on (useful with port 0).
@@ -299,6 +321,9 @@ func (m *Main) Close() error {
 }
 
 func (m *Main) close() error {
+	if m.pprof != nil {
+		_ = m.pprof.close()
+	}
 	if m.server != nil {
 		done := make(chan struct{})
 		go func() { m.server.GracefulStop(); close(done) }()
