@@ -43,13 +43,16 @@ func TestLoad(t *testing.T) {
 			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 				t.Fatalf("stdout %q: %v", stdout, err)
 			}
-			for _, k := range []string{"trades_per_sec", "p50_ms", "p95_ms", "p99_ms", "refused", "errors"} {
+			for _, k := range []string{"target", "trades_per_sec", "p50_ms", "p95_ms", "p99_ms", "refused", "errors", "server_cpu_us_per_trade", "cpu_scope"} {
 				if _, ok := got[k]; !ok {
 					t.Errorf("no %s in %s", k, stdout)
 				}
 			}
-			if len(got) != 6 {
-				t.Errorf("keys beyond the six in %s", stdout)
+			if len(got) != 9 {
+				t.Errorf("keys beyond the nine in %s", stdout)
+			}
+			if got["target"] != "registry" || got["cpu_scope"] != scopeSelf || got["server_cpu_us_per_trade"].(float64) <= 0 {
+				t.Errorf("the in-process registry's CPU figure: %s", stdout)
 			}
 			if got["trades_per_sec"].(float64) <= 0 || got["errors"].(float64) != 0 || got["refused"].(float64) != 0 {
 				t.Errorf("figures %s\n%s", stdout, stderr)
@@ -68,7 +71,7 @@ func TestLoad(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d\n%s", code, stderr)
 		}
-		for _, want := range []string{"throughput", "trades/s", "p50", "p95", "p99", "refused", "errors"} {
+		for _, want := range []string{"throughput", "trades/s", "p50", "p95", "p99", "refused", "errors", "µs per settled trade"} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("report lacks %q:\n%s", want, stdout)
 			}
@@ -114,6 +117,13 @@ func TestFlags(t *testing.T) {
 		{"--duration", "0s"},
 		{"--accounts", "5"},
 		{"stray"},
+		{"--baseline", "--compare-baseline"},
+		{"--baseline", "--server", "127.0.0.1:1"},
+		{"--rounds", "2"},
+		{"--compare-baseline", "--rounds", "0"},
+		{"--server-pid", "1"},
+		{"--server", "127.0.0.1:1", "--server-pprof", "127.0.0.1:2"},
+		{"--setup-only"},
 	} {
 		t.Run(strings.Join(args, " ")+" is refused before anything runs", func(t *testing.T) {
 			code, stdout, stderr := bench(t, args...)
