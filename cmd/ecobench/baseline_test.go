@@ -65,6 +65,10 @@ func TestBaseline(t *testing.T) {
 		if got["target"] != "registry" || b == nil || b["target"] != "baseline" || !positive(b, "trades_per_sec") || !positive(b, "server_cpu_us_per_trade") {
 			t.Fatalf("%v", got)
 		}
+		// A second round submits new trades, not the first round's again.
+		if got["refused"].(float64) != 0 || got["errors"].(float64) != 0 {
+			t.Errorf("refused or failed trades over two rounds: %v", got)
+		}
 		tr, cr := got["throughput_ratio"].(float64), got["cpu_ratio"].(float64)
 		if r, _ := got["trades_per_sec"].(float64); tr != r/b["trades_per_sec"].(float64) {
 			t.Errorf("throughput ratio %v, figures %v and %v", tr, r, b["trades_per_sec"])

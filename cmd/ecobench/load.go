@@ -162,7 +162,7 @@ type generator struct {
 
 func newGenerator(w *world, cfg config, worker int) *generator {
 	g := &generator{w: w, cfg: cfg, rnd: rand.New(rand.NewPCG(uint64(worker), uint64(time.Now().UnixNano()))),
-		prefix: w.run + "." + strconv.Itoa(worker) + "."}
+		prefix: w.run + "." + strconv.Itoa(w.loads) + "." + strconv.Itoa(worker) + "."}
 	for p := int64(5000); p < 6000; p++ {
 		g.prices = append(g.prices, &pb.Price{AmountMinor: p, Currency: "CNY"})
 	}
@@ -209,6 +209,7 @@ func (g *generator) matchedAt() *timestamppb.Timestamp {
 // load runs the warm-up and the measured window and returns what was measured.
 func load(ctx context.Context, conns []*grpc.ClientConn, cfg config, w *world, opts loadOptions, stderr io.Writer) (*result, error) {
 	ctx = metadata.AppendToOutgoingContext(ctx, "x-ecoregistry-actor", cfg.actor)
+	w.loads++
 	start := time.Now()
 	rec := &recorder{clock: clock{from: start.Add(cfg.warmup), to: start.Add(cfg.warmup + cfg.duration)}}
 	stop := make(chan struct{})

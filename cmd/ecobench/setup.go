@@ -22,12 +22,16 @@ const (
 )
 
 // world is what the setup made: the run's id prefix, the holders of each
-// right and the buyers.
+// right and the buyers, and how many loads it has had.
 type world struct {
 	run     string
 	rights  []string
 	holders [][]string
 	buyers  []string
+	// loads counts the load phases run on the world; each phase's trade
+	// ids carry its number, so that a second phase does not resubmit the
+	// first one's trades.
+	loads int
 }
 
 // newWorld names the accounts and rights of a run whose ids start with
