@@ -54,13 +54,13 @@ func positive(o map[string]any, key string) bool {
 
 func TestBaseline(t *testing.T) {
 	t.Run("--baseline loads the bare service alone, every trade settled", func(t *testing.T) {
-		got := figures(t, "--baseline", "--concurrency", "4")
+		got := figures(t, "--baseline", "--concurrency", "4", "--warmup", "100ms", "--duration", "300ms")
 		if got["target"] != "baseline" || !positive(got, "trades_per_sec") || got["errors"].(float64) != 0 || got["refused"].(float64) != 0 {
 			t.Fatalf("%v", got)
 		}
 	})
 	t.Run("--compare-baseline reports the registry, the baseline and the ratios", func(t *testing.T) {
-		got := figures(t, "--compare-baseline", "--stream", "--window", "32", "--batch", "8", "--rounds", "2", "--warmup", "100ms", "--duration", "500ms")
+		got := figures(t, "--compare-baseline", "--stream", "--window", "32", "--batch", "8", "--rounds", "2", "--warmup", "100ms", "--duration", "300ms")
 		b, _ := got["baseline"].(map[string]any)
 		if got["target"] != "registry" || b == nil || b["target"] != "baseline" || !positive(b, "trades_per_sec") || !positive(b, "server_cpu_us_per_trade") {
 			t.Fatalf("%v", got)
@@ -83,7 +83,7 @@ func TestBaseline(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer srv.close()
-		got := figures(t, "--compare-baseline", "--server", srv.addr, "--server-pid", strconv.Itoa(os.Getpid()), "--concurrency", "4")
+		got := figures(t, "--compare-baseline", "--server", srv.addr, "--server-pid", strconv.Itoa(os.Getpid()), "--concurrency", "4", "--warmup", "100ms", "--duration", "300ms")
 		b, _ := got["baseline"].(map[string]any)
 		if b == nil || b["cpu_scope"] != scopeServer || got["cpu_scope"] != scopeServer || !positive(b, "server_cpu_us_per_trade") ||
 			!positive(b, "load_generator_cpu_us_per_trade") || !positive(got, "load_generator_cpu_us_per_trade") {
