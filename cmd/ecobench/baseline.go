@@ -174,20 +174,11 @@ type baselineServer struct {
 // opened with the given least time between syncs of its log, as the
 // registry's store is.
 func startBaseline(listen, dir string, walSync time.Duration) (*baselineServer, error) {
-	s := &baselineServer{dir: dir}
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "ecobench-baseline-")
-		if err != nil {
-			return nil, err
-		}
-		s.dir, s.temp = tmp, true
-	}
-	st, err := pebblestore.Open(s.dir, pebblestore.Options{WALMinSyncInterval: walSync})
+	st, dir, temp, err := openStore(dir, "ecobench-baseline-", walSync)
 	if err != nil {
-		s.close()
-		return nil, fmt.Errorf("open the baseline's store in %s: %w", s.dir, err)
+		return nil, err
 	}
-	s.store = st
+	s := &baselineServer{dir: dir, temp: temp, store: st}
 	if listen == "" {
 		listen = "127.0.0.1:0"
 	}

@@ -78,11 +78,7 @@ func TestBaseline(t *testing.T) {
 		}
 	})
 	t.Run("beside a --server, the baseline runs in a process of its own and both CPU figures are the servers'", func(t *testing.T) {
-		srv, err := startRegistry(t.TempDir(), 0, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.close()
+		srv := testRegistry(t, false)
 		got := figures(t, "--compare-baseline", "--server", srv.addr, "--server-pid", strconv.Itoa(os.Getpid()), "--concurrency", "4", "--warmup", "100ms", "--duration", "300ms")
 		b, _ := got["baseline"].(map[string]any)
 		if b == nil || b["cpu_scope"] != scopeServer || got["cpu_scope"] != scopeServer || !positive(b, "server_cpu_us_per_trade") ||
@@ -93,11 +89,7 @@ func TestBaseline(t *testing.T) {
 }
 
 func TestSetupOnly(t *testing.T) {
-	srv, err := startRegistry(t.TempDir(), 0, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.close()
+	srv := testRegistry(t, false)
 	code, stdout, stderr := bench(t, "--setup-only", "--server", srv.addr, "--run-id", "GHZ", "--accounts", "12", "--rights", "3")
 	if code != 0 || !strings.Contains(stdout, "GHZ-R0000 to GHZ-R0002") || !strings.Contains(stdout, "GHZ-A00005 to GHZ-A00011") {
 		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)

@@ -24,6 +24,18 @@ func bench(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
+// testRegistry starts a registry in this process, with or without its
+// read models, for the test's length.
+func testRegistry(t *testing.T, readModels bool) *registryServer {
+	t.Helper()
+	srv, err := startRegistry(t.TempDir(), 0, readModels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.close)
+	return srv
+}
+
 // small makes a run quick: a few accounts and rights, a short window.
 var small = []string{"--accounts", "12", "--rights", "4", "--warmup", "200ms", "--duration", "1s"}
 
@@ -79,11 +91,7 @@ func TestLoad(t *testing.T) {
 	})
 
 	t.Run("a running registry is loaded with --server", func(t *testing.T) {
-		srv, err := startRegistry(t.TempDir(), 0, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.close()
+		srv := testRegistry(t, true)
 		code, stdout, stderr := bench(t, append([]string{"--json", "--server", srv.addr, "--concurrency", "4"}, small...)...)
 		if code != 0 || !strings.Contains(stdout, "trades_per_sec") || !strings.Contains(stderr, "ecoregistryd at "+srv.addr) {
 			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)

@@ -86,9 +86,6 @@ func openTargets(ctx context.Context, cfg config, stderr io.Writer) (*targets, e
 		if err := t.connect(cfg); err != nil {
 			return ts, err
 		}
-		if t.cpu == nil {
-			fmt.Fprintf(stderr, "ecobench: the %s's CPU time is not known: give --server-pid\n", t.name)
-		}
 	}
 	if r := ts.registry; r != nil {
 		fmt.Fprintf(stderr, "ecobench: setting up %d accounts and %d rights on %s\n", cfg.accounts, cfg.rights, r.where)
@@ -112,7 +109,7 @@ func registryTarget(cfg config, stderr io.Writer) (*target, error) {
 		if pid == 0 {
 			var err error
 			if pid, err = pidListeningOn(cfg.server); err != nil {
-				fmt.Fprintf(stderr, "ecobench: the process of %s: %v\n", cfg.server, err)
+				fmt.Fprintf(stderr, "ecobench: the server's CPU time will not be known (give --server-pid): %v\n", err)
 			}
 		}
 		if pid != 0 {
