@@ -32,8 +32,15 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// figures runs ecobench with --json and args and returns its object.
+// figures runs a small ecobench with --json and args and returns its object.
 func figures(t *testing.T, args ...string) map[string]any {
+	t.Helper()
+	got, _ := figuresAndLog(t, args...)
+	return got
+}
+
+// figuresAndLog is figures with what ecobench printed on stderr.
+func figuresAndLog(t *testing.T, args ...string) (map[string]any, string) {
 	t.Helper()
 	code, stdout, stderr := bench(t, append(append([]string{"--json"}, small...), args...)...)
 	if code != 0 {
@@ -43,7 +50,7 @@ func figures(t *testing.T, args ...string) map[string]any {
 	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
 		t.Fatalf("stdout %q: %v", stdout, err)
 	}
-	return got
+	return got, stderr
 }
 
 // positive says whether o[key] is a number above zero.

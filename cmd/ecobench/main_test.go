@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -47,14 +47,8 @@ func TestLoad(t *testing.T) {
 		"unary calls on two connections": {"--concurrency", "4", "--conns", "2", "--hot-rights", "2", "--hot-share", "0.5"},
 	} {
 		t.Run(name+" print one JSON object with the figures", func(t *testing.T) {
-			code, stdout, stderr := bench(t, append(append([]string{"--json"}, small...), args...)...)
-			if code != 0 {
-				t.Fatalf("exit %d\n%s", code, stderr)
-			}
-			var got map[string]any
-			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
-				t.Fatalf("stdout %q: %v", stdout, err)
-			}
+			got, stderr := figuresAndLog(t, args...)
+			stdout := fmt.Sprint(got)
 			for _, k := range []string{"target", "trades_per_sec", "p50_ms", "p95_ms", "p99_ms", "refused", "errors", "server_cpu_us_per_trade", "cpu_scope"} {
 				if _, ok := got[k]; !ok {
 					t.Errorf("no %s in %s", k, stdout)
