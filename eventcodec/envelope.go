@@ -40,6 +40,12 @@ type Envelope struct {
 	CommandID string
 	// PreviousHash is the chain value of the stream's previous event.
 	PreviousHash Hash
+	// Organisation is the authenticated actor's organisation; empty when
+	// the actor was only declared.
+	Organisation string
+	// Role is the role under which the access policy allowed the command;
+	// empty when the actor was only declared.
+	Role string
 }
 
 // EncodeMetadata serializes an envelope as stored event metadata.
@@ -49,7 +55,7 @@ func EncodeMetadata(e Envelope) ([]byte, error) {
 	// the same envelope always gives the same bytes; the chain is computed
 	// over the stored bytes, so this is a convenience for tests, not a
 	// requirement of verification.
-	return appendEnvelope(make([]byte, 0, 64+len(e.Actor)+len(e.CorrelationID)+len(e.CommandID)), e), nil
+	return appendEnvelope(make([]byte, 0, 64+len(e.Actor)+len(e.CorrelationID)+len(e.CommandID)+len(e.Organisation)+len(e.Role)), e), nil
 }
 
 // DecodeMetadata parses stored event metadata.
@@ -58,7 +64,8 @@ func DecodeMetadata(b []byte) (Envelope, error) {
 	if err := proto.Unmarshal(b, &m); err != nil {
 		return Envelope{}, fmt.Errorf("eventcodec: metadata: %w", err)
 	}
-	e := Envelope{Actor: m.GetActor(), CorrelationID: m.GetCorrelationId(), CommandID: m.GetCommandId()}
+	e := Envelope{Actor: m.GetActor(), CorrelationID: m.GetCorrelationId(), CommandID: m.GetCommandId(),
+		Organisation: m.GetOrganisation(), Role: m.GetRole()}
 	if m.OccurredAt != nil {
 		e.OccurredAt = m.GetOccurredAt().AsTime()
 	}

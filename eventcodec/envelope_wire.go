@@ -15,5 +15,7 @@ func appendEnvelope(b []byte, e Envelope) []byte {
 	b = append(b, 4<<3|2, HashSize)
 	b = append(b, e.PreviousHash[:]...)
 	b = appendString(b, 5, e.CommandID)
+	b = appendString(b, 6, e.Organisation)
+	b = appendString(b, 7, e.Role)
 	return b
 }

@@ -24,6 +24,9 @@ var classCodes = map[domain.Class]codes.Code{
 	domain.ClassNotFound:           codes.NotFound,
 	domain.ClassAlreadyExists:      codes.AlreadyExists,
 	domain.ClassFailedPrecondition: codes.FailedPrecondition,
+	domain.ClassPermissionDenied:   codes.PermissionDenied,
+	domain.ClassUnauthenticated:    codes.Unauthenticated,
+	domain.ClassResourceExhausted:  codes.ResourceExhausted,
 }
 
 // errorTable maps the errors of the layers below that are not rejections to

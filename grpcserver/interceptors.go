@@ -14,9 +14,10 @@ import (
 
 // Request metadata keys the registry reads.
 const (
-	// ActorHeader names who makes a request. Until authentication exists the
-	// registry records the actor the client states here on every event it
-	// writes; commands without it are refused.
+	// ActorHeader names who makes a request in development mode (no TLS):
+	// the registry records the actor the client states here on every event
+	// it writes, and refuses commands without it. With mutual TLS the actor
+	// is the principal of the client certificate and this header is ignored.
 	ActorHeader = "x-ecoregistry-actor"
 	// CorrelationHeader carries the client's correlation id. When absent the
 	// registry makes one; either way it is recorded on the events and sent
@@ -72,6 +73,11 @@ func incomingCallInfo(ctx context.Context) callInfo {
 		correlationID: firstValue(metadata.ValueFromIncomingContext(ctx, CorrelationHeader))}
 	if ci.correlationID == "" {
 		ci.correlationID = uuid.NewString()
+	}
+	// With mutual TLS the actor is the authenticated principal, whatever
+	// the client declares (see guard.go).
+	if p, ok := peerPrincipal(ctx); ok {
+		ci.actor = p.String()
 	}
 	return ci
 }

@@ -57,7 +57,11 @@ func (h *handlers) meta(ctx context.Context) (registry.Meta, error) {
 	if err := domain.ValidateActor(ActorHeader, ci.actor); err != nil {
 		return registry.Meta{}, err
 	}
-	return registry.Meta{Actor: ci.actor, CorrelationID: ci.correlationID}, nil
+	m := registry.Meta{Actor: ci.actor, CorrelationID: ci.correlationID}
+	if c, ok := callerFrom(ctx); ok && c.principal.Organisation != "" {
+		m.Organisation, m.Role = c.principal.Organisation, string(c.grant.Role())
+	}
+	return m, nil
 }
 
 func (h *handlers) fail(ctx context.Context, method string, err error) error {

@@ -160,6 +160,16 @@ func (h *settlementHandlers) settleAll(ctx context.Context, meta registry.Meta, 
 			out[i] = refusedTrade(t, domain.CheckRequiredFieldMissing, "trade", "the request carries no trade")
 			continue
 		}
+		// The stream's caller was allowed to open it; each trade's exchange
+		// and accounts are checked on their own.
+		if err := authorizeItem(ctx, pb.SettlementService_SubmitTrades_FullMethodName, t); err != nil {
+			if rej, ok := domain.RejectionOf(err); ok {
+				out[i] = refusedTrade(t, rej.Check, rej.Field, rej.Detail)
+			} else {
+				out[i] = failedTrade(t, toStatus(ctx, h.log, method, err))
+			}
+			continue
+		}
 		cmds = append(cmds, matchedTradeFromProto(t))
 	}
 	outcomes, errs := h.svc.SettleTrades(ctx, meta, cmds)

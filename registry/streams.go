@@ -257,6 +257,8 @@ func encode(evs []domain.Event, meta Meta, at time.Time, head eventcodec.Hash) (
 			CorrelationID: meta.CorrelationID,
 			CommandID:     meta.CommandID,
 			PreviousHash:  head,
+			Organisation:  meta.Organisation,
+			Role:          meta.Role,
 		})
 		if err != nil {
 			return nil, head, err

@@ -40,8 +40,15 @@
 // Global flags, accepted before or after the command: --server (default
 // 127.0.0.1:50051, or $ECOREGISTRY_SERVER), --actor (sent as the gRPC
 // metadata x-ecoregistry-actor and recorded on every event the command
-// writes; default $ECOREGISTRY_ACTOR, else the OS user name), --json and
-// --timeout (default 10s).
+// writes when the registry runs without TLS; default $ECOREGISTRY_ACTOR,
+// else the OS user name), --json, --timeout (default 10s), and for a
+// registry that serves mutual TLS --cert and --key (the client certificate
+// that names who you are) and --ca (the CA of the registry's certificate),
+// or $ECOREGISTRY_CERT, $ECOREGISTRY_KEY and $ECOREGISTRY_CA.
+//
+// "ecoctl dev certs --out DIR" sends nothing: it writes a development CA, a
+// server certificate, one client certificate per role and a sample access
+// policy.
 //
 // Quantities are whole units. Amounts with a fraction are read as decimal
 // strings and converted exactly, never through floating point: --price is

@@ -13,6 +13,12 @@
 // events; a server started on an existing log catches them up in the
 // background while it serves.
 //
+// With --tls-cert, --tls-key, --client-ca and --policy it serves mutual TLS
+// 1.3: every call is made by the principal its client certificate names and
+// allowed by the policy, which SIGHUP reloads. Without them it serves
+// plaintext on a loopback address only, trusting each caller as the actor
+// it declares (development mode).
+//
 // SIGINT or SIGTERM stops it gracefully: it stops accepting calls, finishes
 // the calls in flight, and closes the store.
 package main
@@ -33,6 +39,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ecoregistry/ecoregistry/access"
 	"github.com/ecoregistry/ecoregistry/eventstore"
 	"github.com/ecoregistry/ecoregistry/eventstore/esdbstore"
 	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
@@ -95,6 +102,8 @@ type Config struct {
 	// PprofListen, when set, is the address of an HTTP endpoint serving
 	// Go's runtime profiles (net/http/pprof); empty serves none.
 	PprofListen string
+	// Security is how callers are authenticated, authorized and limited.
+	Security
 }
 
 // ParseConfig reads the configuration from command-line args, falling back
@@ -120,6 +129,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	walSync := env("ECOREGISTRY_WAL_MIN_SYNC_INTERVAL", DefaultWALMinSyncInterval.String())
 	fs.StringVar(&walSync, "wal-min-sync-interval", walSync, "least time between two syncs of the embedded store's log; under load one sync then covers more appends; 0 syncs at once (env ECOREGISTRY_WAL_MIN_SYNC_INTERVAL)")
 	fs.StringVar(&cfg.PprofListen, "pprof-listen", env("ECOREGISTRY_PPROF_LISTEN", ""), "serve Go's runtime profiles (net/http/pprof) over HTTP on this address, e.g. 127.0.0.1:6060; empty (the default) serves none (env ECOREGISTRY_PPROF_LISTEN)")
+	sec := defineSecurityFlags(fs, env)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: ecoregistryd [flags]\n\nRuns the ecoregistry gRPC server on the embedded event store, or on\nEventStoreDB / KurrentDB with --store=esdb.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -140,6 +150,9 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	}
 	if _, err := zapcore.ParseLevel(cfg.LogLevel); err != nil {
 		return Config{}, fmt.Errorf("--log-level %q: want debug, info, warn or error", cfg.LogLevel)
+	}
+	if cfg.Security, err = sec(cfg.Listen); err != nil {
+		return Config{}, err
 	}
 	if strings.TrimSpace(cfg.Data) == "" {
 		return Config{}, errors.New("--data must name a directory")
@@ -185,6 +198,10 @@ type Main struct {
 	Ticker registry.Ticker
 
 	store eventstore.Store
+	// authorizer applies the access policy; nil in development mode.
+	authorizer *access.Authorizer
+	// stopReloads ends the reloading of the policy on SIGHUP.
+	stopReloads func()
 	// stopScheduler ends the expiry scheduler; scheduled is closed when it has.
 	stopScheduler context.CancelFunc
 	scheduled     chan struct{}
@@ -278,7 +295,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// The read models follow the log in the background; queries wait for
 	// the positions they ask for.
 	m.projections.Start()
-	m.server = grpcserver.New(svc, m.Logger)
+	opts, err := m.serverOptions(svc)
+	if err != nil {
+		return err
+	}
+	m.server = grpcserver.New(svc, m.Logger, opts...)
 	if err = grpcserver.RegisterQueryServices(m.server, m.projections, m.Logger); err != nil {
 		return err
 	}
@@ -296,7 +317,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("pprof on %s: %w", m.Config.PprofListen, err)
 		}
 	}
-	m.Logger.Info("ecoregistryd serving", zap.String("addr", m.listener.Addr().String()), zap.String("store", m.Config.Store), zap.String("data", m.Config.Data))
+	m.Logger.Info("ecoregistryd serving", zap.String("addr", m.listener.Addr().String()), zap.String("store", m.Config.Store), zap.String("data", m.Config.Data),
+		zap.Bool("tls", m.Config.TLSCert != ""))
+	m.reloadOnHangup()
 	return nil
 }
 
@@ -321,6 +344,9 @@ func (m *Main) Close() error {
 }
 
 func (m *Main) close() error {
+	if m.stopReloads != nil {
+		m.stopReloads()
+	}
 	if m.pprof != nil {
 		_ = m.pprof.close()
 	}

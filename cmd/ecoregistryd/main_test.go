@@ -476,8 +476,8 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		}
 	})
 	t.Run("a flag wins over the environment", func(t *testing.T) {
-		cfg, err := ParseConfig([]string{"--listen", ":7000"}, getenv, io.Discard)
-		if err != nil || cfg.Listen != ":7000" {
+		cfg, err := ParseConfig([]string{"--listen", "127.0.0.1:7000"}, getenv, io.Discard)
+		if err != nil || cfg.Listen != "127.0.0.1:7000" {
 			t.Fatalf("%+v %v", cfg, err)
 		}
 	})
