@@ -5,11 +5,13 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/ecoregistry/ecoregistry/domain"
 	"github.com/google/uuid"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // Request metadata keys the registry reads.
@@ -31,6 +33,8 @@ type callInfoKey struct{}
 type callInfo struct {
 	actor         string
 	correlationID string
+	// request is a unary call's request, whose field paths refusals use.
+	request proto.Message
 }
 
 func infoFrom(ctx context.Context) callInfo {
@@ -38,16 +42,12 @@ func infoFrom(ctx context.Context) callInfo {
 	return ci
 }
 
-// maxHeaderLen bounds the actor and correlation id so that a client cannot
-// make every event it causes arbitrarily large.
-const maxHeaderLen = 256
-
 // unaryInterceptor attaches the call's actor and correlation id to the
 // context, sends the correlation id back, and logs one line per request.
 func unaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
-		ci := incomingCallInfo(ctx)
+		ci, headerErr := incomingCallInfo(ctx)
 		// A header send can only fail when the client is gone; the call's own
 		// outcome will say so.
 		_ = grpc.SetHeader(ctx, metadata.MD{CorrelationHeader: {ci.correlationID}})
@@ -55,10 +55,19 @@ func unaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
 			resp any
 			err  error
 		)
-		if len(ci.actor) > maxHeaderLen || len(ci.correlationID) > maxHeaderLen {
-			err = invalidHeaderError()
-		} else {
-			resp, err = handler(context.WithValue(ctx, callInfoKey{}, ci), req)
+		ci.request, _ = req.(proto.Message)
+		ctx = context.WithValue(ctx, callInfoKey{}, ci)
+		switch {
+		case headerErr != nil:
+			err = rejectionStatus(ctx, headerErr, domain.ViolationsOf(headerErr))
+		case ci.request != nil && !isTradeRequest(ci.request):
+			if terr := checkTimestamps(ci.request); terr != nil {
+				err = rejectionStatus(ctx, terr, domain.ViolationsOf(terr))
+				break
+			}
+			fallthrough
+		default:
+			resp, err = handler(ctx, req)
 		}
 		logRequest(log, "request", info.FullMethod, start, ci, err, nil)
 		return resp, err
@@ -67,19 +76,29 @@ func unaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
 
 // incomingCallInfo reads the actor and correlation id of a call, making a
 // correlation id when the client sent none. It reads the two headers alone
-// rather than a copy of all the call's metadata.
-func incomingCallInfo(ctx context.Context) callInfo {
+// rather than a copy of all the call's metadata. When a header is not valid
+// (see validateCallHeaders) it returns the refusal, and a call info fit for
+// the log and the response header: a fresh correlation id in place of a bad
+// one and a clipped actor.
+func incomingCallInfo(ctx context.Context) (callInfo, error) {
 	ci := callInfo{actor: firstValue(metadata.ValueFromIncomingContext(ctx, ActorHeader)),
 		correlationID: firstValue(metadata.ValueFromIncomingContext(ctx, CorrelationHeader))}
-	if ci.correlationID == "" {
-		ci.correlationID = uuid.NewString()
-	}
 	// With mutual TLS the actor is the authenticated principal, whatever
-	// the client declares (see guard.go).
+	// the client declares (see guard.go); it is checked like a declared one.
 	if p, ok := peerPrincipal(ctx); ok {
 		ci.actor = p.String()
 	}
-	return ci
+	err := validateCallHeaders(ci.actor, ci.correlationID)
+	if err != nil {
+		if headerProblem(ci.correlationID) != "" {
+			ci.correlationID = ""
+		}
+		ci.actor = clip(ci.actor)
+	}
+	if ci.correlationID == "" {
+		ci.correlationID = uuid.NewString()
+	}
+	return ci, err
 }
 
 func firstValue(vs []string) string {
@@ -146,13 +165,13 @@ func streamInterceptor(log *zap.Logger) grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		start := time.Now()
 		ctx := ss.Context()
-		ci := incomingCallInfo(ctx)
+		ci, headerErr := incomingCallInfo(ctx)
 		// As for unary calls, a failed header send shows in the stream's own outcome.
 		_ = ss.SetHeader(metadata.MD{CorrelationHeader: {ci.correlationID}})
 		stats := &streamStats{}
 		var err error
-		if len(ci.actor) > maxHeaderLen || len(ci.correlationID) > maxHeaderLen {
-			err = invalidHeaderError()
+		if headerErr != nil {
+			err = rejectionStatus(ctx, headerErr, domain.ViolationsOf(headerErr))
 		} else {
 			ctx = context.WithValue(context.WithValue(ctx, callInfoKey{}, ci), streamStatsKey{}, stats)
 			err = handler(srv, &contextStream{ServerStream: ss, ctx: ctx})

@@ -20,16 +20,12 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// TestMain lets the test binary serve the baseline when ecobench runs
-// itself with --serve-baseline, as the ecobench binary does.
-func TestMain(m *testing.M) {
-	if len(os.Args) > 1 && os.Args[1] == "--serve-baseline" {
-		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
-		code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-		stop()
-		os.Exit(code)
-	}
-	os.Exit(m.Run())
+// serveBaselineForTest is the test binary run as ecobench --serve-baseline
+// (see TestMain): it serves until SIGTERM and returns the exit code.
+func serveBaselineForTest() int {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	return run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 }
 
 // figures runs a small ecobench with --json and args and returns its object.

@@ -17,7 +17,9 @@ func serverProfiler(addr, path string) func(clock) func() error {
 		go func() {
 			time.Sleep(time.Until(c.from))
 			secs := max(1, int(c.to.Sub(c.from).Round(time.Second)/time.Second))
-			client := &http.Client{Timeout: time.Duration(secs)*time.Second + 30*time.Second}
+			// One request: no connection is kept for later.
+			client := &http.Client{Timeout: time.Duration(secs)*time.Second + 30*time.Second,
+				Transport: &http.Transport{DisableKeepAlives: true}}
 			done <- fetchProfile(client, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", addr, secs), path)
 		}()
 		return func() error { return <-done }

@@ -158,7 +158,7 @@ func writeProjectionStatuses(w io.Writer, sts []*ecov1.ProjectionStatus) error {
 		if errText == "" {
 			errText = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%d\t%s\t%s\t%s\n", name, version, g.GetGeneration(), positionText(g.GetPosition()), g.GetLag(),
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%d\t%s\t%s\t%s\n", name, version, g.GetGeneration(), positionText(g.GetPosition()), lagText(g),
 			g.GetEventsApplied(), strings.Join(skipped, " "), formatTime(g.GetCommittedAt()), errText)
 	}
 	for _, st := range sts {
@@ -168,6 +168,18 @@ func writeProjectionStatuses(w io.Writer, sts []*ecov1.ProjectionStatus) error {
 		}
 	}
 	return tw.Flush()
+}
+
+// lagText shows a generation's lag with its unit: events on the embedded
+// store, bytes of the server's log on EventStoreDB.
+func lagText(g *ecov1.ProjectionGeneration) string {
+	switch g.GetLagUnit() {
+	case ecov1.LagUnit_LAG_UNIT_EVENTS:
+		return fmt.Sprintf("%d events", g.GetLag())
+	case ecov1.LagUnit_LAG_UNIT_BYTES:
+		return fmt.Sprintf("%d bytes", g.GetLag())
+	}
+	return strconv.FormatUint(g.GetLag(), 10)
 }
 
 var projectionsRebuildCommand = &command{

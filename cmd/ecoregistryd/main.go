@@ -196,6 +196,10 @@ type Main struct {
 	Clock func() time.Time
 	// Ticker paces the rounds of the expiry scheduler; nil means every second.
 	Ticker registry.Ticker
+	// StoreOptions are the embedded store's options, for tests: a file
+	// system that injects faults, a smaller cache. Run sets their logger and
+	// WAL sync interval from the configuration.
+	StoreOptions pebblestore.Options
 
 	store eventstore.Store
 	// authorizer applies the access policy; nil in development mode.
@@ -244,7 +248,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		// Pebble logs through slog; its warnings and errors go to stderr as
 		// JSON lines, beside zap's.
 		storeLog := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		m.store, err = pebblestore.Open(m.Config.Data, pebblestore.Options{Logger: storeLog, WALMinSyncInterval: m.Config.WALMinSyncInterval})
+		opts := m.StoreOptions
+		opts.Logger, opts.WALMinSyncInterval = storeLog, m.Config.WALMinSyncInterval
+		m.store, err = pebblestore.Open(m.Config.Data, opts)
 		if err != nil {
 			return fmt.Errorf("open store in %s: %w", m.Config.Data, err)
 		}
