@@ -77,6 +77,7 @@ var table = map[string]Permissions{
 
 	pb.ProjectionAdminService_GetProjectionStatus_FullMethodName: {admin: anyData, auditor: anyData},
 	pb.ProjectionAdminService_RebuildProjection_FullMethodName:   {admin: anyData},
+	pb.AdminService_Backup_FullMethodName:                        {admin: anyData},
 
 	healthpb.Health_Check_FullMethodName:                                   everyRole,
 	healthpb.Health_Watch_FullMethodName:                                   everyRole,

@@ -43,11 +43,13 @@ func infoFrom(ctx context.Context) callInfo {
 }
 
 // unaryInterceptor attaches the call's actor and correlation id to the
-// context, sends the correlation id back, and logs one line per request.
-func unaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
+// context, sends the correlation id back, and logs one line per request, at
+// warn level when it took longer than slow (when slow > 0).
+func unaryInterceptor(log *zap.Logger, slow time.Duration) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
 		ci, headerErr := incomingCallInfo(ctx)
+		tagSpan(ctx, ci)
 		// A header send can only fail when the client is gone; the call's own
 		// outcome will say so.
 		_ = grpc.SetHeader(ctx, metadata.MD{CorrelationHeader: {ci.correlationID}})
@@ -69,7 +71,7 @@ func unaryInterceptor(log *zap.Logger) grpc.UnaryServerInterceptor {
 		default:
 			resp, err = handler(ctx, req)
 		}
-		logRequest(log, "request", info.FullMethod, start, ci, err, nil)
+		logRequest(log, requestLine{msg: "request", slow: slow, resp: resp, ctx: ctx}, info.FullMethod, start, ci, err, nil)
 		return resp, err
 	}
 }
@@ -111,22 +113,37 @@ func firstValue(vs []string) string {
 // logRequest writes a call's log line. The line's fields are only built
 // when the logger will write it: ecoregistryd's logger samples, and under
 // load drops most request lines.
-func logRequest(log *zap.Logger, msg, method string, start time.Time, ci callInfo, err error, items *streamStats) {
-	ce := log.Check(zap.InfoLevel, msg)
+func logRequest(log *zap.Logger, line requestLine, method string, start time.Time, ci callInfo, err error, items *streamStats) {
+	took := time.Since(start)
+	level, msg := zap.InfoLevel, line.msg
+	if line.slow > 0 && took > line.slow {
+		level, msg = zap.WarnLevel, "slow "+line.msg
+	}
+	ce := log.Check(level, msg)
 	if ce == nil {
 		return
 	}
 	st, _ := status.FromError(err)
-	fields := make([]zap.Field, 0, 7)
+	fields := make([]zap.Field, 0, 10)
 	fields = append(fields,
 		zap.String("method", method),
 		zap.String("code", st.Code().String()),
-		zap.Duration("duration", time.Since(start)),
+		zap.Duration("duration", took),
 		zap.String("correlation_id", ci.correlationID),
 	)
+	// Under mutual TLS the actor is the authenticated principal, which the
+	// line then names as such; in development mode it is who the client
+	// says it is.
 	if ci.actor != "" {
 		fields = append(fields, zap.String("actor", ci.actor))
 	}
+	if line.ctx != nil {
+		if p, ok := peerPrincipal(line.ctx); ok {
+			fields = append(fields, zap.String("principal", p.String()))
+		}
+	}
+	fields = commitFields(fields, commitOf(line.resp))
+	fields = traceField(line.ctx, fields)
 	if items != nil {
 		fields = append(fields, zap.Int64("items", items.items.Load()))
 	}
@@ -166,6 +183,7 @@ func streamInterceptor(log *zap.Logger) grpc.StreamServerInterceptor {
 		start := time.Now()
 		ctx := ss.Context()
 		ci, headerErr := incomingCallInfo(ctx)
+		tagSpan(ctx, ci)
 		// As for unary calls, a failed header send shows in the stream's own outcome.
 		_ = ss.SetHeader(metadata.MD{CorrelationHeader: {ci.correlationID}})
 		stats := &streamStats{}
@@ -176,7 +194,7 @@ func streamInterceptor(log *zap.Logger) grpc.StreamServerInterceptor {
 			ctx = context.WithValue(context.WithValue(ctx, callInfoKey{}, ci), streamStatsKey{}, stats)
 			err = handler(srv, &contextStream{ServerStream: ss, ctx: ctx})
 		}
-		logRequest(log, "stream", info.FullMethod, start, ci, err, stats)
+		logRequest(log, requestLine{msg: "stream", ctx: ctx}, info.FullMethod, start, ci, err, stats)
 		return err
 	}
 }

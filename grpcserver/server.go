@@ -23,9 +23,10 @@ import (
 
 // New returns a gRPC server with the registry's services, the standard
 // health service (reporting SERVING) and server reflection, so that grpcurl
-// works without the .proto files.
+// works without the .proto files. Every call is logged; SlowRequest among
+// opts sets when a unary call's line is a warning.
 func New(svc *registry.Service, log *zap.Logger, opts ...grpc.ServerOption) *grpc.Server {
-	opts = append([]grpc.ServerOption{grpc.ChainUnaryInterceptor(unaryInterceptor(log)), grpc.ChainStreamInterceptor(streamInterceptor(log))}, opts...)
+	opts = append([]grpc.ServerOption{grpc.ChainUnaryInterceptor(unaryInterceptor(log, slowRequestIn(opts))), grpc.ChainStreamInterceptor(streamInterceptor(log))}, opts...)
 	s := grpc.NewServer(opts...)
 	h := &handlers{svc: svc, log: log}
 	pb.RegisterAccountServiceServer(s, h)

@@ -34,24 +34,24 @@ type testServer struct {
 	addr string
 }
 
-func startTestServer(t *testing.T, log *zap.Logger) *testServer {
+func startTestServer(t *testing.T, log *zap.Logger, opts ...grpc.ServerOption) *testServer {
 	t.Helper()
 	st, err := pebblestore.Open(t.TempDir(), pebblestore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	return serveStore(t, st, log)
+	return serveStore(t, st, log, opts...)
 }
 
 // serveStore is startTestServer over the store st, which the caller closes.
-func serveStore(t *testing.T, st eventstore.Store, log *zap.Logger) *testServer {
+func serveStore(t *testing.T, st eventstore.Store, log *zap.Logger, opts ...grpc.ServerOption) *testServer {
 	t.Helper()
 	ts := &testServer{svc: registry.New(st, registry.Options{})}
 	if err := ts.svc.LoadTradeIndex(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ts.srv = New(ts.svc, log)
+	ts.srv = New(ts.svc, log, opts...)
 	m, err := projections.Open(t.TempDir(), st, []projections.Projection{holdings.New(), market.New(), statistics.New()}, projections.Options{Logger: log})
 	if err != nil {
 		t.Fatal(err)

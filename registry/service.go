@@ -93,6 +93,8 @@ type Service struct {
 	// heldRights lists an account's holdings across rights; nil when the
 	// wiring provides none.
 	heldRights HeldRights
+	// tradeCounts feed TradeCounts.
+	tradeCounts tradeCounter
 }
 
 // New returns a service over store.

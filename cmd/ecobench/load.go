@@ -206,15 +206,18 @@ func (g *generator) matchedAt() *timestamppb.Timestamp {
 	return g.matched
 }
 
-// load runs the warm-up and the measured window and returns what was measured.
-func load(ctx context.Context, conns []*grpc.ClientConn, cfg config, w *world, opts loadOptions, stderr io.Writer) (*result, error) {
+// load runs the warm-up and the measured window and returns what was
+// measured. On a terminal stdout, the warm-up shows a progress bar instead
+// of its lines on stderr.
+func load(ctx context.Context, conns []*grpc.ClientConn, cfg config, w *world, opts loadOptions, stdout, stderr io.Writer) (*result, error) {
 	ctx = metadata.AppendToOutgoingContext(ctx, "x-ecoregistry-actor", cfg.actor)
 	w.loads++
 	start := time.Now()
 	rec := &recorder{clock: clock{from: start.Add(cfg.warmup), to: start.Add(cfg.warmup + cfg.duration)}}
 	stop := make(chan struct{})
 	progressDone := make(chan struct{})
-	go func() { progress(rec, start, cfg, stop, stderr); close(progressDone) }()
+	barShown, barDone := warmUpBar(stdout, rec, start, stop)
+	go func() { progress(rec, start, cfg, stop, barShown, barDone, stderr); close(progressDone) }()
 	if opts.cpuprofile != "" {
 		stopProfile, err := profileWindow(opts.cpuprofile, rec.clock)
 		if err != nil {
@@ -316,8 +319,10 @@ func profileWindow(path string, c clock) (func(), error) {
 	return func() { <-done }, nil
 }
 
-// progress prints a line a second until stop is closed.
-func progress(rec *recorder, start time.Time, cfg config, stop <-chan struct{}, stderr io.Writer) {
+// progress prints a line a second until stop is closed; during the warm-up
+// only when no bar shows it, and after it only once the bar is cleared.
+func progress(rec *recorder, start time.Time, cfg config, stop <-chan struct{}, warmUpBar bool, barCleared <-chan struct{}, stderr io.Writer) {
+	defer func() { <-barCleared }()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	last := int64(0)
@@ -333,7 +338,11 @@ func progress(rec *recorder, start time.Time, cfg config, stop <-chan struct{}, 
 				phase = "finishing"
 			case rec.clock.measuring(now):
 				phase = "measuring"
+			case warmUpBar:
+				last = all
+				continue
 			}
+			<-barCleared
 			fmt.Fprintf(stderr, "ecobench: %5.1fs %-9s %7d trades/s  (measured so far: %d settled, %d refused, %d errors)\n",
 				now.Sub(start).Seconds(), phase, all-last, rec.settled.Load(), rec.refused.Load(), rec.errs.Load())
 			last = all

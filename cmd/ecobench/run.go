@@ -174,7 +174,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printWorld(stdout, cfg)
 		return 0
 	}
-	if err := ts.measure(ctx, cfg, stderr); err != nil {
+	if err := ts.measure(ctx, cfg, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "ecobench:", err)
 		return 1
 	}

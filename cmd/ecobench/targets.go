@@ -168,7 +168,7 @@ const idleLimit = 30 * time.Second
 // measure loads the targets: each once, or, comparing, rounds times each,
 // alternating which goes first. Before each phase it waits for every
 // server to go idle, so that no phase pays for the last one's aftermath.
-func (ts *targets) measure(ctx context.Context, cfg config, stderr io.Writer) error {
+func (ts *targets) measure(ctx context.Context, cfg config, stdout, stderr io.Writer) error {
 	profiled, serverProfiled := false, false
 	for round := range cfg.rounds {
 		order := ts.list()
@@ -188,7 +188,7 @@ func (ts *targets) measure(ctx context.Context, cfg config, stderr io.Writer) er
 			}
 			fmt.Fprintf(stderr, "ecobench: round %d of %d: %s on %s over %d connection(s); trades spread over %d rights %s; %s warm-up, %s measured\n",
 				round+1, cfg.rounds, modeOf(cfg), t.where, cfg.conns, cfg.rights, spreadOf(cfg), cfg.warmup, cfg.duration)
-			res, err := load(ctx, t.conns, cfg, t.world, opts, stderr)
+			res, err := load(ctx, t.conns, cfg, t.world, opts, stdout, stderr)
 			if err != nil {
 				return err
 			}

@@ -91,6 +91,7 @@ var groups = map[string]string{
 	"holdings":    "list an account's holdings and totals per type and jurisdiction (read model)",
 	"market":      "show market statistics and daily bars (read model)",
 	"trade":       "submit a matched trade of an exchange for settlement",
+	"admin":       "operate a running registry: backups",
 	"dev":         "development helpers that run on this machine and send nothing",
 }
 
@@ -109,6 +110,7 @@ var commands = []*command{
 	holdingsListCommand, holdingsTotalsCommand, holdersCommand,
 	tradesCommand, marketStatsCommand, marketDailyCommand, statsCommand,
 	projectionsStatusCommand, projectionsRebuildCommand,
+	adminBackupCommand,
 	// Local commands (dev.go).
 	devCertsCommand,
 }
@@ -329,6 +331,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if g.actor != "" {
 		ctx = metadata.AppendToOutgoingContext(ctx, ActorHeader, g.actor)
+	}
+	if !g.json && drawsOn(stdout) {
+		ctx = withProgress(ctx, stdout)
 	}
 	resp, err := inv.cmd.call(ctx, conn, inv.req)
 	if err != nil {

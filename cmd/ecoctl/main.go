@@ -34,6 +34,11 @@
 //	projections status    where each read model stands, and its lag
 //	projections rebuild   rebuild a read model while it keeps answering
 //
+// The operator's maintenance of a running registry:
+//
+//	admin backup          copy the registry's data, while it serves, into a
+//	                      directory that ecoregistryd --data restores from
+//
 // "ecoctl --help" lists them with examples and "ecoctl <command> -h" lists a
 // command's flags with their meaning and defaults.
 //

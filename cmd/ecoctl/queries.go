@@ -190,7 +190,8 @@ var projectionsRebuildCommand = &command{
 of the log, beside its current state, which keeps answering queries until the
 new one has caught up; then the new one answers and the old one is deleted.
 A rebuild already under way is left alone. With --wait, ecoctl returns once
-the rebuilt state answers (raise --timeout for large logs).`,
+the rebuilt state answers (raise --timeout for large logs), and on a terminal
+shows a progress bar of the rebuild's position against the head of the log.`,
 	example: `ecoctl projections rebuild market --wait --timeout 10m`,
 	define: func(fs *flagSet) func([]string) (proto.Message, error) {
 		req := &ecov1.RebuildProjectionRequest{}
@@ -201,6 +202,10 @@ the rebuilt state answers (raise --timeout for large logs).`,
 		}
 	},
 	call: rpc(func(ctx context.Context, cc grpc.ClientConnInterface, req *ecov1.RebuildProjectionRequest) (*ecov1.RebuildProjectionResponse, error) {
+		if req.GetWait() {
+			stop := showRebuildProgress(ctx, cc, req.GetName())
+			defer stop()
+		}
 		return ecov1.NewProjectionAdminServiceClient(cc).RebuildProjection(ctx, req)
 	}),
 	render: view(func(w io.Writer, req *ecov1.RebuildProjectionRequest, resp *ecov1.RebuildProjectionResponse) error {

@@ -384,6 +384,7 @@ var matrixCases = map[string][]matrixCase{
 	},
 	pb.ProjectionAdminService_GetProjectionStatus_FullMethodName: {{"status", fixed(&pb.GetProjectionStatusRequest{}), []access.Role{rAdmin, rAuditor}}},
 	pb.ProjectionAdminService_RebuildProjection_FullMethodName:   {{"statistics", fixed(&pb.RebuildProjectionRequest{Name: "statistics"}), []access.Role{rAdmin}}},
+	pb.AdminService_Backup_FullMethodName:                        {{"the stores", fixed(&pb.BackupRequest{}), []access.Role{rAdmin}}},
 	healthpb.Health_Check_FullMethodName:                         {{"the server", fixed(&healthpb.HealthCheckRequest{}), every}},
 	healthpb.Health_Watch_FullMethodName:                         {{"the server", fixed(&healthpb.HealthCheckRequest{}), every}},
 	healthpb.Health_List_FullMethodName:                          {{"the server", fixed(&healthpb.HealthListRequest{}), every}},
