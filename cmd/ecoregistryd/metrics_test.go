@@ -80,7 +80,7 @@ func TestMetricsMoveWithTheWorkload(t *testing.T) {
 	}
 	first := matched("WUR-NX-1", "M-W", 5)
 	submit(t, ctx, sc, first)
-	submit(t, ctx, sc, first)                                   // replayed
+	submit(t, ctx, sc, first)                                              // replayed
 	refused := submit(t, ctx, sc, matched("PDR-ZJ-1", "M-BIG", 1_000_000)) // more than held
 	if refused.GetRefused().GetCommit() == nil || !positionBefore(last.GetSettled().GetCommit().GetPosition(), refused.GetRefused().GetCommit().GetPosition()) {
 		t.Fatalf("the refusal %v is not recorded after the last settlement", refused)
