@@ -124,6 +124,9 @@ type Config struct {
 	// every so many events, and at least every so long while events arrive.
 	CheckpointEvery    uint64
 	CheckpointInterval time.Duration
+	// PprofListen, when set, is the address of an HTTP endpoint serving
+	// Go's runtime profiles (net/http/pprof); empty serves none.
+	PprofListen string
 	// Security is how callers are authenticated, authorized and limited.
 	Security
 }
@@ -160,6 +163,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&every, "checkpoint-every", every, "sign a checkpoint of the log's Merkle tree every so many events (env ECOREGISTRY_CHECKPOINT_EVERY)")
 	interval := env("ECOREGISTRY_CHECKPOINT_INTERVAL", "1m")
 	fs.StringVar(&interval, "checkpoint-interval", interval, "and at least this often while events arrive (env ECOREGISTRY_CHECKPOINT_INTERVAL)")
+	fs.StringVar(&cfg.PprofListen, "pprof-listen", env("ECOREGISTRY_PPROF_LISTEN", ""), "serve Go's runtime profiles (net/http/pprof) over HTTP on this address, e.g. 127.0.0.1:6060; empty (the default) serves none (env ECOREGISTRY_PPROF_LISTEN)")
 	sec := defineSecurityFlags(fs, env)
 	fs.Usage = func() {
 		fmt.Fprintf(out, "Usage: ecoregistryd [flags]\n\nRuns the ecoregistry gRPC server on the embedded event store, or on\nEventStoreDB / KurrentDB with --store=esdb.\n\nFlags:\n")
@@ -272,6 +276,8 @@ type Main struct {
 
 	// integrity signs checkpoints and refuses writes after a break.
 	integrity integrityParts
+	// pprof serves runtime profiles when Config.PprofListen is set.
+	pprof *pprofServer
 }
 
 // NewMain returns a server with the given configuration, not yet running.
@@ -388,6 +394,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	m.served = make(chan error, 1)
 	go func() { m.served <- m.server.Serve(m.listener) }()
+	if m.Config.PprofListen != "" {
+		if m.pprof, err = startPprof(ctx, m.Config.PprofListen, m.Logger); err != nil {
+			m.server.Stop()
+			<-m.served
+			return fmt.Errorf("pprof on %s: %w", m.Config.PprofListen, err)
+		}
+	}
 	m.Logger.Info("ecoregistryd serving", zap.String("addr", m.listener.Addr().String()), zap.String("store", m.Config.Store), zap.String("data", m.Config.Data),
 		zap.Bool("tls", m.Config.TLSCert != ""))
 	m.reloadOnHangup()
@@ -409,6 +422,14 @@ func (m *Main) startScheduler(ctx context.Context, sched *registry.Scheduler) er
 	m.stopScheduler, m.scheduled = stop, make(chan struct{})
 	go func() { sched.Run(schedCtx); close(m.scheduled) }()
 	return nil
+}
+
+// PprofAddr is the address of the profiles endpoint, empty when none.
+func (m *Main) PprofAddr() string {
+	if m.pprof == nil {
+		return ""
+	}
+	return m.pprof.listener.Addr().String()
 }
 
 // registerBackups serves AdminService.Backup: copies of the embedded event
@@ -516,6 +537,9 @@ func (m *Main) Close() error {
 func (m *Main) close() error {
 	if m.stopReloads != nil {
 		m.stopReloads()
+	}
+	if m.pprof != nil {
+		_ = m.pprof.close()
 	}
 	if m.server != nil {
 		done := make(chan struct{})
