@@ -17,6 +17,8 @@ import (
 var seenChecks sync.Map
 
 func TestMain(m *testing.M) {
+	// Every Apply of every test checks the invariants afterwards.
+	VerifyEveryApply(true)
 	code := m.Run()
 	// Only a full run sees every test; a filtered run would report false gaps.
 	if code == 0 && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" {
@@ -32,6 +34,13 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// asTheRegistryApplies turns VerifyEveryApply off for the rest of a
+// benchmark, which measures Apply as the registry runs it.
+func asTheRegistryApplies(b *testing.B) {
+	VerifyEveryApply(false)
+	b.Cleanup(func() { VerifyEveryApply(true) })
 }
 
 // expectCheck fails unless err is a rejection by check want (directly or

@@ -201,10 +201,10 @@ func (r *Right) Reservations() []ReservationView {
 }
 
 // CancelledBlocks returns the serials cancelled by an authority.
-func (r *Right) CancelledBlocks() []Block { return slices.Clone(r.cancelled) }
+func (r *Right) CancelledBlocks() []Block { return slices.Clone(r.ownList(StateCancelled).blocks) }
 
 // ExpiredBlocks returns the serials that expired with the right.
-func (r *Right) ExpiredBlocks() []Block { return slices.Clone(r.expired) }
+func (r *Right) ExpiredBlocks() []Block { return slices.Clone(r.ownList(StateExpired).blocks) }
 
 // ExpiredAt returns when the right's expiry was recorded; zero while it was not.
 func (r *Right) ExpiredAt() time.Time { return r.expiredAt }
@@ -286,98 +286,6 @@ func sortedKeys[V any](m map[string]V) []string {
 	return keys
 }
 
-// unitState is a place a unit can be in.
-type unitState int
-
-const (
-	stateAvailable unitState = iota
-	stateRetired
-	statePledged
-	stateFrozen
-	stateReserved
-	stateCancelled
-)
-
-var unitStateNames = []string{"available", "retired", "pledged", "frozen", "reserved", "cancelled"}
-
-// list returns the block list, its count and the right's total for a state
-// of a holder (the holder is ignored for cancelled units). It returns a nil
-// list when the holder has no holding and create is false; with create it
-// makes the holding.
-func (r *Right) list(holder string, s unitState, create bool) (*[]Block, *int64, *int64) {
-	if s == stateCancelled {
-		return &r.cancelled, &r.cancelledCount, nil
-	}
-	h := r.holdings[holder]
-	if h == nil {
-		if !create {
-			return nil, nil, nil
-		}
-		h = &holding{}
-		r.holdings[holder] = h
-	}
-	switch s {
-	case stateAvailable:
-		return &h.available, &h.availableCount, &r.availableTotal
-	case stateRetired:
-		return &h.retired, &h.retiredCount, &r.retiredTotal
-	case statePledged:
-		return &h.pledged, &h.pledgedCount, &r.pledgedTotal
-	case stateFrozen:
-		return &h.frozen, &h.frozenCount, &r.frozenTotal
-	default:
-		return &h.reserved, &h.reservedCount, &r.reservedTotal
-	}
-}
-
-// move moves blocks (quantity units) from one holder's state to another's.
-// It fails, without change, unless the source holds every block.
-func (r *Right) move(what, fromHolder string, from unitState, toHolder string, to unitState, blocks []Block, quantity int64) error {
-	switch {
-	case !BlocksNormalized(blocks) || len(blocks) == 0:
-		return fmt.Errorf("%w: %s moves blocks %v, not a normalised list", ErrEventDoesNotApply, what, blocks)
-	case BlocksTotal(blocks) != quantity:
-		return fmt.Errorf("%w: %s moves %d units in blocks of %d", ErrEventDoesNotApply, what, quantity, BlocksTotal(blocks))
-	}
-	fl, fc, ft := r.list(fromHolder, from, false)
-	if fl == nil || *fc < quantity {
-		return fmt.Errorf("%w: %s moves %d %s units of %q, which has fewer", ErrEventDoesNotApply, what, quantity, unitStateNames[from], fromHolder)
-	}
-	rest, err := SubtractBlocks(*fl, blocks)
-	if err != nil {
-		return fmt.Errorf("%w: %s: %v", ErrEventDoesNotApply, what, err)
-	}
-	_, existed := r.holdings[toHolder]
-	tl, tc, tt := r.list(toHolder, to, true)
-	added, err := AddBlocks(*tl, blocks)
-	if err != nil {
-		// Unreachable while the invariants hold; undo so that a failed
-		// Apply leaves the state unchanged.
-		*fl, _ = AddBlocks(rest, blocks)
-		if !existed && to != stateCancelled {
-			delete(r.holdings, toHolder)
-		}
-		return fmt.Errorf("%w: %s: %v", ErrEventDoesNotApply, what, err)
-	}
-	*fl, *tl = rest, added
-	*fc -= quantity
-	*tc += quantity
-	if ft != nil {
-		*ft -= quantity
-	}
-	if tt != nil {
-		*tt += quantity
-	}
-	r.dropIfEmpty(fromHolder)
-	return nil
-}
-
-func (r *Right) dropIfEmpty(holder string) {
-	if h := r.holdings[holder]; h != nil && h.empty() {
-		delete(r.holdings, holder)
-	}
-}
-
 // checkRightEvent checks that an event of a right applies to this right.
 func (r *Right) checkRightEvent(kind, id, rightID string) error {
 	if !r.Registered() || rightID != r.id {
@@ -391,44 +299,44 @@ func (r *Right) checkRightEvent(kind, id, rightID string) error {
 
 // applyLifecycle applies the events of the lifecycle (pledges, freezes,
 // reservations, cancellations, expiry and corrections).
-func (r *Right) applyLifecycle(e Event) error {
+func (r *Right) applyLifecycle(e Event, moves []Movement) error {
 	switch e := e.(type) {
 	case UnitsPledged:
-		return r.applyPledged(e)
+		return r.applyPledged(e, moves)
 	case PledgeReleased:
-		return r.applyPledgeEnded("release", e.RightID, e.PledgeID, e.Pledgor, e.Pledgor, e.Blocks, e.Quantity)
+		return r.applyPledgeEnded(moves, "release", e.RightID, e.PledgeID, e.Pledgor, e.Pledgor, e.Blocks)
 	case PledgeEnforced:
-		return r.applyPledgeEnded("enforcement", e.RightID, e.PledgeID, e.Pledgor, e.To, e.Blocks, e.Quantity)
+		return r.applyPledgeEnded(moves, "enforcement", e.RightID, e.PledgeID, e.Pledgor, e.To, e.Blocks)
 	case UnitsFrozen:
-		return r.applyFrozen(e)
+		return r.applyFrozen(e, moves)
 	case UnitsUnfrozen:
-		return r.applyUnfrozen(e)
+		return r.applyUnfrozen(e, moves)
 	case UnitsReserved:
-		return r.applyReserved(e)
+		return r.applyReserved(e, moves)
 	case ReservationSettled:
-		return r.applySettled(e)
+		return r.applySettled(e, moves)
 	case ReservationVoided:
-		return r.applyReservationEnded("void", e.RightID, e.ReservationID, e.Holder, e.Blocks, e.Quantity)
+		return r.applyReservationEnded(moves, "void", e.RightID, e.ReservationID, e.Holder, e.Blocks)
 	case ReservationExpired:
-		return r.applyReservationEnded("expiry", e.RightID, e.ReservationID, e.Holder, e.Blocks, e.Quantity)
+		return r.applyReservationEnded(moves, "expiry", e.RightID, e.ReservationID, e.Holder, e.Blocks)
 	case UnitsCancelled:
-		return r.applyCancelled(e)
+		return r.applyCancelled(e, moves)
 	case RightExpired:
-		return r.applyRightExpired(e)
+		return r.applyRightExpired(e, moves)
 	case TransactionReversed:
-		return r.applyReversed(e)
+		return r.applyReversed(e, moves)
 	}
 	return fmt.Errorf("%w: %T is not an event of a right", ErrEventDoesNotApply, e)
 }
 
-func (r *Right) applyPledged(e UnitsPledged) error {
+func (r *Right) applyPledged(e UnitsPledged, moves []Movement) error {
 	if err := r.checkRightEvent("pledge", e.PledgeID, e.RightID); err != nil {
 		return err
 	}
 	if _, ok := r.ops[opKey{opPledge, e.PledgeID}]; ok || e.Pledgee == "" || e.Pledgee == e.Pledgor {
 		return fmt.Errorf("%w: pledge %s recorded twice or without a distinct pledgee", ErrEventDoesNotApply, e.PledgeID)
 	}
-	if err := r.move("pledge "+e.PledgeID, e.Pledgor, stateAvailable, e.Pledgor, statePledged, e.Blocks, e.Quantity); err != nil {
+	if err := r.moveAll(moves); err != nil {
 		return err
 	}
 	r.pledges[e.PledgeID] = &pledge{pledgor: e.Pledgor, pledgee: e.Pledgee, loanReference: e.LoanReference, maturity: e.Maturity,
@@ -439,7 +347,7 @@ func (r *Right) applyPledged(e UnitsPledged) error {
 
 // applyPledgeEnded ends a pledge: its units go to the pledgor's (release)
 // or the recipient's (enforcement) available units.
-func (r *Right) applyPledgeEnded(kind, rightID, id, pledgor, to string, blocks []Block, quantity int64) error {
+func (r *Right) applyPledgeEnded(moves []Movement, kind, rightID, id, pledgor, to string, blocks []Block) error {
 	if err := r.checkRightEvent("pledge "+kind, id, rightID); err != nil {
 		return err
 	}
@@ -447,21 +355,21 @@ func (r *Right) applyPledgeEnded(kind, rightID, id, pledgor, to string, blocks [
 	if p == nil || p.pledgor != pledgor || !slices.Equal(p.blocks, blocks) || to == "" {
 		return fmt.Errorf("%w: pledge %s of %s is not open with blocks %v", ErrEventDoesNotApply, id, pledgor, blocks)
 	}
-	if err := r.move("pledge "+kind+" "+id, pledgor, statePledged, to, stateAvailable, blocks, quantity); err != nil {
+	if err := r.moveAll(moves); err != nil {
 		return err
 	}
 	delete(r.pledges, id)
 	return nil
 }
 
-func (r *Right) applyFrozen(e UnitsFrozen) error {
+func (r *Right) applyFrozen(e UnitsFrozen, moves []Movement) error {
 	if err := r.checkRightEvent("freeze", e.OrderNumber, e.RightID); err != nil {
 		return err
 	}
 	if _, ok := r.ops[opKey{opFreeze, e.OrderNumber}]; ok {
 		return fmt.Errorf("%w: freeze order %s recorded twice", ErrEventDoesNotApply, e.OrderNumber)
 	}
-	if err := r.move("freeze "+e.OrderNumber, e.Holder, stateAvailable, e.Holder, stateFrozen, e.Blocks, e.Quantity); err != nil {
+	if err := r.moveAll(moves); err != nil {
 		return err
 	}
 	r.freezes[e.OrderNumber] = &freeze{holder: e.Holder, authority: e.Authority, reason: e.Reason, frozenAt: e.FrozenAt,
@@ -470,7 +378,7 @@ func (r *Right) applyFrozen(e UnitsFrozen) error {
 	return nil
 }
 
-func (r *Right) applyUnfrozen(e UnitsUnfrozen) error {
+func (r *Right) applyUnfrozen(e UnitsUnfrozen, moves []Movement) error {
 	if err := r.checkRightEvent("unfreeze", e.OrderNumber, e.RightID); err != nil {
 		return err
 	}
@@ -478,21 +386,21 @@ func (r *Right) applyUnfrozen(e UnitsUnfrozen) error {
 	if f == nil || f.holder != e.Holder || !slices.Equal(f.blocks, e.Blocks) {
 		return fmt.Errorf("%w: freeze order %s of %s is not in effect with blocks %v", ErrEventDoesNotApply, e.OrderNumber, e.Holder, e.Blocks)
 	}
-	if err := r.move("unfreeze "+e.OrderNumber, e.Holder, stateFrozen, e.Holder, stateAvailable, e.Blocks, e.Quantity); err != nil {
+	if err := r.moveAll(moves); err != nil {
 		return err
 	}
 	delete(r.freezes, e.OrderNumber)
 	return nil
 }
 
-func (r *Right) applyReserved(e UnitsReserved) error {
+func (r *Right) applyReserved(e UnitsReserved, moves []Movement) error {
 	if err := r.checkRightEvent("reservation", e.ReservationID, e.RightID); err != nil {
 		return err
 	}
 	if _, ok := r.ops[opKey{opReservation, e.ReservationID}]; ok || e.Timeout.IsZero() {
 		return fmt.Errorf("%w: reservation %s recorded twice or without a timeout", ErrEventDoesNotApply, e.ReservationID)
 	}
-	if err := r.move("reservation "+e.ReservationID, e.Holder, stateAvailable, e.Holder, stateReserved, e.Blocks, e.Quantity); err != nil {
+	if err := r.moveAll(moves); err != nil {
 		return err
 	}
 	r.reservations[e.ReservationID] = &reservation{holder: e.Holder, exchange: e.Exchange, orderReference: e.OrderReference,
@@ -502,7 +410,7 @@ func (r *Right) applyReserved(e UnitsReserved) error {
 	return nil
 }
 
-func (r *Right) applySettled(e ReservationSettled) error {
+func (r *Right) applySettled(e ReservationSettled, moves []Movement) error {
 	if err := r.checkRightEvent("settlement", e.SettlementID, e.RightID); err != nil {
 		return err
 	}
@@ -520,7 +428,7 @@ func (r *Right) applySettled(e ReservationSettled) error {
 	if err != nil {
 		return fmt.Errorf("%w: settlement %s: %v", ErrEventDoesNotApply, e.SettlementID, err)
 	}
-	if err := r.move("settlement "+e.SettlementID, e.Seller, stateReserved, e.Buyer, stateAvailable, e.Blocks, e.Quantity); err != nil {
+	if err := r.moveAll(moves); err != nil {
 		return err
 	}
 	v.blocks, v.count = remaining, v.count-e.Quantity
@@ -533,7 +441,7 @@ func (r *Right) applySettled(e ReservationSettled) error {
 
 // applyReservationEnded ends a reservation by void or expiry: its remaining
 // units are the seller's available units again.
-func (r *Right) applyReservationEnded(kind, rightID, id, holder string, blocks []Block, quantity int64) error {
+func (r *Right) applyReservationEnded(moves []Movement, kind, rightID, id, holder string, blocks []Block) error {
 	if err := r.checkRightEvent("reservation "+kind, id, rightID); err != nil {
 		return err
 	}
@@ -541,14 +449,14 @@ func (r *Right) applyReservationEnded(kind, rightID, id, holder string, blocks [
 	if v == nil || v.holder != holder || !slices.Equal(v.blocks, blocks) {
 		return fmt.Errorf("%w: reservation %s of %s is not open with blocks %v", ErrEventDoesNotApply, id, holder, blocks)
 	}
-	if err := r.move("reservation "+kind+" "+id, holder, stateReserved, holder, stateAvailable, blocks, quantity); err != nil {
+	if err := r.moveAll(moves); err != nil {
 		return err
 	}
 	delete(r.reservations, id)
 	return nil
 }
 
-func (r *Right) applyCancelled(e UnitsCancelled) error {
+func (r *Right) applyCancelled(e UnitsCancelled, moves []Movement) error {
 	if err := r.checkRightEvent("cancellation", e.CancellationID, e.RightID); err != nil {
 		return err
 	}
@@ -556,49 +464,34 @@ func (r *Right) applyCancelled(e UnitsCancelled) error {
 		return fmt.Errorf("%w: cancellation %s recorded twice", ErrEventDoesNotApply, e.CancellationID)
 	}
 	what := "cancellation " + e.CancellationID
+	var order *freeze
+	var rest []Block
 	switch {
 	case e.Holder == "":
 		// From the buffer pool: one block at either end of it, so that the
 		// rest stays one block.
-		b := r.buffer
-		if len(e.Blocks) != 1 || e.Quantity != e.Blocks[0].Size() || b.IsZero() || !b.Contains(e.Blocks[0]) ||
-			(e.Blocks[0].Start != b.Start && e.Blocks[0].End != b.End) {
+		b := r.Buffer()
+		if len(e.Blocks) != 1 || b.IsZero() || !b.Contains(e.Blocks[0]) || (e.Blocks[0].Start != b.Start && e.Blocks[0].End != b.End) {
 			return fmt.Errorf("%w: %s takes %v, not one end of the buffer %s", ErrEventDoesNotApply, what, e.Blocks, b)
 		}
-		added, err := AddBlocks(r.cancelled, e.Blocks)
-		if err != nil {
-			return fmt.Errorf("%w: %s: %v", ErrEventDoesNotApply, what, err)
-		}
-		c := e.Blocks[0]
-		switch {
-		case c == b:
-			r.buffer = Block{}
-		case c.Start == b.Start:
-			r.buffer = Block{c.End + 1, b.End}
-		default:
-			r.buffer = Block{b.Start, c.Start - 1}
-		}
-		r.cancelled, r.cancelledCount = added, r.cancelledCount+e.Quantity
 	case e.OrderNumber != "":
-		f := r.freezes[e.OrderNumber]
-		if f == nil || f.holder != e.Holder {
+		order = r.freezes[e.OrderNumber]
+		if order == nil || order.holder != e.Holder {
 			return fmt.Errorf("%w: %s names freeze order %s of %s, which is not in effect", ErrEventDoesNotApply, what, e.OrderNumber, e.Holder)
 		}
-		rest, err := SubtractBlocks(slices.Clone(f.blocks), e.Blocks)
-		if err != nil {
+		var err error
+		if rest, err = SubtractBlocks(slices.Clone(order.blocks), e.Blocks); err != nil {
 			return fmt.Errorf("%w: %s: %v", ErrEventDoesNotApply, what, err)
 		}
-		if err := r.move(what, e.Holder, stateFrozen, "", stateCancelled, e.Blocks, e.Quantity); err != nil {
-			return err
-		}
-		f.blocks, f.count = rest, f.count-e.Quantity
-		if f.count == 0 {
+	}
+	if err := r.moveAll(moves); err != nil {
+		return err
+	}
+	if order != nil {
+		order.blocks, order.count = rest, order.count-e.Quantity
+		if order.count == 0 {
 			// Nothing is left for the order to freeze: it has run its course.
 			delete(r.freezes, e.OrderNumber)
-		}
-	default:
-		if err := r.move(what, e.Holder, stateAvailable, "", stateCancelled, e.Blocks, e.Quantity); err != nil {
-			return err
 		}
 	}
 	r.ops[opKey{opCancellation, e.CancellationID}] = transferRecordOf(e.Blocks, e.Quantity,
@@ -606,19 +499,16 @@ func (r *Right) applyCancelled(e UnitsCancelled) error {
 	return nil
 }
 
-// unexpiredBlocks returns every serial that is neither retired nor
-// cancelled: what an expiry turns into expired units.
-func (r *Right) unexpiredBlocks() []Block {
+// outstandingBlocks returns every serial that is neither retired,
+// cancelled nor expired: what an expiry turns into expired units.
+func (r *Right) outstandingBlocks() []Block {
 	var all []Block
-	for _, h := range r.holdings {
-		all = append(all, h.available...)
-		all = append(all, h.pledged...)
-		all = append(all, h.frozen...)
-		all = append(all, h.reserved...)
+	for _, u := range r.holdings {
+		for s := StateAvailable; s < StateRetired; s++ {
+			all = append(all, u.Blocks(s)...)
+		}
 	}
-	if !r.buffer.IsZero() {
-		all = append(all, r.buffer)
-	}
+	all = append(all, r.ownList(StateBuffer).blocks...)
 	out, err := NormalizeBlocks(all)
 	if err != nil {
 		// The invariants keep the lists disjoint; report nothing rather than
@@ -628,24 +518,17 @@ func (r *Right) unexpiredBlocks() []Block {
 	return out
 }
 
-func (r *Right) applyRightExpired(e RightExpired) error {
+func (r *Right) applyRightExpired(e RightExpired, moves []Movement) error {
 	if err := r.checkRightEvent("expiry", "", e.RightID); err != nil {
 		return err
 	}
-	left := r.unexpiredBlocks()
-	if !slices.Equal(left, e.Blocks) && !(len(left) == 0 && len(e.Blocks) == 0) || BlocksTotal(e.Blocks) != e.Quantity || e.ExpiredAt.IsZero() {
+	left := r.outstandingBlocks()
+	if !slices.Equal(left, e.Blocks) && !(len(left) == 0 && len(e.Blocks) == 0) || e.ExpiredAt.IsZero() {
 		return fmt.Errorf("%w: expiry of right %s expires %v (%d units), but %v are left", ErrEventDoesNotApply, r.id, e.Blocks, e.Quantity, left)
 	}
-	for id, h := range r.holdings {
-		h.available, h.availableCount = nil, 0
-		h.pledged, h.pledgedCount = nil, 0
-		h.frozen, h.frozenCount = nil, 0
-		h.reserved, h.reservedCount = nil, 0
-		r.dropIfEmpty(id)
+	if err := r.moveAll(moves); err != nil {
+		return err
 	}
-	r.availableTotal, r.pledgedTotal, r.frozenTotal, r.reservedTotal = 0, 0, 0, 0
-	r.buffer = Block{}
-	r.expired, r.expiredCount = slices.Clone(e.Blocks), e.Quantity
 	r.pledges = make(map[string]*pledge)
 	r.freezes = make(map[string]*freeze)
 	r.reservations = make(map[string]*reservation)
@@ -653,7 +536,7 @@ func (r *Right) applyRightExpired(e RightExpired) error {
 	return nil
 }
 
-func (r *Right) applyReversed(e TransactionReversed) error {
+func (r *Right) applyReversed(e TransactionReversed, moves []Movement) error {
 	if err := r.checkRightEvent("correction", e.CorrectionID, e.RightID); err != nil {
 		return err
 	}
@@ -664,19 +547,7 @@ func (r *Right) applyReversed(e TransactionReversed) error {
 	if !ok || rec.reversed || (rec.quantity >= 0 && rec.quantity != e.Quantity) || e.To == "" {
 		return fmt.Errorf("%w: correction %s reverses %s %s, which is not recorded or already reversed", ErrEventDoesNotApply, e.CorrectionID, e.OriginalKind, e.OriginalID)
 	}
-	what := "correction " + e.CorrectionID
-	var err error
-	switch e.OriginalKind {
-	case TransactionKindTransfer, TransactionKindSettlement, TransactionKindTrade:
-		err = r.move(what, e.From, stateAvailable, e.To, stateAvailable, e.Blocks, e.Quantity)
-	case TransactionKindRetirement:
-		err = r.move(what, e.To, stateRetired, e.To, stateAvailable, e.Blocks, e.Quantity)
-	case TransactionKindCancellation:
-		err = r.move(what, "", stateCancelled, e.To, stateAvailable, e.Blocks, e.Quantity)
-	default:
-		err = fmt.Errorf("%w: %s reverses a transaction of kind %s", ErrEventDoesNotApply, what, e.OriginalKind)
-	}
-	if err != nil {
+	if err := r.moveAll(moves); err != nil {
 		return err
 	}
 	r.markReversed(e.OriginalKind, e.ExchangeID, e.OriginalID)
@@ -694,9 +565,9 @@ func (r *Right) checkEncumbrances() error {
 		count      int64
 	}
 	kinds := []struct {
-		state unitState
+		state UnitState
 		parts []part
-	}{{state: statePledged}, {state: stateFrozen}, {state: stateReserved}}
+	}{{state: StatePledged}, {state: StateFrozen}, {state: StateReserved}}
 	for id, p := range r.pledges {
 		kinds[0].parts = append(kinds[0].parts, part{p.pledgor, id, p.blocks, p.count})
 	}
@@ -710,23 +581,23 @@ func (r *Right) checkEncumbrances() error {
 		union := map[string][]Block{}
 		for _, p := range k.parts {
 			if !BlocksNormalized(p.blocks) || BlocksTotal(p.blocks) != p.count || p.count <= 0 {
-				return fmt.Errorf("domain: right %s: %s %s has blocks %v and count %d", r.id, unitStateNames[k.state], p.id, p.blocks, p.count)
+				return fmt.Errorf("domain: right %s: %s %s has blocks %v and count %d", r.id, k.state, p.id, p.blocks, p.count)
 			}
 			u, err := AddBlocks(slices.Clone(union[p.holder]), p.blocks)
 			if err != nil {
-				return fmt.Errorf("domain: right %s: %s %s overlaps another: %v", r.id, unitStateNames[k.state], p.id, err)
+				return fmt.Errorf("domain: right %s: %s %s overlaps another: %v", r.id, k.state, p.id, err)
 			}
 			union[p.holder] = u
 		}
-		for holder := range r.holdings {
-			l, _, _ := r.list(holder, k.state, false)
-			if !slices.Equal(*l, union[holder]) && !(len(*l) == 0 && len(union[holder]) == 0) {
-				return fmt.Errorf("domain: right %s: %s's %s blocks %v are not its open ones %v", r.id, holder, unitStateNames[k.state], *l, union[holder])
+		for holder, u := range r.holdings {
+			l := u.Blocks(k.state)
+			if !slices.Equal(l, union[holder]) && !(len(l) == 0 && len(union[holder]) == 0) {
+				return fmt.Errorf("domain: right %s: %s's %s blocks %v are not its open ones %v", r.id, holder, k.state, l, union[holder])
 			}
 			delete(union, holder)
 		}
 		for holder, u := range union {
-			return fmt.Errorf("domain: right %s: %s has %s blocks %v but no holding", r.id, holder, unitStateNames[k.state], u)
+			return fmt.Errorf("domain: right %s: %s has %s blocks %v but no holding", r.id, holder, k.state, u)
 		}
 	}
 	return nil

@@ -737,7 +737,7 @@ func DecideExpireRight(r Right, now time.Time) ([]Event, error) {
 	if !r.Registered() || r.validUntil.IsZero() || now.Before(r.validUntil) || !r.expiredAt.IsZero() {
 		return nil, nil
 	}
-	left := r.unexpiredBlocks()
+	left := r.outstandingBlocks()
 	return []Event{RightExpired{RightID: r.id, ValidUntil: r.validUntil, Blocks: left, Quantity: BlocksTotal(left), ExpiredAt: utc(now)}}, nil
 }
 
@@ -841,7 +841,7 @@ func selectFrom(bs []Block, quantity int64, rng *Block, what string) ([]Block, *
 // quantity, or a range at either end of the pool, so that the pool stays
 // one block.
 func (r *Right) selectBuffer(quantity int64, rng *Block) (Block, *Rejection) {
-	b := r.buffer
+	b := r.Buffer()
 	if b.IsZero() {
 		return Block{}, reject(CheckInsufficientAvailableUnits, "quantity", "right %s has no units in its buffer pool", r.id)
 	}
@@ -923,28 +923,28 @@ func DecideReverse(r Right, cmd ReverseTransaction, original Event, accounts Acc
 	// What moved, from where to where, read from the original event.
 	var blocks []Block
 	var from, to string
-	var fromState unitState
+	var fromState UnitState
 	switch e := original.(type) {
 	case UnitsTransferred:
 		if cmd.Kind != TransactionKindTransfer || e.TransferID != cmd.OriginalID {
 			return nil, fmt.Errorf("domain: reversal of %s %s given %s %s", cmd.Kind, cmd.OriginalID, e.EventType(), e.TransferID)
 		}
-		blocks, from, to, fromState = e.Blocks, e.To, e.From, stateAvailable
+		blocks, from, to, fromState = e.Blocks, e.To, e.From, StateAvailable
 	case ReservationSettled:
 		if cmd.Kind != TransactionKindSettlement || e.SettlementID != cmd.OriginalID {
 			return nil, fmt.Errorf("domain: reversal of %s %s given %s %s", cmd.Kind, cmd.OriginalID, e.EventType(), e.SettlementID)
 		}
-		blocks, from, to, fromState = e.Blocks, e.Buyer, e.Seller, stateAvailable
+		blocks, from, to, fromState = e.Blocks, e.Buyer, e.Seller, StateAvailable
 	case TradeSettled:
 		if cmd.Kind != TransactionKindTrade || e.TradeID != cmd.OriginalID || e.ExchangeID != cmd.ExchangeID {
 			return nil, fmt.Errorf("domain: reversal of %s %s given %s %s of %s", cmd.Kind, cmd.OriginalID, e.EventType(), e.TradeID, e.ExchangeID)
 		}
-		blocks, from, to, fromState = e.Blocks, e.Buyer, e.Seller, stateAvailable
+		blocks, from, to, fromState = e.Blocks, e.Buyer, e.Seller, StateAvailable
 	case UnitsRetired:
 		if cmd.Kind != TransactionKindRetirement || e.RetirementID != cmd.OriginalID {
 			return nil, fmt.Errorf("domain: reversal of %s %s given %s %s", cmd.Kind, cmd.OriginalID, e.EventType(), e.RetirementID)
 		}
-		blocks, to, fromState = e.Blocks, e.Holder, stateRetired
+		blocks, to, fromState = e.Blocks, e.Holder, StateRetired
 	case UnitsCancelled:
 		if cmd.Kind != TransactionKindCancellation || e.CancellationID != cmd.OriginalID {
 			return nil, fmt.Errorf("domain: reversal of %s %s given %s %s", cmd.Kind, cmd.OriginalID, e.EventType(), e.CancellationID)
@@ -952,7 +952,7 @@ func DecideReverse(r Right, cmd ReverseTransaction, original Event, accounts Acc
 		if e.Holder == "" {
 			return nil, reject(CheckTransactionNotReversible, "original_id", "cancellation %s took units of the buffer pool of right %s, which is not refilled", cmd.OriginalID, r.id)
 		}
-		blocks, to, fromState = e.Blocks, e.Holder, stateCancelled
+		blocks, to, fromState = e.Blocks, e.Holder, StateCancelled
 	default:
 		return nil, fmt.Errorf("domain: reversal of %s %s given %T", cmd.Kind, cmd.OriginalID, original)
 	}
@@ -969,19 +969,19 @@ func DecideReverse(r Right, cmd ReverseTransaction, original Event, accounts Acc
 	}
 	// Retired units stay in their holder's holding; cancelled ones in the right's list.
 	source := from
-	if fromState == stateRetired {
+	if fromState == StateRetired {
 		source = to
 	}
 	var have []Block
-	if l, _, _ := r.list(source, fromState, false); l != nil {
-		have = *l
+	if l := r.list(Place{Account: source, State: fromState}, false); l != nil {
+		have = l.blocks
 	}
 	if blocking := missingBlocks(have, blocks); len(blocking) > 0 {
 		where := "are no longer available to " + from
 		switch fromState {
-		case stateRetired:
+		case StateRetired:
 			where = "are no longer retired by " + to
-		case stateCancelled:
+		case StateCancelled:
 			where = "are no longer cancelled"
 		}
 		return nil, reject(CheckReversalBlocked, "original_id", "%s %s of right %s cannot be reversed: serial blocks %s %s (%s)",
@@ -1034,15 +1034,15 @@ func (r *Right) whereAre(bs []Block) string {
 		}
 	}
 	for _, id := range sortedKeys(r.holdings) {
-		h := r.holdings[id]
-		note("available to "+id, h.available)
-		note("pledged by "+id, h.pledged)
-		note("frozen at "+id, h.frozen)
-		note("reserved by "+id, h.reserved)
-		note("retired by "+id, h.retired)
+		u := r.holdings[id]
+		note("available to "+id, u.Blocks(StateAvailable))
+		note("pledged by "+id, u.Blocks(StatePledged))
+		note("frozen at "+id, u.Blocks(StateFrozen))
+		note("reserved by "+id, u.Blocks(StateReserved))
+		note("retired by "+id, u.Blocks(StateRetired))
 	}
-	note("cancelled", r.cancelled)
-	note("expired", r.expired)
+	note("cancelled", r.ownList(StateCancelled).blocks)
+	note("expired", r.ownList(StateExpired).blocks)
 	if len(parts) == 0 {
 		return "now elsewhere"
 	}

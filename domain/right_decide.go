@@ -282,46 +282,46 @@ func checkQuantityOrRange(v *violations, quantity int64, rng *Block) {
 // holder's available units: the lowest serials for a quantity, or the range
 // itself when the holder has all of it available. It does not change r.
 func (r *Right) selectUnits(holderID string, quantity int64, rng *Block) ([]Block, *Rejection) {
-	h := r.holdings[holderID]
+	u := r.holdings[holderID]
 	if rng == nil {
-		if h == nil || h.availableCount < quantity {
+		if u == nil || u.Count(StateAvailable) < quantity {
 			var encumbered string
-			if h != nil && h.pledgedCount+h.frozenCount+h.reservedCount > 0 {
-				encumbered = fmt.Sprintf(" (besides %d pledged, %d frozen and %d reserved)", h.pledgedCount, h.frozenCount, h.reservedCount)
+			if u != nil && u.Count(StatePledged)+u.Count(StateFrozen)+u.Count(StateReserved) > 0 {
+				encumbered = fmt.Sprintf(" (besides %d pledged, %d frozen and %d reserved)", u.Count(StatePledged), u.Count(StateFrozen), u.Count(StateReserved))
 			}
 			return nil, reject(CheckInsufficientAvailableUnits, "quantity", "account %s has %d units of right %s available%s, %d requested",
 				holderID, r.AvailableQuantity(holderID), r.id, encumbered, quantity)
 		}
-		blocks, _ := TakeLowest(h.available, quantity)
+		blocks, _ := TakeLowest(u.Blocks(StateAvailable), quantity)
 		return blocks, nil
 	}
 	b := *rng
 	if b.End > r.quantity {
 		return nil, reject(CheckSerialRangeOutsideIssuance, "range", "range %s lies beyond serials 1..%d of right %s", b, r.quantity, r.id)
 	}
-	if h != nil && BlocksContain(h.available, b) {
+	if u != nil && BlocksContain(u.Blocks(StateAvailable), b) {
 		return []Block{b}, nil
 	}
 	// Refused: say why as precisely as the state allows.
-	if !r.buffer.IsZero() && r.buffer.Overlaps(b) {
-		return nil, reject(CheckBufferUnitsNotTransferable, "range", "range %s overlaps the buffer pool %s of right %s", b, r.buffer, r.id)
+	if buffer := r.Buffer(); !buffer.IsZero() && buffer.Overlaps(b) {
+		return nil, reject(CheckBufferUnitsNotTransferable, "range", "range %s overlaps the buffer pool %s of right %s", b, buffer, r.id)
 	}
 	for _, id := range sortedKeys(r.holdings) {
 		other := r.holdings[id]
-		if BlocksOverlap(other.retired, b) {
+		if BlocksOverlap(other.Blocks(StateRetired), b) {
 			return nil, reject(CheckUnitsAlreadyRetired, "range", "range %s includes units of right %s retired by %s", b, r.id, id)
 		}
-		if BlocksOverlap(other.pledged, b) {
+		if BlocksOverlap(other.Blocks(StatePledged), b) {
 			return nil, reject(CheckUnitsPledged, "range", "range %s includes units of right %s that %s has pledged", b, r.id, id)
 		}
-		if BlocksOverlap(other.frozen, b) {
+		if BlocksOverlap(other.Blocks(StateFrozen), b) {
 			return nil, reject(CheckUnitsFrozen, "range", "range %s includes units of right %s of %s frozen by an order", b, r.id, id)
 		}
-		if BlocksOverlap(other.reserved, b) {
+		if BlocksOverlap(other.Blocks(StateReserved), b) {
 			return nil, reject(CheckUnitsReserved, "range", "range %s includes units of right %s that %s has reserved for an exchange order", b, r.id, id)
 		}
 	}
-	if BlocksOverlap(r.cancelled, b) {
+	if BlocksOverlap(r.ownList(StateCancelled).blocks, b) {
 		return nil, reject(CheckUnitsCancelled, "range", "range %s includes cancelled units of right %s", b, r.id)
 	}
 	return nil, reject(CheckSerialRangeNotHeld, "range", "range %s is not wholly among the available units of %s in right %s", b, holderID, r.id)

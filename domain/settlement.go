@@ -479,7 +479,7 @@ func (r *Right) tradeUnits(cmd *SettleTrade, accounts AccountLookup, now time.Ti
 }
 
 // applyTradeSettled moves the units of a settled trade to the buyer.
-func (r *Right) applyTradeSettled(e TradeSettled) error {
+func (r *Right) applyTradeSettled(e TradeSettled, moves []Movement) error {
 	if err := r.checkRightEvent("trade", e.TradeID, e.RightID); err != nil {
 		return err
 	}
@@ -488,7 +488,7 @@ func (r *Right) applyTradeSettled(e TradeSettled) error {
 		return fmt.Errorf("%w: trade %s of exchange %s recorded twice or without a distinct buyer", ErrEventDoesNotApply, e.TradeID, e.ExchangeID)
 	}
 	if e.ReservationID == "" {
-		if err := r.move("trade", e.Seller, stateAvailable, e.Buyer, stateAvailable, e.Blocks, e.Quantity); err != nil {
+		if err := r.moveAll(moves); err != nil {
 			return err
 		}
 	} else {
@@ -501,7 +501,7 @@ func (r *Right) applyTradeSettled(e TradeSettled) error {
 		if err != nil {
 			return fmt.Errorf("%w: trade %s of exchange %s: %v", ErrEventDoesNotApply, e.TradeID, e.ExchangeID, err)
 		}
-		if err := r.move("trade", e.Seller, stateReserved, e.Buyer, stateAvailable, e.Blocks, e.Quantity); err != nil {
+		if err := r.moveAll(moves); err != nil {
 			return err
 		}
 		v.blocks, v.count = rest, v.count-e.Quantity
@@ -515,7 +515,7 @@ func (r *Right) applyTradeSettled(e TradeSettled) error {
 
 // applyTradeRefused remembers a refused trade. It applies after the right
 // expired too: trades on an expired right are refused and recorded.
-func (r *Right) applyTradeRefused(e TradeRefused) error {
+func (r *Right) applyTradeRefused(e TradeRefused, moves []Movement) error {
 	if !r.Registered() || e.RightID != r.id {
 		return fmt.Errorf("%w: refused trade %s of right %q applied to right %q", ErrEventDoesNotApply, e.TradeID, e.RightID, r.id)
 	}
