@@ -86,6 +86,8 @@ func (p Place) String() string {
 // Quantity; only a movement from StateOutstanding may be empty (a right
 // that expired with nothing left).
 type Movement struct {
+	// Right is the id of the right whose units move.
+	Right string
 	// From is where the units were.
 	From Place
 	// To is where they are now.
@@ -117,11 +119,11 @@ func Movements(e Event) ([]Movement, error) { return AppendMovements(nil, e) }
 // events one after another can reuse one array: with a two-element array
 // on the stack, applying an event allocates nothing for its movements.
 func AppendMovements(dst []Movement, e Event) ([]Movement, error) {
-	one := func(from, to Place, blocks []Block, quantity int64) ([]Movement, error) {
+	one := func(right string, from, to Place, blocks []Block, quantity int64) ([]Movement, error) {
 		if err := checkMoved(blocks, quantity, false); err != nil {
 			return dst, fmt.Errorf("%w: %s %s: %v", ErrEventDoesNotApply, e.EventType(), from, err)
 		}
-		return append(dst, Movement{From: from, To: to, Blocks: blocks, Quantity: quantity}), nil
+		return append(dst, Movement{Right: right, From: from, To: to, Blocks: blocks, Quantity: quantity}), nil
 	}
 	held := func(account string, s UnitState) Place { return Place{Account: account, State: s} }
 	own := func(s UnitState) Place { return Place{State: s} }
@@ -129,33 +131,33 @@ func AppendMovements(dst []Movement, e Event) ([]Movement, error) {
 	case RightRegistered:
 		return appendIssued(dst, e)
 	case UnitsTransferred:
-		return one(held(e.From, StateAvailable), held(e.To, StateAvailable), e.Blocks, e.Quantity)
+		return one(e.RightID, held(e.From, StateAvailable), held(e.To, StateAvailable), e.Blocks, e.Quantity)
 	case UnitsRetired:
-		return one(held(e.Holder, StateAvailable), held(e.Holder, StateRetired), e.Blocks, e.Quantity)
+		return one(e.RightID, held(e.Holder, StateAvailable), held(e.Holder, StateRetired), e.Blocks, e.Quantity)
 	case TradeSettled:
 		from := StateAvailable
 		if e.ReservationID != "" {
 			from = StateReserved
 		}
-		return one(held(e.Seller, from), held(e.Buyer, StateAvailable), e.Blocks, e.Quantity)
+		return one(e.RightID, held(e.Seller, from), held(e.Buyer, StateAvailable), e.Blocks, e.Quantity)
 	case UnitsPledged:
-		return one(held(e.Pledgor, StateAvailable), held(e.Pledgor, StatePledged), e.Blocks, e.Quantity)
+		return one(e.RightID, held(e.Pledgor, StateAvailable), held(e.Pledgor, StatePledged), e.Blocks, e.Quantity)
 	case PledgeReleased:
-		return one(held(e.Pledgor, StatePledged), held(e.Pledgor, StateAvailable), e.Blocks, e.Quantity)
+		return one(e.RightID, held(e.Pledgor, StatePledged), held(e.Pledgor, StateAvailable), e.Blocks, e.Quantity)
 	case PledgeEnforced:
-		return one(held(e.Pledgor, StatePledged), held(e.To, StateAvailable), e.Blocks, e.Quantity)
+		return one(e.RightID, held(e.Pledgor, StatePledged), held(e.To, StateAvailable), e.Blocks, e.Quantity)
 	case UnitsFrozen:
-		return one(held(e.Holder, StateAvailable), held(e.Holder, StateFrozen), e.Blocks, e.Quantity)
+		return one(e.RightID, held(e.Holder, StateAvailable), held(e.Holder, StateFrozen), e.Blocks, e.Quantity)
 	case UnitsUnfrozen:
-		return one(held(e.Holder, StateFrozen), held(e.Holder, StateAvailable), e.Blocks, e.Quantity)
+		return one(e.RightID, held(e.Holder, StateFrozen), held(e.Holder, StateAvailable), e.Blocks, e.Quantity)
 	case UnitsReserved:
-		return one(held(e.Holder, StateAvailable), held(e.Holder, StateReserved), e.Blocks, e.Quantity)
+		return one(e.RightID, held(e.Holder, StateAvailable), held(e.Holder, StateReserved), e.Blocks, e.Quantity)
 	case ReservationSettled:
-		return one(held(e.Seller, StateReserved), held(e.Buyer, StateAvailable), e.Blocks, e.Quantity)
+		return one(e.RightID, held(e.Seller, StateReserved), held(e.Buyer, StateAvailable), e.Blocks, e.Quantity)
 	case ReservationVoided:
-		return one(held(e.Holder, StateReserved), held(e.Holder, StateAvailable), e.Blocks, e.Quantity)
+		return one(e.RightID, held(e.Holder, StateReserved), held(e.Holder, StateAvailable), e.Blocks, e.Quantity)
 	case ReservationExpired:
-		return one(held(e.Holder, StateReserved), held(e.Holder, StateAvailable), e.Blocks, e.Quantity)
+		return one(e.RightID, held(e.Holder, StateReserved), held(e.Holder, StateAvailable), e.Blocks, e.Quantity)
 	case UnitsCancelled:
 		from := held(e.Holder, StateAvailable)
 		switch {
@@ -164,13 +166,13 @@ func AppendMovements(dst []Movement, e Event) ([]Movement, error) {
 		case e.OrderNumber != "":
 			from = held(e.Holder, StateFrozen)
 		}
-		return one(from, own(StateCancelled), e.Blocks, e.Quantity)
+		return one(e.RightID, from, own(StateCancelled), e.Blocks, e.Quantity)
 	case RightExpired:
 		// The event does not say whose units expired: see StateOutstanding.
 		if err := checkMoved(e.Blocks, e.Quantity, true); err != nil {
 			return dst, fmt.Errorf("%w: expiry of %s: %v", ErrEventDoesNotApply, e.RightID, err)
 		}
-		return append(dst, Movement{From: own(StateOutstanding), To: own(StateExpired), Blocks: e.Blocks, Quantity: e.Quantity}), nil
+		return append(dst, Movement{Right: e.RightID, From: own(StateOutstanding), To: own(StateExpired), Blocks: e.Blocks, Quantity: e.Quantity}), nil
 	case TransactionReversed:
 		return appendReversed(dst, e)
 	}
@@ -189,10 +191,10 @@ func appendIssued(dst []Movement, e RightRegistered) ([]Movement, error) {
 	}
 	unissued := Place{State: StateUnissued}
 	if n := BlocksTotal(holder); n > 0 {
-		dst = append(dst, Movement{From: unissued, To: Place{Account: e.HolderAccountID, State: StateAvailable}, Blocks: holder, Quantity: n})
+		dst = append(dst, Movement{Right: e.RightID, From: unissued, To: Place{Account: e.HolderAccountID, State: StateAvailable}, Blocks: holder, Quantity: n})
 	}
 	if !e.Buffer.IsZero() {
-		dst = append(dst, Movement{From: unissued, To: Place{State: StateBuffer}, Blocks: []Block{e.Buffer}, Quantity: e.Buffer.Size()})
+		dst = append(dst, Movement{Right: e.RightID, From: unissued, To: Place{State: StateBuffer}, Blocks: []Block{e.Buffer}, Quantity: e.Buffer.Size()})
 	}
 	return dst, nil
 }
@@ -214,7 +216,7 @@ func appendReversed(dst []Movement, e TransactionReversed) ([]Movement, error) {
 	if err := checkMoved(e.Blocks, e.Quantity, false); err != nil {
 		return dst, fmt.Errorf("%w: correction %s: %v", ErrEventDoesNotApply, e.CorrectionID, err)
 	}
-	return append(dst, Movement{From: from, To: Place{Account: e.To, State: StateAvailable}, Blocks: e.Blocks, Quantity: e.Quantity, Reversal: true}), nil
+	return append(dst, Movement{Right: e.RightID, From: from, To: Place{Account: e.To, State: StateAvailable}, Blocks: e.Blocks, Quantity: e.Quantity, Reversal: true}), nil
 }
 
 // checkMoved checks the blocks an event moves against its quantity.
