@@ -10,21 +10,6 @@ import (
 	"time"
 )
 
-// transferRecord is what a right remembers of a past transfer to tell a retry
-// from a conflicting re-use of its id, in 40 bytes however long the fields:
-// a fingerprint of the request's text and accounts, its quantity, its single
-// block when it moved one, and where in the stream it was recorded.
-type transferRecord struct {
-	quantity    int64
-	span        Block
-	fingerprint uint64
-	// revision is the stream revision (Version-1 after applying) of the
-	// event that recorded the transaction, so that a correction can read it.
-	revision int64
-	// reversed is set once a correction reversed the transaction.
-	reversed bool
-}
-
 // Right is the state of one registered right and all its holdings, rebuilt
 // from the right's event stream by Apply. The zero Right is a right that has
 // not been registered. Decide functions only read a Right, so several
@@ -132,18 +117,6 @@ func (r *Right) Buffer() Block {
 
 // ownList returns the list of one of the right's own states.
 func (r *Right) ownList(s UnitState) *unitList { return &r.own[s-StateBuffer] }
-
-// HasTransfer reports whether a transfer with this id has been recorded on the right.
-func (r *Right) HasTransfer(transferID string) bool {
-	_, ok := r.transfers[transferID]
-	return ok
-}
-
-// HasRetirement reports whether a retirement with this id has been recorded on the right.
-func (r *Right) HasRetirement(retirementID string) bool {
-	_, ok := r.retirements[retirementID]
-	return ok
-}
 
 // HoldingView is what one account holds of one right.
 type HoldingView struct {
@@ -283,77 +256,16 @@ func (r *Right) Clone() Right {
 	return c
 }
 
-// CheckInvariants verifies the conservation of units: every list is
-// normalised and matches its count, no count is negative, the holdings'
-// available, pledged, frozen, reserved and retired blocks, the cancelled and
-// expired blocks and the buffer are disjoint and together cover 1..Quantity
-// exactly, the buffer is at most one block, the totals add up, and each
-// holder's pledged, frozen and reserved lists are exactly the union of its
-// open pledges, freezes and reservations. It returns nil or an error
-// describing the first violation; it costs O(B log B) for B blocks.
-func (r *Right) CheckInvariants() error {
+// String returns a one-line summary of the right, for logs and test failures.
+func (r *Right) String() string {
 	if !r.Registered() {
-		if len(r.holdings) > 0 || r.quantity != 0 {
-			return fmt.Errorf("domain: unregistered right %q has holdings", r.id)
-		}
-		return nil
+		return "right(unregistered)"
 	}
-	var all []Block
-	var sum [HeldStates]int64
-	for id, u := range r.holdings {
-		for s := range u.lists {
-			if err := u.lists[s].check(); err != nil {
-				return fmt.Errorf("domain: right %s: %s's %s units: %v", r.id, id, UnitState(s), err)
-			}
-			all = append(all, u.lists[s].blocks...)
-			sum[s] += u.lists[s].count
-		}
-		if u.Empty() {
-			return fmt.Errorf("domain: right %s: empty holding of %s is kept", r.id, id)
-		}
-	}
-	if sum != r.held {
-		return fmt.Errorf("domain: right %s: the holdings sum to %v units by state, the totals say %v", r.id, sum, r.held)
-	}
-	n := sum[StateAvailable] + sum[StatePledged] + sum[StateFrozen] + sum[StateReserved] + sum[StateRetired]
-	for i := range r.own {
-		if err := r.own[i].check(); err != nil {
-			return fmt.Errorf("domain: right %s: %s units: %v", r.id, StateBuffer+UnitState(i), err)
-		}
-		all = append(all, r.own[i].blocks...)
-		n += r.own[i].count
-	}
-	if len(r.ownList(StateBuffer).blocks) > 1 {
-		return fmt.Errorf("domain: right %s: the buffer pool %v is not one block", r.id, r.ownList(StateBuffer).blocks)
-	}
-	if n != r.quantity {
-		t := r.Totals()
-		return fmt.Errorf("domain: right %s: %d available + %d pledged + %d frozen + %d reserved + %d retired + %d cancelled + %d expired + %d buffer = %d units, %d issued",
-			r.id, t.Available, t.Pledged, t.Frozen, t.Reserved, t.Retired, t.Cancelled, t.Expired, t.Buffer, n, r.quantity)
-	}
-	if err := r.checkEncumbrances(); err != nil {
-		return err
-	}
-	return r.checkCover(all)
-}
-
-// checkCover verifies that the blocks are disjoint and cover 1..Quantity.
-func (r *Right) checkCover(all []Block) error {
-	slices.SortFunc(all, func(a, b Block) int { return cmp.Compare(a.Start, b.Start) })
-	next := int64(1)
-	for _, b := range all {
-		if b.Start != next {
-			if b.Start < next {
-				return fmt.Errorf("domain: right %s: block %s overlaps another", r.id, b)
-			}
-			return fmt.Errorf("domain: right %s: serials %d..%d are held by no one", r.id, next, b.Start-1)
-		}
-		next = b.End + 1
-	}
-	if next != r.quantity+1 {
-		return fmt.Errorf("domain: right %s: serials %d..%d are held by no one", r.id, next, r.quantity)
-	}
-	return nil
+	var b strings.Builder
+	t := r.Totals()
+	fmt.Fprintf(&b, "right %s (%s, %d %s: %d available, %d pledged, %d frozen, %d reserved, %d retired, %d cancelled, %d expired, %d buffer; %d holders)",
+		r.id, r.typ, t.Issued, r.unit.Symbol(), t.Available, t.Pledged, t.Frozen, t.Reserved, t.Retired, t.Cancelled, t.Expired, t.Buffer, len(r.holdings))
+	return b.String()
 }
 
 // Apply changes the right by one event of its stream. It returns an error
@@ -393,6 +305,38 @@ func (r *Right) Apply(e Event) error {
 	return nil
 }
 
+// applyLifecycle applies the events of the lifecycle (pledges, freezes,
+// reservations, cancellations, expiry and corrections).
+func (r *Right) applyLifecycle(e Event, moves []Movement) error {
+	switch e := e.(type) {
+	case UnitsPledged:
+		return r.applyPledged(e, moves)
+	case PledgeReleased:
+		return r.applyPledgeEnded(moves, "release", e.RightID, e.PledgeID, e.Pledgor, e.Pledgor, e.Blocks)
+	case PledgeEnforced:
+		return r.applyPledgeEnded(moves, "enforcement", e.RightID, e.PledgeID, e.Pledgor, e.To, e.Blocks)
+	case UnitsFrozen:
+		return r.applyFrozen(e, moves)
+	case UnitsUnfrozen:
+		return r.applyUnfrozen(e, moves)
+	case UnitsReserved:
+		return r.applyReserved(e, moves)
+	case ReservationSettled:
+		return r.applySettled(e, moves)
+	case ReservationVoided:
+		return r.applyReservationEnded(moves, "void", e.RightID, e.ReservationID, e.Holder, e.Blocks)
+	case ReservationExpired:
+		return r.applyReservationEnded(moves, "expiry", e.RightID, e.ReservationID, e.Holder, e.Blocks)
+	case UnitsCancelled:
+		return r.applyCancelled(e, moves)
+	case RightExpired:
+		return r.applyRightExpired(e, moves)
+	case TransactionReversed:
+		return r.applyReversed(e, moves)
+	}
+	return fmt.Errorf("%w: %T is not an event of a right", ErrEventDoesNotApply, e)
+}
+
 // RebuildRight returns the right that results from applying events, in
 // order, to an unregistered right.
 func RebuildRight(events []Event) (Right, error) {
@@ -403,6 +347,25 @@ func RebuildRight(events []Event) (Right, error) {
 		}
 	}
 	return r, nil
+}
+
+// checkRightOf checks that an event of a right applies to this right.
+func (r *Right) checkRightOf(kind, id, rightID string) error {
+	if !r.Registered() || rightID != r.id {
+		return fmt.Errorf("%w: %s %s of right %q applied to right %q", ErrEventDoesNotApply, kind, id, rightID, r.id)
+	}
+	return nil
+}
+
+// checkRightEvent checks that an event of a right applies to this right.
+func (r *Right) checkRightEvent(kind, id, rightID string) error {
+	if !r.Registered() || rightID != r.id {
+		return fmt.Errorf("%w: %s %s of right %q applied to right %q", ErrEventDoesNotApply, kind, id, rightID, r.id)
+	}
+	if !r.expiredAt.IsZero() {
+		return fmt.Errorf("%w: %s %s on right %s, which expired at %s", ErrEventDoesNotApply, kind, id, r.id, r.expiredAt.Format(time.RFC3339))
+	}
+	return nil
 }
 
 // moveAll applies the movements of an event, in order. It changes nothing
@@ -556,131 +519,142 @@ func intersectBlocks(a, b []Block) []Block {
 	return out
 }
 
-func (r *Right) applyRegistered(e RightRegistered, moves []Movement) error {
-	switch {
-	case r.Registered():
-		return fmt.Errorf("%w: right %s registered twice", ErrEventDoesNotApply, r.id)
-	case !e.Type.Valid() || e.Quantity <= 0 || e.Serial != (Block{1, e.Quantity}):
-		return fmt.Errorf("%w: registration of %s has type %s, quantity %d and serial %s", ErrEventDoesNotApply, e.RightID, e.Type, e.Quantity, e.Serial)
-	case e.HolderAccountID == "" && e.Buffer != e.Serial:
-		return fmt.Errorf("%w: registration of %s names no holder", ErrEventDoesNotApply, e.RightID)
-	}
-	n := Right{
-		id:           e.RightID,
-		typ:          e.Type,
-		jurisdiction: e.Jurisdiction,
-		vintage:      e.Vintage,
-		unit:         e.Unit,
-		quantity:     e.Quantity,
-		serialPrefix: e.SerialPrefix,
-		issuedTo:     e.HolderAccountID,
-		attributes:   derefAttributes(e.Attributes),
-		validFrom:    e.ValidFrom,
-		validUntil:   e.ValidUntil,
-		registeredAt: e.RegisteredAt,
-		version:      r.version,
-		holdings:     make(map[string]*Units),
-		transfers:    make(map[string]transferRecord),
-		retirements:  make(map[string]transferRecord),
-		ops:          make(map[opKey]transferRecord),
-		pledges:      make(map[string]*pledge),
-		freezes:      make(map[string]*freeze),
-		reservations: make(map[string]*reservation),
-	}
-	if err := n.moveAll(moves); err != nil {
-		return err
-	}
-	*r = n
-	return nil
-}
-
-// checkRightOf checks that an event of a right applies to this right.
-func (r *Right) checkRightOf(kind, id, rightID string) error {
-	if !r.Registered() || rightID != r.id {
-		return fmt.Errorf("%w: %s %s of right %q applied to right %q", ErrEventDoesNotApply, kind, id, rightID, r.id)
-	}
-	return nil
-}
-
-func (r *Right) applyTransferred(e UnitsTransferred, moves []Movement) error {
-	if err := r.checkRightOf("transfer", e.TransferID, e.RightID); err != nil {
-		return err
-	}
-	if err := r.moveAll(moves); err != nil {
-		return err
-	}
-	r.transfers[e.TransferID] = transferRecordOf(e.Blocks, e.Quantity, transferFingerprint(e.From, e.To, e.Reference, e.Reason, e.TradePrice), r.version)
-	return nil
-}
-
-func (r *Right) applyRetired(e UnitsRetired, moves []Movement) error {
-	if err := r.checkRightOf("retirement", e.RetirementID, e.RightID); err != nil {
-		return err
-	}
-	if err := r.moveAll(moves); err != nil {
-		return err
-	}
-	r.retirements[e.RetirementID] = transferRecordOf(e.Blocks, e.Quantity,
-		retirementFingerprint(e.Holder, e.Purpose, e.Beneficiary, e.CompliancePeriod, e.Reason), r.version)
-	return nil
-}
-
-// transferRecordOf builds the record of a transaction applied as the event
-// at revision (the right's version before it was applied).
-func transferRecordOf(blocks []Block, quantity int64, fp uint64, revision int64) transferRecord {
-	rec := transferRecord{quantity: quantity, fingerprint: fp, revision: revision}
-	if len(blocks) == 1 {
-		rec.span = blocks[0]
-	}
-	return rec
-}
-
-// fingerprint is an FNV-1a hash over length-prefixed strings and integers,
-// written out so that it does not allocate.
-type fingerprint uint64
-
-func newFingerprint() fingerprint { return 14695981039346656037 }
-
-func (f fingerprint) byte(b byte) fingerprint { return (f ^ fingerprint(b)) * 1099511628211 }
-
-func (f fingerprint) int(n int64) fingerprint {
-	for i := 0; i < 8; i++ {
-		f = f.byte(byte(n >> (8 * i)))
-	}
-	return f
-}
-
-func (f fingerprint) str(s string) fingerprint {
-	// The length prefix keeps ("ab","c") and ("a","bc") apart.
-	f = f.int(int64(len(s)))
-	for i := 0; i < len(s); i++ {
-		f = f.byte(s[i])
-	}
-	return f
-}
-
-func transferFingerprint(from, to, reference, reason string, price *Price) uint64 {
-	f := newFingerprint().str(from).str(to).str(reference).str(reason)
-	if price != nil {
-		f = f.byte(1).int(price.Amount).str(price.Currency)
-	} else {
-		f = f.byte(0)
-	}
-	return uint64(f)
-}
-
-func retirementFingerprint(holder string, purpose RetirementPurpose, beneficiary, period, reason string) uint64 {
-	return uint64(newFingerprint().str(holder).int(int64(purpose)).str(beneficiary).str(period).str(reason))
-}
-
-// String returns a one-line summary of the right, for logs and test failures.
-func (r *Right) String() string {
+// CheckInvariants verifies the conservation of units: every list is
+// normalised and matches its count, no count is negative, the holdings'
+// available, pledged, frozen, reserved and retired blocks, the cancelled and
+// expired blocks and the buffer are disjoint and together cover 1..Quantity
+// exactly, the buffer is at most one block, the totals add up, and each
+// holder's pledged, frozen and reserved lists are exactly the union of its
+// open pledges, freezes and reservations. It returns nil or an error
+// describing the first violation; it costs O(B log B) for B blocks.
+func (r *Right) CheckInvariants() error {
 	if !r.Registered() {
-		return "right(unregistered)"
+		if len(r.holdings) > 0 || r.quantity != 0 {
+			return fmt.Errorf("domain: unregistered right %q has holdings", r.id)
+		}
+		return nil
 	}
-	var b strings.Builder
-	t := r.Totals()
-	fmt.Fprintf(&b, "right %s (%s, %d %s: %d available, %d pledged, %d frozen, %d reserved, %d retired, %d cancelled, %d expired, %d buffer; %d holders)",
-		r.id, r.typ, t.Issued, r.unit.Symbol(), t.Available, t.Pledged, t.Frozen, t.Reserved, t.Retired, t.Cancelled, t.Expired, t.Buffer, len(r.holdings))
-	return b.String()
+	var all []Block
+	var sum [HeldStates]int64
+	for id, u := range r.holdings {
+		for s := range u.lists {
+			if err := u.lists[s].check(); err != nil {
+				return fmt.Errorf("domain: right %s: %s's %s units: %v", r.id, id, UnitState(s), err)
+			}
+			all = append(all, u.lists[s].blocks...)
+			sum[s] += u.lists[s].count
+		}
+		if u.Empty() {
+			return fmt.Errorf("domain: right %s: empty holding of %s is kept", r.id, id)
+		}
+	}
+	if sum != r.held {
+		return fmt.Errorf("domain: right %s: the holdings sum to %v units by state, the totals say %v", r.id, sum, r.held)
+	}
+	n := sum[StateAvailable] + sum[StatePledged] + sum[StateFrozen] + sum[StateReserved] + sum[StateRetired]
+	for i := range r.own {
+		if err := r.own[i].check(); err != nil {
+			return fmt.Errorf("domain: right %s: %s units: %v", r.id, StateBuffer+UnitState(i), err)
+		}
+		all = append(all, r.own[i].blocks...)
+		n += r.own[i].count
+	}
+	if len(r.ownList(StateBuffer).blocks) > 1 {
+		return fmt.Errorf("domain: right %s: the buffer pool %v is not one block", r.id, r.ownList(StateBuffer).blocks)
+	}
+	if n != r.quantity {
+		t := r.Totals()
+		return fmt.Errorf("domain: right %s: %d available + %d pledged + %d frozen + %d reserved + %d retired + %d cancelled + %d expired + %d buffer = %d units, %d issued",
+			r.id, t.Available, t.Pledged, t.Frozen, t.Reserved, t.Retired, t.Cancelled, t.Expired, t.Buffer, n, r.quantity)
+	}
+	if err := r.checkEncumbrances(); err != nil {
+		return err
+	}
+	return r.checkCover(all)
+}
+
+// checkCover verifies that the blocks are disjoint and cover 1..Quantity.
+func (r *Right) checkCover(all []Block) error {
+	slices.SortFunc(all, func(a, b Block) int { return cmp.Compare(a.Start, b.Start) })
+	next := int64(1)
+	for _, b := range all {
+		if b.Start != next {
+			if b.Start < next {
+				return fmt.Errorf("domain: right %s: block %s overlaps another", r.id, b)
+			}
+			return fmt.Errorf("domain: right %s: serials %d..%d are held by no one", r.id, next, b.Start-1)
+		}
+		next = b.End + 1
+	}
+	if next != r.quantity+1 {
+		return fmt.Errorf("domain: right %s: serials %d..%d are held by no one", r.id, next, r.quantity)
+	}
+	return nil
+}
+
+// checkEncumbrances verifies that each holder's pledged, frozen and reserved
+// lists are exactly the union of its open pledges, freezes and reservations.
+func (r *Right) checkEncumbrances() error {
+	type part struct {
+		holder, id string
+		blocks     []Block
+		count      int64
+	}
+	kinds := []struct {
+		state UnitState
+		parts []part
+	}{{state: StatePledged}, {state: StateFrozen}, {state: StateReserved}}
+	for id, p := range r.pledges {
+		kinds[0].parts = append(kinds[0].parts, part{p.pledgor, id, p.blocks, p.count})
+	}
+	for id, f := range r.freezes {
+		kinds[1].parts = append(kinds[1].parts, part{f.holder, id, f.blocks, f.count})
+	}
+	for id, v := range r.reservations {
+		kinds[2].parts = append(kinds[2].parts, part{v.holder, id, v.blocks, v.count})
+	}
+	for _, k := range kinds {
+		union := map[string][]Block{}
+		for _, p := range k.parts {
+			if !BlocksNormalized(p.blocks) || BlocksTotal(p.blocks) != p.count || p.count <= 0 {
+				return fmt.Errorf("domain: right %s: %s %s has blocks %v and count %d", r.id, k.state, p.id, p.blocks, p.count)
+			}
+			u, err := AddBlocks(slices.Clone(union[p.holder]), p.blocks)
+			if err != nil {
+				return fmt.Errorf("domain: right %s: %s %s overlaps another: %v", r.id, k.state, p.id, err)
+			}
+			union[p.holder] = u
+		}
+		for holder, u := range r.holdings {
+			l := u.Blocks(k.state)
+			if !slices.Equal(l, union[holder]) && !(len(l) == 0 && len(union[holder]) == 0) {
+				return fmt.Errorf("domain: right %s: %s's %s blocks %v are not its open ones %v", r.id, holder, k.state, l, union[holder])
+			}
+			delete(union, holder)
+		}
+		for holder, u := range union {
+			return fmt.Errorf("domain: right %s: %s has %s blocks %v but no holding", r.id, holder, k.state, u)
+		}
+	}
+	return nil
+}
+
+func cloneEncumbrances[E interface{ clone() E }](m map[string]E) map[string]E {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]E, len(m))
+	for k, v := range m {
+		out[k] = v.clone()
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

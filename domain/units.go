@@ -230,23 +230,6 @@ func checkMoved(blocks []Block, quantity int64, mayBeEmpty bool) error {
 	return nil
 }
 
-// UnitEventTypes returns the types of the events that move units: those for
-// which Movements may return a movement. A read model of units decodes
-// exactly these.
-func UnitEventTypes() []string {
-	return []string{EventTypeRightRegistered, EventTypeUnitsTransferred, EventTypeUnitsRetired, EventTypeTradeSettled,
-		EventTypeUnitsPledged, EventTypePledgeReleased, EventTypePledgeEnforced,
-		EventTypeUnitsFrozen, EventTypeUnitsUnfrozen,
-		EventTypeUnitsReserved, EventTypeReservationSettled, EventTypeReservationVoided, EventTypeReservationExpired,
-		EventTypeUnitsCancelled, EventTypeRightExpired, EventTypeTransactionReversed}
-}
-
-// EventTypes returns the type of every event of the package.
-func EventTypes() []string {
-	return append(UnitEventTypes(), EventTypeAccountOpened, EventTypeAccountStatusChanged,
-		EventTypeAccountFrozen, EventTypeAccountUnfrozen, EventTypeTradeRefused)
-}
-
 // unitList is the units in one state: a normalised block list and its count.
 type unitList struct {
 	blocks []Block

@@ -9,6 +9,9 @@ import (
 	"time"
 )
 
+// Exchange settlement: an exchange submits a trade it matched; the right
+// records it as settled or refused, once.
+
 // MaxMatchedAtSkew is how far ahead of the registry's clock a trade's
 // matching time may lie: exchanges and the registry keep their own clocks.
 const MaxMatchedAtSkew = 5 * time.Minute
@@ -196,13 +199,6 @@ func (r *Right) Trade(exchangeID, tradeID string) (PriorTrade, bool) {
 // Trades returns how many trades the right recorded, settled or refused.
 func (r *Right) Trades() int { return len(r.trades) }
 
-// Event type names of exchange settlement, as returned by Event.EventType.
-// They are stored with every event and never change.
-const (
-	EventTypeTradeSettled = "TradeSettled"
-	EventTypeTradeRefused = "TradeRefused"
-)
-
 // TradeSettled records that a trade matched on an exchange settled: units
 // moved from the seller's available units (or from its reservation for the
 // exchange) to the buyer's available units.
@@ -236,6 +232,17 @@ type TradeSettled struct {
 	SettledAt time.Time
 }
 
+// EventType returns EventTypeTradeSettled.
+func (TradeSettled) EventType() string { return EventTypeTradeSettled }
+
+// StreamID returns the right's stream.
+func (e TradeSettled) StreamID() string { return RightStream(e.RightID) }
+
+// OccurredAt returns SettledAt.
+func (e TradeSettled) OccurredAt() time.Time { return e.SettledAt }
+
+func (TradeSettled) isEvent() {}
+
 // Trade returns the trade as it was submitted.
 func (e TradeSettled) Trade() SettleTrade {
 	c := SettleTrade{ExchangeID: e.ExchangeID, TradeID: e.TradeID, RightID: e.RightID, Seller: e.Seller, Buyer: e.Buyer,
@@ -248,17 +255,6 @@ func (e TradeSettled) Trade() SettleTrade {
 	}
 	return c
 }
-
-// EventType returns EventTypeTradeSettled.
-func (TradeSettled) EventType() string { return EventTypeTradeSettled }
-
-// StreamID returns the right's stream.
-func (e TradeSettled) StreamID() string { return RightStream(e.RightID) }
-
-// OccurredAt returns SettledAt.
-func (e TradeSettled) OccurredAt() time.Time { return e.SettledAt }
-
-func (TradeSettled) isEvent() {}
 
 // TradeRefused records that a trade could not settle, and why: in the
 // manner of the UN ITL every trade submitted on an existing right ends
@@ -297,6 +293,17 @@ type TradeRefused struct {
 	RefusedAt time.Time
 }
 
+// EventType returns EventTypeTradeRefused.
+func (TradeRefused) EventType() string { return EventTypeTradeRefused }
+
+// StreamID returns the right's stream.
+func (e TradeRefused) StreamID() string { return RightStream(e.RightID) }
+
+// OccurredAt returns RefusedAt.
+func (e TradeRefused) OccurredAt() time.Time { return e.RefusedAt }
+
+func (TradeRefused) isEvent() {}
+
 // Trade returns the trade as it was submitted.
 func (e TradeRefused) Trade() SettleTrade {
 	c := SettleTrade{ExchangeID: e.ExchangeID, TradeID: e.TradeID, RightID: e.RightID, Seller: e.Seller, Buyer: e.Buyer,
@@ -320,17 +327,6 @@ func (e TradeRefused) Rejection() *Rejection {
 	}
 	return &Rejection{Check: c, Field: e.Field, Detail: e.Detail}
 }
-
-// EventType returns EventTypeTradeRefused.
-func (TradeRefused) EventType() string { return EventTypeTradeRefused }
-
-// StreamID returns the right's stream.
-func (e TradeRefused) StreamID() string { return RightStream(e.RightID) }
-
-// OccurredAt returns RefusedAt.
-func (e TradeRefused) OccurredAt() time.Time { return e.RefusedAt }
-
-func (TradeRefused) isEvent() {}
 
 // ValidateSettleTrade checks that a trade is well formed at time now,
 // whatever the state of the registry, and returns a *ValidationError that
