@@ -313,6 +313,27 @@ func checkHolder(v *violations, field string, h Holder) {
 	}
 }
 
+// open runs the opening of the decisions of an authority on an existing
+// account: the time must be given, every malformed field is reported at
+// once, and the account must exist and not be closed.
+func (a *Account) open(now time.Time, accountID string, check func(v *violations)) error {
+	if now.IsZero() {
+		return errZeroTime
+	}
+	var v violations
+	check(&v)
+	if err := v.err(); err != nil {
+		return err
+	}
+	switch {
+	case !a.Opened():
+		return reject(CheckAccountNotFound, "account_id", "account %s does not exist", accountID)
+	case a.status == AccountStatusClosed:
+		return reject(CheckAccountClosed, "account_id", "account %s is closed", a.id)
+	}
+	return nil
+}
+
 // DecideChangeAccountStatus decides whether account a may change to the status
 // cmd asks for. It returns one AccountStatusChanged event, a *ValidationError,
 // or a *Rejection with CheckAccountNotFound, CheckAccountClosed (closing is

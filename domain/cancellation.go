@@ -77,32 +77,8 @@ func (UnitsCancelled) isEvent() {}
 // CheckAccountClosed, CheckFreezeOrderNotFound, CheckFreezeOrderLifted,
 // CheckInsufficientAvailableUnits or a serial range check.
 func DecideCancel(r Right, cmd CancelUnits, accounts AccountLookup, now time.Time) ([]Event, error) {
-	if now.IsZero() {
-		return nil, errZeroTime
-	}
-	var v violations
-	checkID(&v, CheckInvalidRightID, "right_id", cmd.RightID)
-	checkID(&v, CheckInvalidOperationID, "cancellation_id", cmd.CancellationID)
-	if cmd.Holder != "" {
-		checkID(&v, CheckInvalidAccountID, "holder", cmd.Holder)
-	} else if cmd.OrderNumber != "" {
-		v.add(CheckRequiredFieldMissing, "holder", "units frozen under order %s are cancelled from a holder, which is required", truncate(cmd.OrderNumber))
-	}
-	if cmd.OrderNumber != "" {
-		checkText(&v, "order_number", cmd.OrderNumber, false, MaxShortTextLength)
-	}
-	checkText(&v, "authority", cmd.Authority, true, MaxShortTextLength)
-	checkText(&v, "reason", cmd.Reason, true, MaxReasonLength)
-	checkQuantityOrRange(&v, cmd.Quantity, cmd.Range)
-	if err := v.err(); err != nil {
+	if err := r.open(now, cmd.RightID, cmd.check, cmd.seen); err != nil {
 		return nil, err
-	}
-	if rej := rightFor(&r, cmd.RightID); rej != nil {
-		return nil, rej
-	}
-	if rej := r.seenOp(opCancellation, cmd.CancellationID, "cancellation_id", cmd.Quantity, cmd.Range,
-		cancellationFingerprint(cmd.Holder, cmd.OrderNumber, cmd.Authority, cmd.Reason)); rej != nil {
-		return nil, rej
 	}
 	if !r.expiredAt.IsZero() {
 		return nil, r.checkValidAt(now)
@@ -119,17 +95,13 @@ func DecideCancel(r Right, cmd CancelUnits, accounts AccountLookup, now time.Tim
 		if rej := checkAccount(accounts, cmd.Holder, "holder", roleAuthorityTarget); rej != nil {
 			return nil, rej
 		}
-		f := r.freezes[cmd.OrderNumber]
-		switch {
-		case f == nil:
-			if _, ok := r.ops[opKey{opFreeze, cmd.OrderNumber}]; ok {
-				return nil, reject(CheckFreezeOrderLifted, "order_number", "the freeze of order %s on right %s was already lifted", cmd.OrderNumber, r.id)
-			}
-			return nil, reject(CheckFreezeOrderNotFound, "order_number", "right %s has no freeze under order %s", r.id, cmd.OrderNumber)
-		case f.holder != cmd.Holder:
+		f, rej := r.openFreeze(cmd.OrderNumber)
+		if rej != nil {
+			return nil, rej
+		}
+		if f.holder != cmd.Holder {
 			return nil, reject(CheckFreezeOrderNotFound, "order_number", "order %s freezes units of %s, not %s", cmd.OrderNumber, f.holder, cmd.Holder)
 		}
-		var rej *Rejection
 		if blocks, rej = selectFrom(f.blocks, cmd.Quantity, cmd.Range, fmt.Sprintf("units of %s frozen under order %s", cmd.Holder, cmd.OrderNumber)); rej != nil {
 			return nil, rej
 		}
@@ -144,6 +116,26 @@ func DecideCancel(r Right, cmd CancelUnits, accounts AccountLookup, now time.Tim
 	}
 	return []Event{UnitsCancelled{RightID: r.id, CancellationID: cmd.CancellationID, Holder: cmd.Holder, OrderNumber: cmd.OrderNumber,
 		Authority: cmd.Authority, Reason: cmd.Reason, Blocks: blocks, Quantity: BlocksTotal(blocks), CancelledAt: utc(now)}}, nil
+}
+
+func (cmd CancelUnits) check(v *violations, _ time.Time) {
+	checkID(v, CheckInvalidRightID, "right_id", cmd.RightID)
+	checkID(v, CheckInvalidOperationID, "cancellation_id", cmd.CancellationID)
+	if cmd.Holder != "" {
+		checkID(v, CheckInvalidAccountID, "holder", cmd.Holder)
+	} else if cmd.OrderNumber != "" {
+		v.add(CheckRequiredFieldMissing, "holder", "units frozen under order %s are cancelled from a holder, which is required", truncate(cmd.OrderNumber))
+	}
+	if cmd.OrderNumber != "" {
+		checkText(v, "order_number", cmd.OrderNumber, false, MaxShortTextLength)
+	}
+	checkText(v, "authority", cmd.Authority, true, MaxShortTextLength)
+	checkText(v, "reason", cmd.Reason, true, MaxReasonLength)
+	checkQuantityOrRange(v, cmd.Quantity, cmd.Range)
+}
+
+func (cmd CancelUnits) seen(r *Right) *Rejection {
+	return r.seenOp(opCancellation, cmd.CancellationID, "cancellation_id", cmd.Quantity, cmd.Range, cancellationFingerprint(cmd.Holder, cmd.OrderNumber, cmd.Authority, cmd.Reason))
 }
 
 // selectBuffer picks units of the buffer pool to cancel: the lowest for a
@@ -167,11 +159,8 @@ func (r *Right) selectBuffer(quantity int64, rng *Block) (Block, *Rejection) {
 }
 
 func (r *Right) applyCancelled(e UnitsCancelled, moves []Movement) error {
-	if err := r.checkRightEvent("cancellation", e.CancellationID, e.RightID); err != nil {
+	if err := r.checkNewOp(opCancellation, e.CancellationID, e.RightID); err != nil {
 		return err
-	}
-	if _, ok := r.ops[opKey{opCancellation, e.CancellationID}]; ok {
-		return fmt.Errorf("%w: cancellation %s recorded twice", ErrEventDoesNotApply, e.CancellationID)
 	}
 	what := "cancellation " + e.CancellationID
 	var order *freeze
@@ -204,8 +193,8 @@ func (r *Right) applyCancelled(e UnitsCancelled, moves []Movement) error {
 			delete(r.freezes, e.OrderNumber)
 		}
 	}
-	r.ops[opKey{opCancellation, e.CancellationID}] = transferRecordOf(e.Blocks, e.Quantity,
-		cancellationFingerprint(e.Holder, e.OrderNumber, e.Authority, e.Reason), r.version)
+	r.remember(opCancellation, e.CancellationID, recordOf(e.Blocks, e.Quantity,
+		cancellationFingerprint(e.Holder, e.OrderNumber, e.Authority, e.Reason), r.version))
 	return nil
 }
 

@@ -123,33 +123,8 @@ func (TransactionReversed) isEvent() {}
 // CheckRightExpired, CheckAccountNotFound, CheckAccountClosed or
 // CheckReversalBlocked.
 func DecideReverse(r Right, cmd ReverseTransaction, original Event, accounts AccountLookup, now time.Time) ([]Event, error) {
-	if now.IsZero() {
-		return nil, errZeroTime
-	}
-	var v violations
-	checkID(&v, CheckInvalidRightID, "right_id", cmd.RightID)
-	checkID(&v, CheckInvalidOperationID, "correction_id", cmd.CorrectionID)
-	if !cmd.Kind.Valid() {
-		v.add(CheckInvalidEnumValue, "kind", "transaction kind %s is not a valid kind", cmd.Kind)
-	}
-	checkText(&v, "original_id", cmd.OriginalID, true, MaxIDLength)
-	switch {
-	case cmd.Kind == TransactionKindTrade:
-		checkID(&v, CheckInvalidExchangeID, "exchange_id", cmd.ExchangeID)
-	case cmd.ExchangeID != "":
-		v.add(CheckInvalidExchangeID, "exchange_id", "exchange_id names the exchange of a trade; a %s is named by original_id alone", cmd.Kind)
-	}
-	checkText(&v, "authority", cmd.Authority, true, MaxShortTextLength)
-	checkText(&v, "reason", cmd.Reason, true, MaxReasonLength)
-	if err := v.err(); err != nil {
+	if err := r.open(now, cmd.RightID, cmd.check, cmd.seen); err != nil {
 		return nil, err
-	}
-	if rej := rightFor(&r, cmd.RightID); rej != nil {
-		return nil, rej
-	}
-	if rej := r.seenOp(opCorrection, cmd.CorrectionID, "correction_id", 0, nil,
-		correctionFingerprint(cmd.Kind, cmd.ExchangeID, cmd.OriginalID, cmd.Authority, cmd.Reason)); rej != nil {
-		return nil, rej
 	}
 	rec, ok := r.transactionOf(cmd.Kind, cmd.ExchangeID, cmd.OriginalID)
 	if !ok {
@@ -235,6 +210,27 @@ func DecideReverse(r Right, cmd ReverseTransaction, original Event, accounts Acc
 		From: from, To: to, Blocks: slices.Clone(blocks), Quantity: BlocksTotal(blocks), Authority: cmd.Authority, Reason: cmd.Reason, ReversedAt: utc(now)}}, nil
 }
 
+func (cmd ReverseTransaction) check(v *violations, _ time.Time) {
+	checkID(v, CheckInvalidRightID, "right_id", cmd.RightID)
+	checkID(v, CheckInvalidOperationID, "correction_id", cmd.CorrectionID)
+	if !cmd.Kind.Valid() {
+		v.add(CheckInvalidEnumValue, "kind", "transaction kind %s is not a valid kind", cmd.Kind)
+	}
+	checkText(v, "original_id", cmd.OriginalID, true, MaxIDLength)
+	switch {
+	case cmd.Kind == TransactionKindTrade:
+		checkID(v, CheckInvalidExchangeID, "exchange_id", cmd.ExchangeID)
+	case cmd.ExchangeID != "":
+		v.add(CheckInvalidExchangeID, "exchange_id", "exchange_id names the exchange of a trade; a %s is named by original_id alone", cmd.Kind)
+	}
+	checkText(v, "authority", cmd.Authority, true, MaxShortTextLength)
+	checkText(v, "reason", cmd.Reason, true, MaxReasonLength)
+}
+
+func (cmd ReverseTransaction) seen(r *Right) *Rejection {
+	return r.seenOp(opCorrection, cmd.CorrectionID, "correction_id", 0, nil, correctionFingerprint(cmd.Kind, cmd.ExchangeID, cmd.OriginalID, cmd.Authority, cmd.Reason))
+}
+
 // CorrectedRevision returns the stream revision of the event that recorded
 // the transaction cmd reverses, and false when the right recorded none (for
 // a trade: settled none; a refused trade moved nothing).
@@ -245,15 +241,15 @@ func (r *Right) CorrectedRevision(cmd ReverseTransaction) (int64, bool) {
 
 // transactionOf returns the record of a reversible transaction; a trade's
 // has quantity -1, as a right does not keep the quantity of its trades.
-func (r *Right) transactionOf(kind TransactionKind, exchange, id string) (transferRecord, bool) {
+func (r *Right) transactionOf(kind TransactionKind, exchange, id string) (opRecord, bool) {
 	if kind != TransactionKindTrade {
 		return r.transaction(kind, id)
 	}
 	t, ok := r.trades[TradeKeyOf(exchange, id)]
 	if !ok || !t.settled {
-		return transferRecord{}, false
+		return opRecord{}, false
 	}
-	return transferRecord{quantity: -1, revision: t.revision, reversed: t.reversed}, true
+	return opRecord{quantity: -1, revision: t.revision, reversed: t.reversed}, true
 }
 
 // describeOriginal names a transaction in a message.
@@ -264,21 +260,22 @@ func describeOriginal(kind TransactionKind, exchange, id string) string {
 	return id
 }
 
+// reversibleOps are the operations a correction may reverse, by kind of
+// transaction; a trade's outcome is recorded apart.
+var reversibleOps = map[TransactionKind]opKind{
+	TransactionKindTransfer:     opTransfer,
+	TransactionKindRetirement:   opRetirement,
+	TransactionKindSettlement:   opSettlement,
+	TransactionKindCancellation: opCancellation,
+}
+
 // transaction returns the record of a reversible transaction.
-func (r *Right) transaction(kind TransactionKind, id string) (transferRecord, bool) {
-	var rec transferRecord
-	ok := false
-	switch kind {
-	case TransactionKindTransfer:
-		rec, ok = r.transfers[id]
-	case TransactionKindRetirement:
-		rec, ok = r.retirements[id]
-	case TransactionKindSettlement:
-		rec, ok = r.ops[opKey{opSettlement, id}]
-	case TransactionKindCancellation:
-		rec, ok = r.ops[opKey{opCancellation, id}]
+func (r *Right) transaction(kind TransactionKind, id string) (opRecord, bool) {
+	op, ok := reversibleOps[kind]
+	if !ok {
+		return opRecord{}, false
 	}
-	return rec, ok
+	return r.record(op, id)
 }
 
 func (r *Right) markReversed(kind TransactionKind, exchange, id string) {
@@ -291,24 +288,12 @@ func (r *Right) markReversed(kind TransactionKind, exchange, id string) {
 	}
 	rec, _ := r.transaction(kind, id)
 	rec.reversed = true
-	switch kind {
-	case TransactionKindTransfer:
-		r.transfers[id] = rec
-	case TransactionKindRetirement:
-		r.retirements[id] = rec
-	case TransactionKindSettlement:
-		r.ops[opKey{opSettlement, id}] = rec
-	case TransactionKindCancellation:
-		r.ops[opKey{opCancellation, id}] = rec
-	}
+	r.remember(reversibleOps[kind], id, rec)
 }
 
 func (r *Right) applyReversed(e TransactionReversed, moves []Movement) error {
-	if err := r.checkRightEvent("correction", e.CorrectionID, e.RightID); err != nil {
+	if err := r.checkNewOp(opCorrection, e.CorrectionID, e.RightID); err != nil {
 		return err
-	}
-	if _, ok := r.ops[opKey{opCorrection, e.CorrectionID}]; ok {
-		return fmt.Errorf("%w: correction %s recorded twice", ErrEventDoesNotApply, e.CorrectionID)
 	}
 	rec, ok := r.transactionOf(e.OriginalKind, e.ExchangeID, e.OriginalID)
 	if !ok || rec.reversed || (rec.quantity >= 0 && rec.quantity != e.Quantity) || e.To == "" {
@@ -318,8 +303,8 @@ func (r *Right) applyReversed(e TransactionReversed, moves []Movement) error {
 		return err
 	}
 	r.markReversed(e.OriginalKind, e.ExchangeID, e.OriginalID)
-	r.ops[opKey{opCorrection, e.CorrectionID}] = transferRecordOf(e.Blocks, e.Quantity,
-		correctionFingerprint(e.OriginalKind, e.ExchangeID, e.OriginalID, e.Authority, e.Reason), r.version)
+	r.remember(opCorrection, e.CorrectionID, recordOf(e.Blocks, e.Quantity,
+		correctionFingerprint(e.OriginalKind, e.ExchangeID, e.OriginalID, e.Authority, e.Reason), r.version))
 	return nil
 }
 

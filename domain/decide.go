@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -14,12 +15,64 @@ import (
 // programming error of the caller, not a refusal of the command.
 var errZeroTime = errors.New("domain: decision time is zero")
 
+// open runs the opening every decision on an existing right shares, in
+// this order: the time must be given; every malformed field of the command
+// is reported at once (check adds a violation for each, right_id
+// included); the right must be the registered right the command names;
+// and, for a command with an id of its own, an id the right recorded before
+// is answered as a retry or as a re-used id (seen; nil for commands that
+// name an existing operation instead). An id seen before is answered
+// before anything that may have changed since, so that a retry of a
+// completed command is always recognised. After it, each capability's
+// decision holds only its own rule.
+func (r *Right) open(now time.Time, rightID string, check func(v *violations, now time.Time), seen func(r *Right) *Rejection) error {
+	if now.IsZero() {
+		return errZeroTime
+	}
+	var v violations
+	check(&v, now)
+	if err := v.err(); err != nil {
+		return err
+	}
+	if rej := rightFor(r, rightID); rej != nil {
+		return rej
+	}
+	if seen != nil {
+		if rej := seen(r); rej != nil {
+			return rej
+		}
+	}
+	return nil
+}
+
 // rightFor checks that r is the registered right the command names.
 func rightFor(r *Right, rightID string) *Rejection {
 	if !r.Registered() || r.id != rightID {
 		return reject(CheckRightNotFound, "right_id", "right %s does not exist", rightID)
 	}
 	return nil
+}
+
+// checkPrice validates an optional price per unit of quantity units.
+func checkPrice(v *violations, p *Price, quantity int64) {
+	switch {
+	case p == nil:
+	case !validCurrency(p.Currency):
+		v.add(CheckInvalidPrice, "price.currency", "%q is not an ISO 4217 currency code", truncate(p.Currency))
+	case p.Amount < 0:
+		v.add(CheckInvalidPrice, "price.amount", "price %d is negative", p.Amount)
+	case quantity > 0 && p.Amount > math.MaxInt64/quantity:
+		v.add(CheckInvalidPrice, "price.amount", "price %d times quantity %d overflows", p.Amount, quantity)
+	}
+}
+
+// quantityOf returns the number of units a command names: its quantity,
+// or the size of its range when that is valid.
+func quantityOf(quantity int64, rng *Block) int64 {
+	if rng != nil && rng.Valid() {
+		return rng.Size()
+	}
+	return quantity
 }
 
 // accountRole is what a decision needs an account to do, which decides the

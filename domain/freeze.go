@@ -258,25 +258,8 @@ func (a *Account) Frozen() bool {
 // CheckAccountNotFound, CheckAccountClosed, CheckRightNotYetValid,
 // CheckRightExpired, CheckInsufficientAvailableUnits or a serial range check.
 func DecideFreezeUnits(r Right, cmd FreezeUnits, accounts AccountLookup, now time.Time) ([]Event, error) {
-	if now.IsZero() {
-		return nil, errZeroTime
-	}
-	var v violations
-	checkID(&v, CheckInvalidRightID, "right_id", cmd.RightID)
-	checkText(&v, "order_number", cmd.OrderNumber, true, MaxShortTextLength)
-	checkText(&v, "authority", cmd.Authority, true, MaxShortTextLength)
-	checkID(&v, CheckInvalidAccountID, "holder", cmd.Holder)
-	checkQuantityOrRange(&v, cmd.Quantity, cmd.Range)
-	checkText(&v, "reason", cmd.Reason, false, MaxReasonLength)
-	if err := v.err(); err != nil {
+	if err := r.open(now, cmd.RightID, cmd.check, cmd.seen); err != nil {
 		return nil, err
-	}
-	if rej := rightFor(&r, cmd.RightID); rej != nil {
-		return nil, rej
-	}
-	if rej := r.seenOp(opFreeze, cmd.OrderNumber, "order_number", cmd.Quantity, cmd.Range,
-		freezeFingerprint(cmd.Authority, cmd.Holder, cmd.Reason)); rej != nil {
-		return nil, rej
 	}
 	if rej := checkAccount(accounts, cmd.Holder, "holder", roleAuthorityTarget); rej != nil {
 		return nil, rej
@@ -292,6 +275,19 @@ func DecideFreezeUnits(r Right, cmd FreezeUnits, accounts AccountLookup, now tim
 		Blocks: blocks, Quantity: BlocksTotal(blocks), Reason: cmd.Reason, FrozenAt: utc(now)}}, nil
 }
 
+func (cmd FreezeUnits) check(v *violations, _ time.Time) {
+	checkID(v, CheckInvalidRightID, "right_id", cmd.RightID)
+	checkText(v, "order_number", cmd.OrderNumber, true, MaxShortTextLength)
+	checkText(v, "authority", cmd.Authority, true, MaxShortTextLength)
+	checkID(v, CheckInvalidAccountID, "holder", cmd.Holder)
+	checkQuantityOrRange(v, cmd.Quantity, cmd.Range)
+	checkText(v, "reason", cmd.Reason, false, MaxReasonLength)
+}
+
+func (cmd FreezeUnits) seen(r *Right) *Rejection {
+	return r.seenOp(opFreeze, cmd.OrderNumber, "order_number", cmd.Quantity, cmd.Range, freezeFingerprint(cmd.Authority, cmd.Holder, cmd.Reason))
+}
+
 // DecideUnfreezeUnits decides whether the freeze of an order on a right may
 // be lifted; all the units it still freezes become available again.
 //
@@ -299,32 +295,36 @@ func DecideFreezeUnits(r Right, cmd FreezeUnits, accounts AccountLookup, now tim
 // CheckRightNotFound, CheckFreezeOrderNotFound, CheckFreezeOrderLifted,
 // CheckAccountNotFound or CheckAccountClosed.
 func DecideUnfreezeUnits(r Right, cmd UnfreezeUnits, accounts AccountLookup, now time.Time) ([]Event, error) {
-	if now.IsZero() {
-		return nil, errZeroTime
-	}
-	var v violations
-	checkID(&v, CheckInvalidRightID, "right_id", cmd.RightID)
-	checkText(&v, "order_number", cmd.OrderNumber, true, MaxShortTextLength)
-	checkText(&v, "authority", cmd.Authority, true, MaxShortTextLength)
-	checkText(&v, "reason", cmd.Reason, false, MaxReasonLength)
-	if err := v.err(); err != nil {
+	if err := r.open(now, cmd.RightID, cmd.check, nil); err != nil {
 		return nil, err
 	}
-	if rej := rightFor(&r, cmd.RightID); rej != nil {
+	f, rej := r.openFreeze(cmd.OrderNumber)
+	if rej != nil {
 		return nil, rej
-	}
-	f := r.freezes[cmd.OrderNumber]
-	if f == nil {
-		if _, ok := r.ops[opKey{opFreeze, cmd.OrderNumber}]; ok {
-			return nil, reject(CheckFreezeOrderLifted, "order_number", "the freeze of order %s on right %s was already lifted", cmd.OrderNumber, r.id)
-		}
-		return nil, reject(CheckFreezeOrderNotFound, "order_number", "right %s has no freeze under order %s", r.id, cmd.OrderNumber)
 	}
 	if rej := checkAccount(accounts, f.holder, "order_number", roleAuthorityTarget); rej != nil {
 		return nil, rej
 	}
 	return []Event{UnitsUnfrozen{RightID: r.id, OrderNumber: cmd.OrderNumber, Authority: cmd.Authority, Holder: f.holder,
 		Blocks: slices.Clone(f.blocks), Quantity: f.count, Reason: cmd.Reason, UnfrozenAt: utc(now)}}, nil
+}
+
+// openFreeze finds the freeze order in effect that a command names.
+func (r *Right) openFreeze(order string) (*freeze, *Rejection) {
+	if f := r.freezes[order]; f != nil {
+		return f, nil
+	}
+	if _, ok := r.record(opFreeze, order); ok {
+		return nil, reject(CheckFreezeOrderLifted, "order_number", "the freeze of order %s on right %s was already lifted", order, r.id)
+	}
+	return nil, reject(CheckFreezeOrderNotFound, "order_number", "right %s has no freeze under order %s", r.id, order)
+}
+
+func (cmd UnfreezeUnits) check(v *violations, _ time.Time) {
+	checkID(v, CheckInvalidRightID, "right_id", cmd.RightID)
+	checkText(v, "order_number", cmd.OrderNumber, true, MaxShortTextLength)
+	checkText(v, "authority", cmd.Authority, true, MaxShortTextLength)
+	checkText(v, "reason", cmd.Reason, false, MaxReasonLength)
 }
 
 // DecideFreezeAccount decides whether an order may freeze a whole account.
@@ -335,22 +335,8 @@ func DecideUnfreezeUnits(r Right, cmd UnfreezeUnits, accounts AccountLookup, now
 // order was recorded with the same fields: a retry) or
 // CheckOperationIDReused.
 func DecideFreezeAccount(a Account, cmd FreezeAccount, now time.Time) ([]Event, error) {
-	if now.IsZero() {
-		return nil, errZeroTime
-	}
-	var v violations
-	checkID(&v, CheckInvalidAccountID, "account_id", cmd.AccountID)
-	checkText(&v, "order_number", cmd.OrderNumber, true, MaxShortTextLength)
-	checkText(&v, "authority", cmd.Authority, true, MaxShortTextLength)
-	checkText(&v, "reason", cmd.Reason, false, MaxReasonLength)
-	if err := v.err(); err != nil {
+	if err := a.open(now, cmd.AccountID, func(v *violations) { checkOrder(v, cmd.AccountID, cmd.OrderNumber, cmd.Authority, cmd.Reason) }); err != nil {
 		return nil, err
-	}
-	switch {
-	case !a.Opened():
-		return nil, reject(CheckAccountNotFound, "account_id", "account %s does not exist", cmd.AccountID)
-	case a.status == AccountStatusClosed:
-		return nil, reject(CheckAccountClosed, "account_id", "account %s is closed", a.id)
 	}
 	if o, ok := a.orders[cmd.OrderNumber]; ok {
 		if o.authority == cmd.Authority && o.reason == cmd.Reason {
@@ -367,22 +353,8 @@ func DecideFreezeAccount(a Account, cmd FreezeAccount, now time.Time) ([]Event, 
 // CheckAccountNotFound, CheckAccountClosed, CheckFreezeOrderNotFound or
 // CheckFreezeOrderLifted.
 func DecideUnfreezeAccount(a Account, cmd UnfreezeAccount, now time.Time) ([]Event, error) {
-	if now.IsZero() {
-		return nil, errZeroTime
-	}
-	var v violations
-	checkID(&v, CheckInvalidAccountID, "account_id", cmd.AccountID)
-	checkText(&v, "order_number", cmd.OrderNumber, true, MaxShortTextLength)
-	checkText(&v, "authority", cmd.Authority, true, MaxShortTextLength)
-	checkText(&v, "reason", cmd.Reason, false, MaxReasonLength)
-	if err := v.err(); err != nil {
+	if err := a.open(now, cmd.AccountID, func(v *violations) { checkOrder(v, cmd.AccountID, cmd.OrderNumber, cmd.Authority, cmd.Reason) }); err != nil {
 		return nil, err
-	}
-	switch {
-	case !a.Opened():
-		return nil, reject(CheckAccountNotFound, "account_id", "account %s does not exist", cmd.AccountID)
-	case a.status == AccountStatusClosed:
-		return nil, reject(CheckAccountClosed, "account_id", "account %s is closed", a.id)
 	}
 	o, ok := a.orders[cmd.OrderNumber]
 	switch {
@@ -394,19 +366,24 @@ func DecideUnfreezeAccount(a Account, cmd UnfreezeAccount, now time.Time) ([]Eve
 	return []Event{AccountUnfrozen{AccountID: a.id, OrderNumber: cmd.OrderNumber, Authority: cmd.Authority, Reason: cmd.Reason, UnfrozenAt: utc(now)}}, nil
 }
 
+// checkOrder checks the fields of an account-wide freeze order.
+func checkOrder(v *violations, accountID, order, authority, reason string) {
+	checkID(v, CheckInvalidAccountID, "account_id", accountID)
+	checkText(v, "order_number", order, true, MaxShortTextLength)
+	checkText(v, "authority", authority, true, MaxShortTextLength)
+	checkText(v, "reason", reason, false, MaxReasonLength)
+}
+
 func (r *Right) applyFrozen(e UnitsFrozen, moves []Movement) error {
-	if err := r.checkRightEvent("freeze", e.OrderNumber, e.RightID); err != nil {
+	if err := r.checkNewOp(opFreeze, e.OrderNumber, e.RightID); err != nil {
 		return err
-	}
-	if _, ok := r.ops[opKey{opFreeze, e.OrderNumber}]; ok {
-		return fmt.Errorf("%w: freeze order %s recorded twice", ErrEventDoesNotApply, e.OrderNumber)
 	}
 	if err := r.moveAll(moves); err != nil {
 		return err
 	}
 	r.freezes[e.OrderNumber] = &freeze{holder: e.Holder, authority: e.Authority, reason: e.Reason, frozenAt: e.FrozenAt,
 		blocks: slices.Clone(e.Blocks), count: e.Quantity}
-	r.ops[opKey{opFreeze, e.OrderNumber}] = transferRecordOf(e.Blocks, e.Quantity, freezeFingerprint(e.Authority, e.Holder, e.Reason), r.version)
+	r.remember(opFreeze, e.OrderNumber, recordOf(e.Blocks, e.Quantity, freezeFingerprint(e.Authority, e.Holder, e.Reason), r.version))
 	return nil
 }
 

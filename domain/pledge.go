@@ -265,28 +265,8 @@ func (r *Right) Pledge(id string) (PledgeView, bool) {
 // CheckInsufficientAvailableUnits or a serial range check (E5002, E5003,
 // E5005..E5010).
 func DecidePledge(r Right, cmd PledgeUnits, accounts AccountLookup, now time.Time) ([]Event, error) {
-	if now.IsZero() {
-		return nil, errZeroTime
-	}
-	var v violations
-	checkID(&v, CheckInvalidRightID, "right_id", cmd.RightID)
-	checkID(&v, CheckInvalidOperationID, "pledge_id", cmd.PledgeID)
-	checkID(&v, CheckInvalidAccountID, "pledgor", cmd.Pledgor)
-	checkID(&v, CheckInvalidAccountID, "pledgee", cmd.Pledgee)
-	checkText(&v, "loan_reference", cmd.LoanReference, true, MaxShortTextLength)
-	checkQuantityOrRange(&v, cmd.Quantity, cmd.Range)
-	if !cmd.Maturity.IsZero() && !cmd.Maturity.After(now) {
-		v.add(CheckInvalidMaturity, "maturity", "maturity %s is not after %s", cmd.Maturity.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
-	}
-	if err := v.err(); err != nil {
+	if err := r.open(now, cmd.RightID, cmd.check, cmd.seen); err != nil {
 		return nil, err
-	}
-	if rej := rightFor(&r, cmd.RightID); rej != nil {
-		return nil, rej
-	}
-	if rej := r.seenOp(opPledge, cmd.PledgeID, "pledge_id", cmd.Quantity, cmd.Range,
-		pledgeFingerprint(cmd.Pledgor, cmd.Pledgee, cmd.LoanReference, cmd.Maturity)); rej != nil {
-		return nil, rej
 	}
 	if cmd.Pledgor == cmd.Pledgee {
 		return nil, reject(CheckSameAccount, "pledgee", "account %s cannot pledge units to itself", cmd.Pledgor)
@@ -308,12 +288,28 @@ func DecidePledge(r Right, cmd PledgeUnits, accounts AccountLookup, now time.Tim
 		LoanReference: cmd.LoanReference, Maturity: utc(cmd.Maturity), Blocks: blocks, Quantity: BlocksTotal(blocks), PledgedAt: utc(now)}}, nil
 }
 
+func (cmd PledgeUnits) check(v *violations, now time.Time) {
+	checkID(v, CheckInvalidRightID, "right_id", cmd.RightID)
+	checkID(v, CheckInvalidOperationID, "pledge_id", cmd.PledgeID)
+	checkID(v, CheckInvalidAccountID, "pledgor", cmd.Pledgor)
+	checkID(v, CheckInvalidAccountID, "pledgee", cmd.Pledgee)
+	checkText(v, "loan_reference", cmd.LoanReference, true, MaxShortTextLength)
+	checkQuantityOrRange(v, cmd.Quantity, cmd.Range)
+	if !cmd.Maturity.IsZero() && !cmd.Maturity.After(now) {
+		v.add(CheckInvalidMaturity, "maturity", "maturity %s is not after %s", cmd.Maturity.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
+	}
+}
+
+func (cmd PledgeUnits) seen(r *Right) *Rejection {
+	return r.seenOp(opPledge, cmd.PledgeID, "pledge_id", cmd.Quantity, cmd.Range, pledgeFingerprint(cmd.Pledgor, cmd.Pledgee, cmd.LoanReference, cmd.Maturity))
+}
+
 // openPledge finds the open pledge a command names.
 func (r *Right) openPledge(id string) (*pledge, *Rejection) {
 	if p := r.pledges[id]; p != nil {
 		return p, nil
 	}
-	if _, ok := r.ops[opKey{opPledge, id}]; ok {
+	if _, ok := r.record(opPledge, id); ok {
 		return nil, reject(CheckPledgeNotActive, "pledge_id", "pledge %s of right %s was already released or enforced", id, r.id)
 	}
 	return nil, reject(CheckPledgeNotFound, "pledge_id", "right %s has no pledge %s", r.id, id)
@@ -327,29 +323,8 @@ func (r *Right) openPledge(id string) (*pledge, *Rejection) {
 // CheckRightNotFound, CheckPledgeNotFound, CheckPledgeNotActive,
 // CheckAccountNotFound or an account status check.
 func DecideReleasePledge(r Right, cmd ReleasePledge, accounts AccountLookup, now time.Time) ([]Event, error) {
-	if now.IsZero() {
-		return nil, errZeroTime
-	}
-	var v violations
-	checkID(&v, CheckInvalidRightID, "right_id", cmd.RightID)
-	checkID(&v, CheckInvalidOperationID, "pledge_id", cmd.PledgeID)
-	if !cmd.ReleasedBy.Valid() {
-		v.add(CheckInvalidEnumValue, "released_by", "releaser %s is not a valid releaser", cmd.ReleasedBy)
-	}
-	switch cmd.ReleasedBy {
-	case PledgeReleaserRegistrationOffice:
-		checkText(&v, "office_reference", cmd.OfficeReference, true, MaxShortTextLength)
-	case PledgeReleaserPledgee:
-		if cmd.OfficeReference != "" {
-			v.add(CheckInvalidText, "office_reference", "only the registration office gives an office reference")
-		}
-	}
-	checkText(&v, "reason", cmd.Reason, false, MaxReasonLength)
-	if err := v.err(); err != nil {
+	if err := r.open(now, cmd.RightID, cmd.check, nil); err != nil {
 		return nil, err
-	}
-	if rej := rightFor(&r, cmd.RightID); rej != nil {
-		return nil, rej
 	}
 	p, rej := r.openPledge(cmd.PledgeID)
 	if rej != nil {
@@ -367,6 +342,23 @@ func DecideReleasePledge(r Right, cmd ReleasePledge, accounts AccountLookup, now
 		Blocks: slices.Clone(p.blocks), Quantity: p.count, ReleasedAt: utc(now)}}, nil
 }
 
+func (cmd ReleasePledge) check(v *violations, _ time.Time) {
+	checkID(v, CheckInvalidRightID, "right_id", cmd.RightID)
+	checkID(v, CheckInvalidOperationID, "pledge_id", cmd.PledgeID)
+	if !cmd.ReleasedBy.Valid() {
+		v.add(CheckInvalidEnumValue, "released_by", "releaser %s is not a valid releaser", cmd.ReleasedBy)
+	}
+	switch cmd.ReleasedBy {
+	case PledgeReleaserRegistrationOffice:
+		checkText(v, "office_reference", cmd.OfficeReference, true, MaxShortTextLength)
+	case PledgeReleaserPledgee:
+		if cmd.OfficeReference != "" {
+			v.add(CheckInvalidText, "office_reference", "only the registration office gives an office reference")
+		}
+	}
+	checkText(v, "reason", cmd.Reason, false, MaxReasonLength)
+}
+
 // DecideEnforcePledge decides whether a pledge may be enforced: its units
 // go to the pledgee or to the buyer it names. The pledgor must be open or
 // restricted and not frozen, the recipient open or restricted, and the
@@ -377,22 +369,8 @@ func DecideReleasePledge(r Right, cmd ReleasePledge, accounts AccountLookup, now
 // CheckSameAccount, CheckAccountNotFound, an account status check,
 // CheckAccountFrozen, CheckRightNotYetValid or CheckRightExpired.
 func DecideEnforcePledge(r Right, cmd EnforcePledge, accounts AccountLookup, now time.Time) ([]Event, error) {
-	if now.IsZero() {
-		return nil, errZeroTime
-	}
-	var v violations
-	checkID(&v, CheckInvalidRightID, "right_id", cmd.RightID)
-	checkID(&v, CheckInvalidOperationID, "pledge_id", cmd.PledgeID)
-	if cmd.To != "" {
-		checkID(&v, CheckInvalidAccountID, "to", cmd.To)
-	}
-	checkText(&v, "default_reference", cmd.DefaultReference, true, MaxShortTextLength)
-	checkText(&v, "reason", cmd.Reason, false, MaxReasonLength)
-	if err := v.err(); err != nil {
+	if err := r.open(now, cmd.RightID, cmd.check, nil); err != nil {
 		return nil, err
-	}
-	if rej := rightFor(&r, cmd.RightID); rej != nil {
-		return nil, rej
 	}
 	p, rej := r.openPledge(cmd.PledgeID)
 	if rej != nil {
@@ -418,19 +396,29 @@ func DecideEnforcePledge(r Right, cmd EnforcePledge, accounts AccountLookup, now
 		DefaultReference: cmd.DefaultReference, Reason: cmd.Reason, Blocks: slices.Clone(p.blocks), Quantity: p.count, EnforcedAt: utc(now)}}, nil
 }
 
+func (cmd EnforcePledge) check(v *violations, _ time.Time) {
+	checkID(v, CheckInvalidRightID, "right_id", cmd.RightID)
+	checkID(v, CheckInvalidOperationID, "pledge_id", cmd.PledgeID)
+	if cmd.To != "" {
+		checkID(v, CheckInvalidAccountID, "to", cmd.To)
+	}
+	checkText(v, "default_reference", cmd.DefaultReference, true, MaxShortTextLength)
+	checkText(v, "reason", cmd.Reason, false, MaxReasonLength)
+}
+
 func (r *Right) applyPledged(e UnitsPledged, moves []Movement) error {
-	if err := r.checkRightEvent("pledge", e.PledgeID, e.RightID); err != nil {
+	if err := r.checkNewOp(opPledge, e.PledgeID, e.RightID); err != nil {
 		return err
 	}
-	if _, ok := r.ops[opKey{opPledge, e.PledgeID}]; ok || e.Pledgee == "" || e.Pledgee == e.Pledgor {
-		return fmt.Errorf("%w: pledge %s recorded twice or without a distinct pledgee", ErrEventDoesNotApply, e.PledgeID)
+	if e.Pledgee == "" || e.Pledgee == e.Pledgor {
+		return fmt.Errorf("%w: pledge %s without a distinct pledgee", ErrEventDoesNotApply, e.PledgeID)
 	}
 	if err := r.moveAll(moves); err != nil {
 		return err
 	}
 	r.pledges[e.PledgeID] = &pledge{pledgor: e.Pledgor, pledgee: e.Pledgee, loanReference: e.LoanReference, maturity: e.Maturity,
 		pledgedAt: e.PledgedAt, blocks: slices.Clone(e.Blocks), count: e.Quantity}
-	r.ops[opKey{opPledge, e.PledgeID}] = transferRecordOf(e.Blocks, e.Quantity, pledgeFingerprint(e.Pledgor, e.Pledgee, e.LoanReference, e.Maturity), r.version)
+	r.remember(opPledge, e.PledgeID, recordOf(e.Blocks, e.Quantity, pledgeFingerprint(e.Pledgor, e.Pledgee, e.LoanReference, e.Maturity), r.version))
 	return nil
 }
 

@@ -2,7 +2,6 @@ package domain
 
 import (
 	"fmt"
-	"math"
 	"slices"
 	"time"
 )
@@ -253,32 +252,8 @@ func (r *Right) Reservations() []ReservationView {
 // CheckRightNotYetValid, CheckRightExpired, CheckInsufficientAvailableUnits
 // or a serial range check.
 func DecideReserve(r Right, cmd ReserveUnits, accounts AccountLookup, now time.Time) ([]Event, error) {
-	if now.IsZero() {
-		return nil, errZeroTime
-	}
-	var v violations
-	checkID(&v, CheckInvalidRightID, "right_id", cmd.RightID)
-	checkID(&v, CheckInvalidOperationID, "reservation_id", cmd.ReservationID)
-	checkID(&v, CheckInvalidAccountID, "holder", cmd.Holder)
-	checkText(&v, "exchange", cmd.Exchange, true, MaxShortTextLength)
-	checkText(&v, "order_reference", cmd.OrderReference, true, MaxShortTextLength)
-	checkQuantityOrRange(&v, cmd.Quantity, cmd.Range)
-	switch {
-	case cmd.Timeout.IsZero():
-		v.add(CheckInvalidTimeout, "timeout", "a reservation needs a timeout")
-	case !cmd.Timeout.After(now) || cmd.Timeout.Sub(now) > MaxReservationTimeout:
-		v.add(CheckInvalidTimeout, "timeout", "timeout %s is not after %s and within %d days of it",
-			cmd.Timeout.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), MaxReservationTimeout/(24*time.Hour))
-	}
-	if err := v.err(); err != nil {
+	if err := r.open(now, cmd.RightID, cmd.check, cmd.seen); err != nil {
 		return nil, err
-	}
-	if rej := rightFor(&r, cmd.RightID); rej != nil {
-		return nil, rej
-	}
-	if rej := r.seenOp(opReservation, cmd.ReservationID, "reservation_id", cmd.Quantity, cmd.Range,
-		reservationFingerprint(cmd.Holder, cmd.Exchange, cmd.OrderReference, cmd.Timeout)); rej != nil {
-		return nil, rej
 	}
 	if rej := checkAccount(accounts, cmd.Holder, "holder", roleSeller); rej != nil {
 		return nil, rej
@@ -294,12 +269,32 @@ func DecideReserve(r Right, cmd ReserveUnits, accounts AccountLookup, now time.T
 		OrderReference: cmd.OrderReference, Blocks: blocks, Quantity: BlocksTotal(blocks), Timeout: utc(cmd.Timeout), ReservedAt: utc(now)}}, nil
 }
 
+func (cmd ReserveUnits) check(v *violations, now time.Time) {
+	checkID(v, CheckInvalidRightID, "right_id", cmd.RightID)
+	checkID(v, CheckInvalidOperationID, "reservation_id", cmd.ReservationID)
+	checkID(v, CheckInvalidAccountID, "holder", cmd.Holder)
+	checkText(v, "exchange", cmd.Exchange, true, MaxShortTextLength)
+	checkText(v, "order_reference", cmd.OrderReference, true, MaxShortTextLength)
+	checkQuantityOrRange(v, cmd.Quantity, cmd.Range)
+	switch {
+	case cmd.Timeout.IsZero():
+		v.add(CheckInvalidTimeout, "timeout", "a reservation needs a timeout")
+	case !cmd.Timeout.After(now) || cmd.Timeout.Sub(now) > MaxReservationTimeout:
+		v.add(CheckInvalidTimeout, "timeout", "timeout %s is not after %s and within %d days of it",
+			cmd.Timeout.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), MaxReservationTimeout/(24*time.Hour))
+	}
+}
+
+func (cmd ReserveUnits) seen(r *Right) *Rejection {
+	return r.seenOp(opReservation, cmd.ReservationID, "reservation_id", cmd.Quantity, cmd.Range, reservationFingerprint(cmd.Holder, cmd.Exchange, cmd.OrderReference, cmd.Timeout))
+}
+
 // openReservation finds the open reservation a command names, refusing it
 // at or after its timeout.
 func (r *Right) openReservation(id string, now time.Time) (*reservation, *Rejection) {
 	v := r.reservations[id]
 	if v == nil {
-		if _, ok := r.ops[opKey{opReservation, id}]; ok {
+		if _, ok := r.record(opReservation, id); ok {
 			return nil, reject(CheckReservationNotOpen, "reservation_id", "reservation %s of right %s was already fully settled, voided or expired", id, r.id)
 		}
 		return nil, reject(CheckReservationNotFound, "reservation_id", "right %s has no reservation %s", r.id, id)
@@ -324,36 +319,8 @@ func (r *Right) openReservation(id string, now time.Time) (*reservation, *Reject
 // account status check, CheckAccountFrozen, CheckRightNotYetValid,
 // CheckRightExpired or CheckSettlementExceedsReservation.
 func DecideSettleReservation(r Right, cmd SettleReservation, accounts AccountLookup, now time.Time) ([]Event, error) {
-	if now.IsZero() {
-		return nil, errZeroTime
-	}
-	var v violations
-	checkID(&v, CheckInvalidRightID, "right_id", cmd.RightID)
-	checkID(&v, CheckInvalidOperationID, "reservation_id", cmd.ReservationID)
-	checkID(&v, CheckInvalidOperationID, "settlement_id", cmd.SettlementID)
-	checkID(&v, CheckInvalidAccountID, "buyer", cmd.Buyer)
-	checkQuantity(&v, "quantity", cmd.Quantity)
-	if p := cmd.Price; p != nil {
-		switch {
-		case !validCurrency(p.Currency):
-			v.add(CheckInvalidPrice, "price.currency", "%q is not an ISO 4217 currency code", truncate(p.Currency))
-		case p.Amount < 0:
-			v.add(CheckInvalidPrice, "price.amount", "price %d is negative", p.Amount)
-		case cmd.Quantity > 0 && p.Amount > math.MaxInt64/cmd.Quantity:
-			v.add(CheckInvalidPrice, "price.amount", "price %d times quantity %d overflows", p.Amount, cmd.Quantity)
-		}
-	}
-	if err := v.err(); err != nil {
+	if err := r.open(now, cmd.RightID, cmd.check, cmd.seen); err != nil {
 		return nil, err
-	}
-	if rej := rightFor(&r, cmd.RightID); rej != nil {
-		return nil, rej
-	}
-	// A settlement id seen before is answered first, so that a retry of a
-	// settlement that emptied the reservation is still recognised.
-	if rej := r.seenOp(opSettlement, cmd.SettlementID, "settlement_id", cmd.Quantity, nil,
-		settlementFingerprint(cmd.ReservationID, cmd.Buyer, cmd.Price)); rej != nil {
-		return nil, rej
 	}
 	res, rej := r.openReservation(cmd.ReservationID, now)
 	if rej != nil {
@@ -385,6 +352,21 @@ func DecideSettleReservation(r Right, cmd SettleReservation, accounts AccountLoo
 		TradePrice: price, SettledAt: utc(now)}}, nil
 }
 
+func (cmd SettleReservation) check(v *violations, _ time.Time) {
+	checkID(v, CheckInvalidRightID, "right_id", cmd.RightID)
+	checkID(v, CheckInvalidOperationID, "reservation_id", cmd.ReservationID)
+	checkID(v, CheckInvalidOperationID, "settlement_id", cmd.SettlementID)
+	checkID(v, CheckInvalidAccountID, "buyer", cmd.Buyer)
+	checkQuantity(v, "quantity", cmd.Quantity)
+	checkPrice(v, cmd.Price, cmd.Quantity)
+}
+
+// A settlement id seen before is answered first, so that a retry of a
+// settlement that emptied the reservation is still recognised.
+func (cmd SettleReservation) seen(r *Right) *Rejection {
+	return r.seenOp(opSettlement, cmd.SettlementID, "settlement_id", cmd.Quantity, nil, settlementFingerprint(cmd.ReservationID, cmd.Buyer, cmd.Price))
+}
+
 // DecideVoidReservation decides whether a reservation may be voided before
 // its timeout; its remaining units become available to the seller again.
 // The seller may be open or restricted.
@@ -394,18 +376,8 @@ func DecideSettleReservation(r Right, cmd SettleReservation, accounts AccountLoo
 // CheckReservationNotOpen, CheckReservationTimedOut, CheckAccountNotFound
 // or an account status check.
 func DecideVoidReservation(r Right, cmd VoidReservation, accounts AccountLookup, now time.Time) ([]Event, error) {
-	if now.IsZero() {
-		return nil, errZeroTime
-	}
-	var v violations
-	checkID(&v, CheckInvalidRightID, "right_id", cmd.RightID)
-	checkID(&v, CheckInvalidOperationID, "reservation_id", cmd.ReservationID)
-	checkText(&v, "reason", cmd.Reason, false, MaxReasonLength)
-	if err := v.err(); err != nil {
+	if err := r.open(now, cmd.RightID, cmd.check, nil); err != nil {
 		return nil, err
-	}
-	if rej := rightFor(&r, cmd.RightID); rej != nil {
-		return nil, rej
 	}
 	res, rej := r.openReservation(cmd.ReservationID, now)
 	if rej != nil {
@@ -416,6 +388,12 @@ func DecideVoidReservation(r Right, cmd VoidReservation, accounts AccountLookup,
 	}
 	return []Event{ReservationVoided{RightID: r.id, ReservationID: cmd.ReservationID, Holder: res.holder,
 		Blocks: slices.Clone(res.blocks), Quantity: res.count, Reason: cmd.Reason, VoidedAt: utc(now)}}, nil
+}
+
+func (cmd VoidReservation) check(v *violations, _ time.Time) {
+	checkID(v, CheckInvalidRightID, "right_id", cmd.RightID)
+	checkID(v, CheckInvalidOperationID, "reservation_id", cmd.ReservationID)
+	checkText(v, "reason", cmd.Reason, false, MaxReasonLength)
 }
 
 // DecideExpireReservation decides whether the reservation has expired: it
@@ -436,32 +414,29 @@ func DecideExpireReservation(r Right, reservationID string, now time.Time) ([]Ev
 }
 
 func (r *Right) applyReserved(e UnitsReserved, moves []Movement) error {
-	if err := r.checkRightEvent("reservation", e.ReservationID, e.RightID); err != nil {
+	if err := r.checkNewOp(opReservation, e.ReservationID, e.RightID); err != nil {
 		return err
 	}
-	if _, ok := r.ops[opKey{opReservation, e.ReservationID}]; ok || e.Timeout.IsZero() {
-		return fmt.Errorf("%w: reservation %s recorded twice or without a timeout", ErrEventDoesNotApply, e.ReservationID)
+	if e.Timeout.IsZero() {
+		return fmt.Errorf("%w: reservation %s without a timeout", ErrEventDoesNotApply, e.ReservationID)
 	}
 	if err := r.moveAll(moves); err != nil {
 		return err
 	}
 	r.reservations[e.ReservationID] = &reservation{holder: e.Holder, exchange: e.Exchange, orderReference: e.OrderReference,
 		timeout: e.Timeout, reservedAt: e.ReservedAt, blocks: slices.Clone(e.Blocks), count: e.Quantity}
-	r.ops[opKey{opReservation, e.ReservationID}] = transferRecordOf(e.Blocks, e.Quantity,
-		reservationFingerprint(e.Holder, e.Exchange, e.OrderReference, e.Timeout), r.version)
+	r.remember(opReservation, e.ReservationID, recordOf(e.Blocks, e.Quantity,
+		reservationFingerprint(e.Holder, e.Exchange, e.OrderReference, e.Timeout), r.version))
 	return nil
 }
 
 func (r *Right) applySettled(e ReservationSettled, moves []Movement) error {
-	if err := r.checkRightEvent("settlement", e.SettlementID, e.RightID); err != nil {
+	if err := r.checkNewOp(opSettlement, e.SettlementID, e.RightID); err != nil {
 		return err
 	}
 	v := r.reservations[e.ReservationID]
 	if v == nil || v.holder != e.Seller || e.Buyer == "" || e.Buyer == e.Seller {
 		return fmt.Errorf("%w: settlement %s of reservation %s of %s, which is not open", ErrEventDoesNotApply, e.SettlementID, e.ReservationID, e.Seller)
-	}
-	if _, ok := r.ops[opKey{opSettlement, e.SettlementID}]; ok {
-		return fmt.Errorf("%w: settlement %s recorded twice", ErrEventDoesNotApply, e.SettlementID)
 	}
 	if e.Remaining != v.count-e.Quantity {
 		return fmt.Errorf("%w: settlement %s leaves %d reserved, the event says %d", ErrEventDoesNotApply, e.SettlementID, v.count-e.Quantity, e.Remaining)
@@ -477,7 +452,7 @@ func (r *Right) applySettled(e ReservationSettled, moves []Movement) error {
 	if v.count == 0 {
 		delete(r.reservations, e.ReservationID)
 	}
-	r.ops[opKey{opSettlement, e.SettlementID}] = transferRecordOf(e.Blocks, e.Quantity, settlementFingerprint(e.ReservationID, e.Buyer, e.TradePrice), r.version)
+	r.remember(opSettlement, e.SettlementID, recordOf(e.Blocks, e.Quantity, settlementFingerprint(e.ReservationID, e.Buyer, e.TradePrice), r.version))
 	return nil
 }
 

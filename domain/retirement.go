@@ -80,25 +80,8 @@ func (UnitsRetired) isEvent() {}
 // CheckBufferUnitsNotTransferable, CheckUnitsAlreadyRetired or
 // CheckSerialRangeNotHeld.
 func DecideRetire(r Right, cmd RetireUnits, accounts AccountLookup, now time.Time) ([]Event, error) {
-	if now.IsZero() {
-		return nil, errZeroTime
-	}
-	if err := validateRetire(&cmd); err != nil {
+	if err := r.open(now, cmd.RightID, cmd.check, cmd.seen); err != nil {
 		return nil, err
-	}
-	if rej := rightFor(&r, cmd.RightID); rej != nil {
-		return nil, rej
-	}
-	if rec, ok := r.retirements[cmd.RetirementID]; ok {
-		qty := cmd.Quantity
-		if cmd.Range != nil {
-			qty = cmd.Range.Size()
-		}
-		if rec.quantity == qty && (cmd.Range == nil || rec.span == *cmd.Range) &&
-			rec.fingerprint == retirementFingerprint(cmd.Holder, cmd.Purpose, cmd.Beneficiary, cmd.CompliancePeriod, cmd.Reason) {
-			return nil, reject(CheckDuplicateRetirementID, "retirement_id", "retirement %s was already recorded on right %s", cmd.RetirementID, r.id)
-		}
-		return nil, reject(CheckRetirementIDReused, "retirement_id", "retirement %s was recorded on right %s with different fields", cmd.RetirementID, r.id)
 	}
 	if rej := checkAccount(accounts, cmd.Holder, "holder", roleRetirer); rej != nil {
 		return nil, rej
@@ -132,16 +115,15 @@ func DecideRetire(r Right, cmd RetireUnits, accounts AccountLookup, now time.Tim
 	}}, nil
 }
 
-func validateRetire(cmd *RetireUnits) error {
-	var v violations
-	checkID(&v, CheckInvalidRightID, "right_id", cmd.RightID)
-	checkID(&v, CheckInvalidRetirementID, "retirement_id", cmd.RetirementID)
-	checkID(&v, CheckInvalidAccountID, "holder", cmd.Holder)
-	checkQuantityOrRange(&v, cmd.Quantity, cmd.Range)
+func (cmd RetireUnits) check(v *violations, _ time.Time) {
+	checkID(v, CheckInvalidRightID, "right_id", cmd.RightID)
+	checkID(v, CheckInvalidRetirementID, "retirement_id", cmd.RetirementID)
+	checkID(v, CheckInvalidAccountID, "holder", cmd.Holder)
+	checkQuantityOrRange(v, cmd.Quantity, cmd.Range)
 	if !cmd.Purpose.Valid() {
 		v.add(CheckInvalidEnumValue, "purpose", "retirement purpose %s is not a valid purpose", cmd.Purpose)
 	}
-	checkText(&v, "beneficiary", cmd.Beneficiary, cmd.Purpose == RetirementPurposeVoluntary, MaxShortTextLength)
+	checkText(v, "beneficiary", cmd.Beneficiary, cmd.Purpose == RetirementPurposeVoluntary, MaxShortTextLength)
 	switch {
 	case cmd.Purpose == RetirementPurposeCompliance && cmd.CompliancePeriod == "":
 		v.add(CheckRequiredFieldMissing, "compliance_period", "a compliance retirement needs the compliance period")
@@ -152,8 +134,12 @@ func validateRetire(cmd *RetireUnits) error {
 			v.add(CheckInvalidCompliancePeriod, "compliance_period", "%q is not a compliance period like \"2023-2024\"", truncate(cmd.CompliancePeriod))
 		}
 	}
-	checkText(&v, "reason", cmd.Reason, false, MaxReasonLength)
-	return v.err()
+	checkText(v, "reason", cmd.Reason, false, MaxReasonLength)
+}
+
+func (cmd RetireUnits) seen(r *Right) *Rejection {
+	return r.seenOp(opRetirement, cmd.RetirementID, "retirement_id", cmd.Quantity, cmd.Range,
+		retirementFingerprint(cmd.Holder, cmd.Purpose, cmd.Beneficiary, cmd.CompliancePeriod, cmd.Reason))
 }
 
 func (r *Right) applyRetired(e UnitsRetired, moves []Movement) error {
@@ -163,8 +149,8 @@ func (r *Right) applyRetired(e UnitsRetired, moves []Movement) error {
 	if err := r.moveAll(moves); err != nil {
 		return err
 	}
-	r.retirements[e.RetirementID] = transferRecordOf(e.Blocks, e.Quantity,
-		retirementFingerprint(e.Holder, e.Purpose, e.Beneficiary, e.CompliancePeriod, e.Reason), r.version)
+	r.remember(opRetirement, e.RetirementID, recordOf(e.Blocks, e.Quantity,
+		retirementFingerprint(e.Holder, e.Purpose, e.Beneficiary, e.CompliancePeriod, e.Reason), r.version))
 	return nil
 }
 

@@ -47,11 +47,11 @@ type Right struct {
 	freezes      map[string]*freeze
 	reservations map[string]*reservation
 
-	transfers   map[string]transferRecord
-	retirements map[string]transferRecord
+	transfers   map[string]opRecord
+	retirements map[string]opRecord
 	// ops remembers every lifecycle operation by kind and id, to tell a
 	// retry from a re-used id and to find the transaction a correction names.
-	ops map[opKey]transferRecord
+	ops map[opKey]opRecord
 	// trades remembers every trade submitted on the right, settled or
 	// refused, to answer a retry with its first outcome; nil until one is.
 	trades map[TradeKey]tradeRecord
@@ -289,9 +289,33 @@ func (r *Right) Apply(e Event) error {
 	case TradeSettled:
 		err = r.applyTradeSettled(e, moves)
 	case TradeRefused:
-		err = r.applyTradeRefused(e, moves)
+		err = r.applyTradeRefused(e)
+	case UnitsPledged:
+		err = r.applyPledged(e, moves)
+	case PledgeReleased:
+		err = r.applyPledgeEnded(moves, "release", e.RightID, e.PledgeID, e.Pledgor, e.Pledgor, e.Blocks)
+	case PledgeEnforced:
+		err = r.applyPledgeEnded(moves, "enforcement", e.RightID, e.PledgeID, e.Pledgor, e.To, e.Blocks)
+	case UnitsFrozen:
+		err = r.applyFrozen(e, moves)
+	case UnitsUnfrozen:
+		err = r.applyUnfrozen(e, moves)
+	case UnitsReserved:
+		err = r.applyReserved(e, moves)
+	case ReservationSettled:
+		err = r.applySettled(e, moves)
+	case ReservationVoided:
+		err = r.applyReservationEnded(moves, "void", e.RightID, e.ReservationID, e.Holder, e.Blocks)
+	case ReservationExpired:
+		err = r.applyReservationEnded(moves, "expiry", e.RightID, e.ReservationID, e.Holder, e.Blocks)
+	case UnitsCancelled:
+		err = r.applyCancelled(e, moves)
+	case RightExpired:
+		err = r.applyRightExpired(e, moves)
+	case TransactionReversed:
+		err = r.applyReversed(e, moves)
 	default:
-		err = r.applyLifecycle(e, moves)
+		err = fmt.Errorf("%w: %T is not an event of a right", ErrEventDoesNotApply, e)
 	}
 	if err != nil {
 		return err
@@ -305,38 +329,6 @@ func (r *Right) Apply(e Event) error {
 	return nil
 }
 
-// applyLifecycle applies the events of the lifecycle (pledges, freezes,
-// reservations, cancellations, expiry and corrections).
-func (r *Right) applyLifecycle(e Event, moves []Movement) error {
-	switch e := e.(type) {
-	case UnitsPledged:
-		return r.applyPledged(e, moves)
-	case PledgeReleased:
-		return r.applyPledgeEnded(moves, "release", e.RightID, e.PledgeID, e.Pledgor, e.Pledgor, e.Blocks)
-	case PledgeEnforced:
-		return r.applyPledgeEnded(moves, "enforcement", e.RightID, e.PledgeID, e.Pledgor, e.To, e.Blocks)
-	case UnitsFrozen:
-		return r.applyFrozen(e, moves)
-	case UnitsUnfrozen:
-		return r.applyUnfrozen(e, moves)
-	case UnitsReserved:
-		return r.applyReserved(e, moves)
-	case ReservationSettled:
-		return r.applySettled(e, moves)
-	case ReservationVoided:
-		return r.applyReservationEnded(moves, "void", e.RightID, e.ReservationID, e.Holder, e.Blocks)
-	case ReservationExpired:
-		return r.applyReservationEnded(moves, "expiry", e.RightID, e.ReservationID, e.Holder, e.Blocks)
-	case UnitsCancelled:
-		return r.applyCancelled(e, moves)
-	case RightExpired:
-		return r.applyRightExpired(e, moves)
-	case TransactionReversed:
-		return r.applyReversed(e, moves)
-	}
-	return fmt.Errorf("%w: %T is not an event of a right", ErrEventDoesNotApply, e)
-}
-
 // RebuildRight returns the right that results from applying events, in
 // order, to an unregistered right.
 func RebuildRight(events []Event) (Right, error) {
@@ -347,6 +339,19 @@ func RebuildRight(events []Event) (Right, error) {
 		}
 	}
 	return r, nil
+}
+
+// checkNewOp checks that an event recording a new operation of the kind
+// applies to this right and that the right did not record its id before.
+func (r *Right) checkNewOp(kind opKind, id, rightID string) error {
+	name := opKinds[kind].name
+	if err := r.checkRightEvent(name, id, rightID); err != nil {
+		return err
+	}
+	if _, ok := r.record(kind, id); ok {
+		return fmt.Errorf("%w: %s %s recorded twice", ErrEventDoesNotApply, name, id)
+	}
+	return nil
 }
 
 // checkRightOf checks that an event of a right applies to this right.

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 )
@@ -334,39 +333,31 @@ func (e TradeRefused) Rejection() *Rejection {
 // nothing identifies the trade reliably, or the right it names may not exist.
 func ValidateSettleTrade(cmd SettleTrade, now time.Time) error {
 	var v violations
-	checkID(&v, CheckInvalidExchangeID, "exchange_id", cmd.ExchangeID)
-	checkID(&v, CheckInvalidTradeID, "trade_id", cmd.TradeID)
-	checkID(&v, CheckInvalidRightID, "right_id", cmd.RightID)
-	checkID(&v, CheckInvalidAccountID, "seller", cmd.Seller)
-	checkID(&v, CheckInvalidAccountID, "buyer", cmd.Buyer)
-	checkQuantityOrRange(&v, cmd.Quantity, cmd.Range)
-	if p := cmd.Price; p == nil {
-		v.add(CheckRequiredFieldMissing, "price", "a trade needs its price per unit")
-	} else {
-		qty := cmd.Quantity
-		if cmd.Range != nil && cmd.Range.Valid() {
-			qty = cmd.Range.Size()
-		}
-		switch {
-		case !validCurrency(p.Currency):
-			v.add(CheckInvalidPrice, "price.currency", "%q is not an ISO 4217 currency code", truncate(p.Currency))
-		case p.Amount < 0:
-			v.add(CheckInvalidPrice, "price.amount", "price %d is negative", p.Amount)
-		case qty > 0 && p.Amount > math.MaxInt64/qty:
-			v.add(CheckInvalidPrice, "price.amount", "price %d times quantity %d overflows", p.Amount, qty)
-		}
-	}
-	switch {
-	case cmd.MatchedAt.IsZero():
-		v.add(CheckRequiredFieldMissing, "matched_at", "a trade needs the time it was matched")
-	case cmd.MatchedAt.Before(minMatchedAt) || cmd.MatchedAt.After(now.Add(MaxMatchedAtSkew)):
-		v.add(CheckInvalidMatchedAt, "matched_at", "matched at %s, which is before 2000 or more than %s after the registry's time %s",
-			cmd.MatchedAt.UTC().Format(time.RFC3339Nano), MaxMatchedAtSkew, now.UTC().Format(time.RFC3339))
-	}
-	if cmd.ReservationID != "" {
-		checkID(&v, CheckInvalidOperationID, "reservation_id", cmd.ReservationID)
-	}
+	cmd.check(&v, now)
 	return v.err()
+}
+
+func (c SettleTrade) check(v *violations, now time.Time) {
+	checkID(v, CheckInvalidExchangeID, "exchange_id", c.ExchangeID)
+	checkID(v, CheckInvalidTradeID, "trade_id", c.TradeID)
+	checkID(v, CheckInvalidRightID, "right_id", c.RightID)
+	checkID(v, CheckInvalidAccountID, "seller", c.Seller)
+	checkID(v, CheckInvalidAccountID, "buyer", c.Buyer)
+	checkQuantityOrRange(v, c.Quantity, c.Range)
+	if c.Price == nil {
+		v.add(CheckRequiredFieldMissing, "price", "a trade needs its price per unit")
+	}
+	checkPrice(v, c.Price, quantityOf(c.Quantity, c.Range))
+	switch {
+	case c.MatchedAt.IsZero():
+		v.add(CheckRequiredFieldMissing, "matched_at", "a trade needs the time it was matched")
+	case c.MatchedAt.Before(minMatchedAt) || c.MatchedAt.After(now.Add(MaxMatchedAtSkew)):
+		v.add(CheckInvalidMatchedAt, "matched_at", "matched at %s, which is before 2000 or more than %s after the registry's time %s",
+			c.MatchedAt.UTC().Format(time.RFC3339Nano), MaxMatchedAtSkew, now.UTC().Format(time.RFC3339))
+	}
+	if c.ReservationID != "" {
+		checkID(v, CheckInvalidOperationID, "reservation_id", c.ReservationID)
+	}
 }
 
 // DecideSettleTrade decides a trade on right r, given the accounts involved
@@ -392,15 +383,10 @@ func ValidateSettleTrade(cmd SettleTrade, now time.Time) error {
 // first submitted, so a retry always gets the first answer. It costs
 // O(log n + k) for a seller with n blocks of which k move.
 func DecideSettleTrade(r Right, cmd SettleTrade, accounts AccountLookup, now time.Time) ([]Event, *PriorTrade, error) {
-	if now.IsZero() {
-		return nil, nil, errZeroTime
-	}
-	if err := ValidateSettleTrade(cmd, now); err != nil {
+	if err := r.open(now, cmd.RightID, cmd.check, nil); err != nil {
 		return nil, nil, err
 	}
-	if rej := rightFor(&r, cmd.RightID); rej != nil {
-		return nil, nil, rej
-	}
+	// A trade answers its prior outcome, so it is not seen by open.
 	if rec, ok := r.trades[TradeKeyOf(cmd.ExchangeID, cmd.TradeID)]; ok {
 		prior := &PriorTrade{RightID: r.id, Revision: rec.revision, Settled: rec.settled}
 		if rec.fingerprint == cmd.Fingerprint() {
@@ -511,7 +497,7 @@ func (r *Right) applyTradeSettled(e TradeSettled, moves []Movement) error {
 
 // applyTradeRefused remembers a refused trade. It applies after the right
 // expired too: trades on an expired right are refused and recorded.
-func (r *Right) applyTradeRefused(e TradeRefused, moves []Movement) error {
+func (r *Right) applyTradeRefused(e TradeRefused) error {
 	if !r.Registered() || e.RightID != r.id {
 		return fmt.Errorf("%w: refused trade %s of right %q applied to right %q", ErrEventDoesNotApply, e.TradeID, e.RightID, r.id)
 	}

@@ -2,7 +2,6 @@ package domain
 
 import (
 	"fmt"
-	"math"
 	"time"
 )
 
@@ -101,27 +100,8 @@ func (UnitsTransferred) isEvent() {}
 // CheckSerialRangeNotHeld. It costs O(log n + k) for a holder with n blocks
 // of which k move.
 func DecideTransfer(r Right, cmd TransferUnits, accounts AccountLookup, now time.Time) ([]Event, error) {
-	if now.IsZero() {
-		return nil, errZeroTime
-	}
-	if err := validateTransfer(&cmd); err != nil {
+	if err := r.open(now, cmd.RightID, cmd.check, cmd.seen); err != nil {
 		return nil, err
-	}
-	if rej := rightFor(&r, cmd.RightID); rej != nil {
-		return nil, rej
-	}
-	// An id seen before is answered before anything that may have changed
-	// since, so that a retry of a completed transfer is always recognised.
-	if rec, ok := r.transfers[cmd.TransferID]; ok {
-		qty := cmd.Quantity
-		if cmd.Range != nil {
-			qty = cmd.Range.Size()
-		}
-		if rec.quantity == qty && (cmd.Range == nil || rec.span == *cmd.Range) &&
-			rec.fingerprint == transferFingerprint(cmd.From, cmd.To, cmd.Reference, cmd.Reason, cmd.Price) {
-			return nil, reject(CheckDuplicateTransferID, "transfer_id", "transfer %s was already recorded on right %s", cmd.TransferID, r.id)
-		}
-		return nil, reject(CheckTransferIDReused, "transfer_id", "transfer %s was recorded on right %s with different fields", cmd.TransferID, r.id)
 	}
 	if cmd.From == cmd.To {
 		return nil, reject(CheckSameAccount, "to", "account %s cannot transfer to itself", cmd.From)
@@ -159,30 +139,20 @@ func DecideTransfer(r Right, cmd TransferUnits, accounts AccountLookup, now time
 	}}, nil
 }
 
-func validateTransfer(cmd *TransferUnits) error {
-	var v violations
-	checkID(&v, CheckInvalidRightID, "right_id", cmd.RightID)
-	checkID(&v, CheckInvalidTransferID, "transfer_id", cmd.TransferID)
-	checkID(&v, CheckInvalidAccountID, "from", cmd.From)
-	checkID(&v, CheckInvalidAccountID, "to", cmd.To)
-	checkQuantityOrRange(&v, cmd.Quantity, cmd.Range)
-	checkText(&v, "reference", cmd.Reference, false, MaxShortTextLength)
-	checkText(&v, "reason", cmd.Reason, false, MaxReasonLength)
-	if p := cmd.Price; p != nil {
-		qty := cmd.Quantity
-		if cmd.Range != nil && cmd.Range.Valid() {
-			qty = cmd.Range.Size()
-		}
-		switch {
-		case !validCurrency(p.Currency):
-			v.add(CheckInvalidPrice, "price.currency", "%q is not an ISO 4217 currency code", truncate(p.Currency))
-		case p.Amount < 0:
-			v.add(CheckInvalidPrice, "price.amount", "price %d is negative", p.Amount)
-		case qty > 0 && p.Amount > math.MaxInt64/qty:
-			v.add(CheckInvalidPrice, "price.amount", "price %d times quantity %d overflows", p.Amount, qty)
-		}
-	}
-	return v.err()
+func (c TransferUnits) check(v *violations, _ time.Time) {
+	checkID(v, CheckInvalidRightID, "right_id", c.RightID)
+	checkID(v, CheckInvalidTransferID, "transfer_id", c.TransferID)
+	checkID(v, CheckInvalidAccountID, "from", c.From)
+	checkID(v, CheckInvalidAccountID, "to", c.To)
+	checkQuantityOrRange(v, c.Quantity, c.Range)
+	checkText(v, "reference", c.Reference, false, MaxShortTextLength)
+	checkText(v, "reason", c.Reason, false, MaxReasonLength)
+	checkPrice(v, c.Price, quantityOf(c.Quantity, c.Range))
+}
+
+func (c TransferUnits) seen(r *Right) *Rejection {
+	return r.seenOp(opTransfer, c.TransferID, "transfer_id", c.Quantity, c.Range,
+		transferFingerprint(c.From, c.To, c.Reference, c.Reason, c.Price))
 }
 
 func (r *Right) applyTransferred(e UnitsTransferred, moves []Movement) error {
@@ -192,7 +162,7 @@ func (r *Right) applyTransferred(e UnitsTransferred, moves []Movement) error {
 	if err := r.moveAll(moves); err != nil {
 		return err
 	}
-	r.transfers[e.TransferID] = transferRecordOf(e.Blocks, e.Quantity, transferFingerprint(e.From, e.To, e.Reference, e.Reason, e.TradePrice), r.version)
+	r.remember(opTransfer, e.TransferID, recordOf(e.Blocks, e.Quantity, transferFingerprint(e.From, e.To, e.Reference, e.Reason, e.TradePrice), r.version))
 	return nil
 }
 
