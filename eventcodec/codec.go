@@ -31,32 +31,22 @@ func Encode(e domain.Event) (eventType string, data []byte, err error) {
 	return e.EventType(), data, nil
 }
 
-// Decode parses a stored event's payload into the domain event its type
-// names. It returns ErrUnknownEventType (wrapped) for a type it does not know.
-func Decode(eventType string, data []byte) (domain.Event, error) {
-	var m proto.Message
+// accountMessage returns an empty stored message for an account event or
+// a registration, transfer or retirement, or nil for other types.
+func accountMessage(eventType string) proto.Message {
 	switch eventType {
 	case domain.EventTypeAccountOpened:
-		m = &eventsv1.AccountOpened{}
+		return &eventsv1.AccountOpened{}
 	case domain.EventTypeAccountStatusChanged:
-		m = &eventsv1.AccountStatusChanged{}
+		return &eventsv1.AccountStatusChanged{}
 	case domain.EventTypeRightRegistered:
-		m = &eventsv1.RightRegistered{}
+		return &eventsv1.RightRegistered{}
 	case domain.EventTypeUnitsTransferred:
-		m = &eventsv1.UnitsTransferred{}
+		return eventsv1.UnitsTransferredFromVTPool()
 	case domain.EventTypeUnitsRetired:
-		m = &eventsv1.UnitsRetired{}
-	default:
-		if m = lifecycleMessage(eventType); m == nil {
-			if m = settlementMessage(eventType); m == nil {
-				return nil, fmt.Errorf("%w %q", ErrUnknownEventType, eventType)
-			}
-		}
+		return eventsv1.UnitsRetiredFromVTPool()
 	}
-	if err := proto.Unmarshal(data, m); err != nil {
-		return nil, fmt.Errorf("eventcodec: unmarshal %s: %w", eventType, err)
-	}
-	return fromProto(m)
+	return nil
 }
 
 func ts(t time.Time) *timestamppb.Timestamp {

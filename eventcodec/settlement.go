@@ -14,9 +14,9 @@ import (
 func settlementMessage(eventType string) proto.Message {
 	switch eventType {
 	case domain.EventTypeTradeSettled:
-		return &eventsv1.TradeSettled{}
+		return eventsv1.TradeSettledFromVTPool()
 	case domain.EventTypeTradeRefused:
-		return &eventsv1.TradeRefused{}
+		return eventsv1.TradeRefusedFromVTPool()
 	}
 	return nil
 }
