@@ -141,21 +141,21 @@ func (cmd CancelUnits) seen(r *Right) *Rejection {
 // selectBuffer picks units of the buffer pool to cancel: the lowest for a
 // quantity, or a range at either end of the pool, so that the pool stays
 // one block.
-func (r *Right) selectBuffer(quantity int64, rng *Block) (Block, *Rejection) {
+func (r *Right) selectBuffer(quantity int64, serials *Block) (Block, *Rejection) {
 	b := r.Buffer()
 	if b.IsZero() {
 		return Block{}, reject(CheckInsufficientAvailableUnits, "quantity", "right %s has no units in its buffer pool", r.id)
 	}
-	if rng == nil {
+	if serials == nil {
 		if quantity > b.Size() {
 			return Block{}, reject(CheckInsufficientAvailableUnits, "quantity", "the buffer pool of right %s has %d units, %d requested", r.id, b.Size(), quantity)
 		}
 		return Block{b.Start, b.Start + quantity - 1}, nil
 	}
-	if !b.Contains(*rng) || (rng.Start != b.Start && rng.End != b.End) {
-		return Block{}, reject(CheckSerialRangeNotHeld, "range", "range %s is not at either end of the buffer pool %s of right %s", *rng, b, r.id)
+	if !b.Contains(*serials) || (serials.Start != b.Start && serials.End != b.End) {
+		return Block{}, reject(CheckSerialRangeNotHeld, "range", "range %s is not at either end of the buffer pool %s of right %s", *serials, b, r.id)
 	}
-	return *rng, nil
+	return *serials, nil
 }
 
 func (r *Right) applyCancelled(e UnitsCancelled, moves []Movement) error {

@@ -68,9 +68,9 @@ func checkPrice(v *violations, p *Price, quantity int64) {
 
 // quantityOf returns the number of units a command names: its quantity,
 // or the size of its range when that is valid.
-func quantityOf(quantity int64, rng *Block) int64 {
-	if rng != nil && rng.Valid() {
-		return rng.Size()
+func quantityOf(quantity int64, serials *Block) int64 {
+	if serials != nil && serials.Valid() {
+		return serials.Size()
 	}
 	return quantity
 }
@@ -168,14 +168,14 @@ func (r *Right) checkValidAt(now time.Time) *Rejection {
 }
 
 // checkQuantityOrRange validates the Quantity/Range pair of a command.
-func checkQuantityOrRange(v *violations, quantity int64, rng *Block) {
+func checkQuantityOrRange(v *violations, quantity int64, serials *Block) {
 	switch {
-	case rng == nil && quantity == 0:
+	case serials == nil && quantity == 0:
 		v.add(CheckQuantityOrRange, "quantity", "give a quantity or a serial range")
-	case rng != nil && quantity != 0:
-		v.add(CheckQuantityOrRange, "quantity", "give a quantity or a serial range, not both (quantity %d, range %s)", quantity, *rng)
-	case rng != nil:
-		checkBlock(v, "range", *rng)
+	case serials != nil && quantity != 0:
+		v.add(CheckQuantityOrRange, "quantity", "give a quantity or a serial range, not both (quantity %d, range %s)", quantity, *serials)
+	case serials != nil:
+		checkBlock(v, "range", *serials)
 	default:
 		checkQuantity(v, "quantity", quantity)
 	}
@@ -184,9 +184,9 @@ func checkQuantityOrRange(v *violations, quantity int64, rng *Block) {
 // selectUnits picks the blocks a transfer or retirement moves out of the
 // holder's available units: the lowest serials for a quantity, or the range
 // itself when the holder has all of it available. It does not change r.
-func (r *Right) selectUnits(holderID string, quantity int64, rng *Block) ([]Block, *Rejection) {
+func (r *Right) selectUnits(holderID string, quantity int64, serials *Block) ([]Block, *Rejection) {
 	u := r.holdings[holderID]
-	if rng == nil {
+	if serials == nil {
 		if u == nil || u.Count(StateAvailable) < quantity {
 			var encumbered string
 			if u != nil && u.Count(StatePledged)+u.Count(StateFrozen)+u.Count(StateReserved) > 0 {
@@ -198,7 +198,7 @@ func (r *Right) selectUnits(holderID string, quantity int64, rng *Block) ([]Bloc
 		blocks, _ := TakeLowest(u.Blocks(StateAvailable), quantity)
 		return blocks, nil
 	}
-	b := *rng
+	b := *serials
 	if b.End > r.quantity {
 		return nil, reject(CheckSerialRangeOutsideIssuance, "range", "range %s lies beyond serials 1..%d of right %s", b, r.quantity, r.id)
 	}
@@ -232,18 +232,18 @@ func (r *Right) selectUnits(holderID string, quantity int64, rng *Block) ([]Bloc
 
 // selectFrom picks units out of an encumbrance's blocks: the lowest for a
 // quantity, or the range when it lies wholly in them.
-func selectFrom(bs []Block, quantity int64, rng *Block, what string) ([]Block, *Rejection) {
-	if rng == nil {
+func selectFrom(bs []Block, quantity int64, serials *Block, what string) ([]Block, *Rejection) {
+	if serials == nil {
 		out, ok := TakeLowest(bs, quantity)
 		if !ok {
 			return nil, reject(CheckInsufficientAvailableUnits, "quantity", "there are %d %s, %d requested", BlocksTotal(bs), what, quantity)
 		}
 		return out, nil
 	}
-	if !BlocksContain(bs, *rng) {
-		return nil, reject(CheckSerialRangeNotHeld, "range", "range %s is not wholly among the %s", *rng, what)
+	if !BlocksContain(bs, *serials) {
+		return nil, reject(CheckSerialRangeNotHeld, "range", "range %s is not wholly among the %s", *serials, what)
 	}
-	return []Block{*rng}, nil
+	return []Block{*serials}, nil
 }
 
 // validCurrency reports whether s has the shape of an ISO 4217 alphabetic

@@ -103,17 +103,17 @@ func (r *Right) remember(kind opKind, id string, rec opRecord) {
 // seenOp answers a command whose id the right already recorded: a retry
 // when the fields agree (the fingerprint, and the quantity or range when
 // the command gives one), a re-used id otherwise; nil for a new id.
-func (r *Right) seenOp(kind opKind, id, field string, quantity int64, rng *Block, fp uint64) *Rejection {
+func (r *Right) seenOp(kind opKind, id, field string, quantity int64, serials *Block, fp uint64) *Rejection {
 	rec, ok := r.record(kind, id)
 	if !ok {
 		return nil
 	}
 	qty := quantity
-	if rng != nil {
-		qty = rng.Size()
+	if serials != nil {
+		qty = serials.Size()
 	}
 	k := opKinds[kind]
-	if rec.fingerprint == fp && (qty == 0 || rec.quantity == qty) && (rng == nil || rec.span == *rng) {
+	if rec.fingerprint == fp && (qty == 0 || rec.quantity == qty) && (serials == nil || rec.span == *serials) {
 		return reject(k.retry, field, "%s %s was already recorded on right %s", k.name, id, r.id)
 	}
 	return reject(k.reused, field, "%s %s was recorded on right %s with different fields", k.name, id, r.id)

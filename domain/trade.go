@@ -113,19 +113,19 @@ func (c SettleTrade) Fingerprint() TradeFingerprint {
 // tradeFingerprint computes the fingerprint documented at
 // SettleTrade.Fingerprint from a trade's fields, so that an event's can be
 // computed without building the command.
-func tradeFingerprint(exchangeID, tradeID, rightID, seller, buyer string, quantity int64, rng *Block, price Price, matchedAt time.Time, reservationID string) TradeFingerprint {
+func tradeFingerprint(exchangeID, tradeID, rightID, seller, buyer string, quantity int64, serials *Block, price Price, matchedAt time.Time, reservationID string) TradeFingerprint {
 	var stack [512]byte
 	b := append(stack[:0], "ecoregistry.trade.v1\x00"...)
 	for _, s := range [...]string{exchangeID, tradeID, rightID, seller, buyer} {
 		b = appendCanonString(b, s)
 	}
 	b = binary.BigEndian.AppendUint64(b, uint64(quantity))
-	if rng == nil {
+	if serials == nil {
 		b = append(b, 0)
 	} else {
 		b = append(b, 1)
-		b = binary.BigEndian.AppendUint64(b, uint64(rng.Start))
-		b = binary.BigEndian.AppendUint64(b, uint64(rng.End))
+		b = binary.BigEndian.AppendUint64(b, uint64(serials.Start))
+		b = binary.BigEndian.AppendUint64(b, uint64(serials.End))
 	}
 	b = binary.BigEndian.AppendUint64(b, uint64(price.Amount))
 	b = appendCanonString(b, price.Currency)

@@ -49,14 +49,14 @@ func accountMessage(eventType string) proto.Message {
 	return nil
 }
 
-func ts(t time.Time) *timestamppb.Timestamp {
+func timestampOf(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
 		return nil
 	}
 	return timestamppb.New(t)
 }
 
-func tm(t *timestamppb.Timestamp) time.Time {
+func timeOf(t *timestamppb.Timestamp) time.Time {
 	if t == nil {
 		return time.Time{}
 	}
@@ -106,7 +106,7 @@ func toProto(e domain.Event) (proto.Message, error) {
 			},
 			Jurisdiction: e.Jurisdiction,
 			Type:         eventsv1.AccountType(e.Type),
-			OpenedAt:     ts(e.OpenedAt),
+			OpenedAt:     timestampOf(e.OpenedAt),
 		}, nil
 	case domain.AccountStatusChanged:
 		return &eventsv1.AccountStatusChanged{
@@ -114,7 +114,7 @@ func toProto(e domain.Event) (proto.Message, error) {
 			From:      eventsv1.AccountStatus(e.From),
 			To:        eventsv1.AccountStatus(e.To),
 			Reason:    e.Reason,
-			ChangedAt: ts(e.ChangedAt),
+			ChangedAt: timestampOf(e.ChangedAt),
 		}, nil
 	case domain.RightRegistered:
 		m := &eventsv1.RightRegistered{
@@ -127,9 +127,9 @@ func toProto(e domain.Event) (proto.Message, error) {
 			SerialPrefix:    e.SerialPrefix,
 			Serial:          blockToProto(e.Serial),
 			HolderAccountId: e.HolderAccountID,
-			ValidFrom:       ts(e.ValidFrom),
-			ValidUntil:      ts(e.ValidUntil),
-			RegisteredAt:    ts(e.RegisteredAt),
+			ValidFrom:       timestampOf(e.ValidFrom),
+			ValidUntil:      timestampOf(e.ValidUntil),
+			RegisteredAt:    timestampOf(e.RegisteredAt),
 			Buffer:          blockToProto(e.Buffer),
 		}
 		switch a := e.Attributes.(type) {
@@ -161,12 +161,12 @@ func toProto(e domain.Event) (proto.Message, error) {
 			m.Attributes = &eventsv1.RightRegistered_CarbonSink{CarbonSink: &eventsv1.CarbonSinkAttributes{
 				ProjectId:         a.ProjectID,
 				Methodology:       a.Methodology,
-				MonitoringStart:   ts(a.MonitoringStart),
-				MonitoringEnd:     ts(a.MonitoringEnd),
+				MonitoringStart:   timestampOf(a.MonitoringStart),
+				MonitoringEnd:     timestampOf(a.MonitoringEnd),
 				Location:          a.Location,
 				AreaSquareMetres:  a.AreaSquareMetres,
 				VerificationBody:  a.VerificationBody,
-				VerificationDate:  ts(a.VerificationReportDate),
+				VerificationDate:  timestampOf(a.VerificationReportDate),
 				Kind:              eventsv1.SinkKind(a.Kind),
 				BufferBasisPoints: a.BufferBasisPoints,
 			}}
@@ -184,7 +184,7 @@ func toProto(e domain.Event) (proto.Message, error) {
 			Quantity:      e.Quantity,
 			Reference:     e.Reference,
 			Reason:        e.Reason,
-			TransferredAt: ts(e.TransferredAt),
+			TransferredAt: timestampOf(e.TransferredAt),
 		}
 		if e.TradePrice != nil {
 			m.Price = &eventsv1.Price{AmountMinor: e.TradePrice.Amount, Currency: e.TradePrice.Currency}
@@ -201,7 +201,7 @@ func toProto(e domain.Event) (proto.Message, error) {
 			Beneficiary:      e.Beneficiary,
 			CompliancePeriod: e.CompliancePeriod,
 			Reason:           e.Reason,
-			RetiredAt:        ts(e.RetiredAt),
+			RetiredAt:        timestampOf(e.RetiredAt),
 		}, nil
 	}
 	if m, ok := lifecycleToProto(e); ok {
@@ -225,7 +225,7 @@ func fromProto(m proto.Message) (domain.Event, error) {
 			},
 			Jurisdiction: m.GetJurisdiction(),
 			Type:         domain.AccountType(m.GetType()),
-			OpenedAt:     tm(m.GetOpenedAt()),
+			OpenedAt:     timeOf(m.GetOpenedAt()),
 		}, nil
 	case *eventsv1.AccountStatusChanged:
 		return domain.AccountStatusChanged{
@@ -233,7 +233,7 @@ func fromProto(m proto.Message) (domain.Event, error) {
 			From:      domain.AccountStatus(m.GetFrom()),
 			To:        domain.AccountStatus(m.GetTo()),
 			Reason:    m.GetReason(),
-			ChangedAt: tm(m.GetChangedAt()),
+			ChangedAt: timeOf(m.GetChangedAt()),
 		}, nil
 	case *eventsv1.RightRegistered:
 		e := domain.RightRegistered{
@@ -247,9 +247,9 @@ func fromProto(m proto.Message) (domain.Event, error) {
 			Serial:          blockFromProto(m.GetSerial()),
 			Buffer:          blockFromProto(m.GetBuffer()),
 			HolderAccountID: m.GetHolderAccountId(),
-			ValidFrom:       tm(m.GetValidFrom()),
-			ValidUntil:      tm(m.GetValidUntil()),
-			RegisteredAt:    tm(m.GetRegisteredAt()),
+			ValidFrom:       timeOf(m.GetValidFrom()),
+			ValidUntil:      timeOf(m.GetValidUntil()),
+			RegisteredAt:    timeOf(m.GetRegisteredAt()),
 		}
 		switch a := m.GetAttributes().(type) {
 		case *eventsv1.RightRegistered_CarbonAllowance:
@@ -284,12 +284,12 @@ func fromProto(m proto.Message) (domain.Event, error) {
 			e.Attributes = domain.CarbonSink{
 				ProjectID:              x.GetProjectId(),
 				Methodology:            x.GetMethodology(),
-				MonitoringStart:        tm(x.GetMonitoringStart()),
-				MonitoringEnd:          tm(x.GetMonitoringEnd()),
+				MonitoringStart:        timeOf(x.GetMonitoringStart()),
+				MonitoringEnd:          timeOf(x.GetMonitoringEnd()),
 				Location:               x.GetLocation(),
 				AreaSquareMetres:       x.GetAreaSquareMetres(),
 				VerificationBody:       x.GetVerificationBody(),
-				VerificationReportDate: tm(x.GetVerificationDate()),
+				VerificationReportDate: timeOf(x.GetVerificationDate()),
 				Kind:                   domain.SinkKind(x.GetKind()),
 				BufferBasisPoints:      x.GetBufferBasisPoints(),
 			}
@@ -307,7 +307,7 @@ func fromProto(m proto.Message) (domain.Event, error) {
 			Quantity:      m.GetQuantity(),
 			Reference:     m.GetReference(),
 			Reason:        m.GetReason(),
-			TransferredAt: tm(m.GetTransferredAt()),
+			TransferredAt: timeOf(m.GetTransferredAt()),
 		}
 		if p := m.GetPrice(); p != nil {
 			e.TradePrice = &domain.Price{Amount: p.GetAmountMinor(), Currency: p.GetCurrency()}
@@ -324,7 +324,7 @@ func fromProto(m proto.Message) (domain.Event, error) {
 			Beneficiary:      m.GetBeneficiary(),
 			CompliancePeriod: m.GetCompliancePeriod(),
 			Reason:           m.GetReason(),
-			RetiredAt:        tm(m.GetRetiredAt()),
+			RetiredAt:        timeOf(m.GetRetiredAt()),
 		}, nil
 	}
 	if e, ok := lifecycleFromProto(m); ok {
