@@ -193,6 +193,12 @@ type rightInfo struct {
 	jurisdiction string
 	// codes are the right's divisions at each level, National first.
 	codes [4]string
+	// rows are the rows of month's events, at each level for the month
+	// and its year, while the builder's cache of rows is the one of
+	// generation gen: most of a right's events in a row fall in one month.
+	rows  [8]*row
+	month domain.Period
+	gen   uint64
 }
 
 func newRightInfo(typ domain.RightType, jurisdiction string) *rightInfo {
@@ -222,6 +228,7 @@ type builder struct {
 	rights    map[string]*rightInfo
 	newRights []string
 	rows      map[rowID]*row
+	rowsGen   uint64
 	dirty     []*row
 	key       []byte
 	val       []byte
@@ -317,19 +324,35 @@ func (b *builder) right(id string) (*rightInfo, error) {
 // every level, for the month and the year of at.
 func (b *builder) add(info *rightInfo, at time.Time, amounts [][2]int64) error {
 	y, m, _ := at.In(ChinaTime).Date()
-	periods := [2]domain.Period{{Year: y, Month: int(m)}, {Year: y}}
-	for l := National; l <= Division; l++ {
-		for _, p := range periods {
-			r, err := b.row(rowID{level: l, code: info.codes[l-National], typ: info.typ, period: p})
-			if err != nil {
-				return err
+	month := domain.Period{Year: y, Month: int(m)}
+	if info.month != month || info.gen != b.rowsGen || info.rows[0] == nil {
+		periods := [2]domain.Period{month, {Year: y}}
+		for l := National; l <= Division; l++ {
+			for i, p := range periods {
+				r, err := b.row(rowID{level: l, code: info.codes[l-National], typ: info.typ, period: p})
+				if err != nil {
+					return err
+				}
+				info.rows[2*int(l-National)+i] = r
 			}
-			for _, a := range amounts {
-				r.values[a[0]] += a[1]
-			}
+		}
+		info.month, info.gen = month, b.rowsGen
+	}
+	for _, r := range info.rows {
+		b.markRow(r)
+		for _, a := range amounts {
+			r.values[a[0]] += a[1]
 		}
 	}
 	return nil
+}
+
+// markRow records that r changed since the last flush.
+func (b *builder) markRow(r *row) {
+	if !r.dirty {
+		r.dirty = true
+		b.dirty = append(b.dirty, r)
+	}
 }
 
 func (b *builder) row(id rowID) (*row, error) {
@@ -347,10 +370,6 @@ func (b *builder) row(id rowID) (*row, error) {
 			}
 		}
 		b.rows[id] = r
-	}
-	if !r.dirty {
-		r.dirty = true
-		b.dirty = append(b.dirty, r)
 	}
 	return r, nil
 }
@@ -379,6 +398,8 @@ func (b *builder) Flush(w *projections.Writer) error {
 	b.dirty = b.dirty[:0]
 	if len(b.rows) > cacheLimit {
 		clear(b.rows)
+		// The rights' rows of the cleared cache are not used again.
+		b.rowsGen++
 	}
 	if len(b.rights) > cacheLimit {
 		clear(b.rights)
