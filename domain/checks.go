@@ -23,9 +23,16 @@ const (
 	ClassAlreadyExists
 	// ClassFailedPrecondition means the state does not allow the command now.
 	ClassFailedPrecondition
+	// ClassPermissionDenied means the caller may not make this call, or not on this data.
+	ClassPermissionDenied
+	// ClassUnauthenticated means the caller could not be identified.
+	ClassUnauthenticated
+	// ClassResourceExhausted means the caller has used up a limit for now.
+	ClassResourceExhausted
 )
 
-var classNames = []string{"UNSPECIFIED", "INVALID_ARGUMENT", "NOT_FOUND", "ALREADY_EXISTS", "FAILED_PRECONDITION"}
+var classNames = []string{"UNSPECIFIED", "INVALID_ARGUMENT", "NOT_FOUND", "ALREADY_EXISTS", "FAILED_PRECONDITION",
+	"PERMISSION_DENIED", "UNAUTHENTICATED", "RESOURCE_EXHAUSTED"}
 
 // String returns the class in the spelling of the gRPC status code, e.g. "NOT_FOUND".
 func (c Class) String() string { return enumString(classNames, int32(c)) }
@@ -51,7 +58,7 @@ func (c Check) Error() string { return "domain: " + c.Code + " " + c.Name + ": "
 // The checks. Ranges: E1xxx malformed input, E2xxx not found, E3xxx already
 // exists, E4xxx account checks, E5xxx unit and holding checks, E6xxx right
 // validity, E7xxx the states of pledges, reservations, freezes and
-// corrections. Codes are never reused or renumbered once published.
+// corrections, E8xxx identity and access. Codes are never reused or renumbered once published.
 var (
 	// CheckInvalidAccountID refuses a malformed account id.
 	CheckInvalidAccountID = Check{"E1001", "INVALID_ACCOUNT_ID", ClassInvalidArgument,
@@ -304,6 +311,20 @@ var (
 	// CheckReservationMismatch refuses a trade that names a reservation of another seller or another exchange.
 	CheckReservationMismatch = Check{"E7009", "RESERVATION_MISMATCH", ClassFailedPrecondition,
 		"The reservation a trade names was made for another seller or another exchange."}
+
+	// CheckRoleNotAllowed refuses a call that none of the caller's roles may make.
+	CheckRoleNotAllowed = Check{"E8001", "ROLE_NOT_ALLOWED", ClassPermissionDenied,
+		"None of the caller's roles in the access policy may call this RPC."}
+	// CheckOutsideScope refuses a call whose data lies outside the caller's scope: a jurisdiction, right type,
+	// account, pledge, reservation or exchange that its role binding does not cover.
+	CheckOutsideScope = Check{"E8002", "OUTSIDE_SCOPE", ClassPermissionDenied,
+		"The call concerns a jurisdiction, right type, account, pledge, reservation or exchange outside the caller's scope."}
+	// CheckUnauthenticated refuses a call without a valid client certificate naming a principal.
+	CheckUnauthenticated = Check{"E8003", "UNAUTHENTICATED", ClassUnauthenticated,
+		"The call carries no valid client certificate: none was presented, it has expired or is not yet valid, the registry's client CA did not issue it, or it names no principal."}
+	// CheckTooManyCallsInFlight refuses a call of a principal that already has as many calls in flight as it may.
+	CheckTooManyCallsInFlight = Check{"E8004", "TOO_MANY_CALLS_IN_FLIGHT", ClassResourceExhausted,
+		"The caller already has as many calls in flight as the registry allows one principal; retry when one has finished."}
 )
 
 var allChecks = []Check{
@@ -331,6 +352,7 @@ var allChecks = []Check{
 	CheckPledgeNotActive, CheckReservationNotOpen, CheckReservationTimedOut, CheckSettlementExceedsReservation,
 	CheckFreezeOrderLifted, CheckTransactionAlreadyReversed, CheckReversalBlocked, CheckTransactionNotReversible,
 	CheckReservationMismatch,
+	CheckRoleNotAllowed, CheckOutsideScope, CheckUnauthenticated, CheckTooManyCallsInFlight,
 }
 
 // AllChecks returns every check, sorted by code. The result is a fresh slice

@@ -9,7 +9,7 @@ import (
 )
 
 func TestCheckTable(t *testing.T) {
-	codeRE := regexp.MustCompile(`^E[1-7][0-9]{3}$`)
+	codeRE := regexp.MustCompile(`^E[1-8][0-9]{3}$`)
 	nameRE := regexp.MustCompile(`^[A-Z][A-Z0-9]*(_[A-Z0-9]+)*$`)
 	checks := AllChecks()
 	codes, names := map[string]bool{}, map[string]bool{}
@@ -18,7 +18,7 @@ func TestCheckTable(t *testing.T) {
 			t.Errorf("AllChecks not sorted at %s", c.Code)
 		}
 		if !codeRE.MatchString(c.Code) {
-			t.Errorf("code %q is not a letter and four digits in E1xxx..E7xxx", c.Code)
+			t.Errorf("code %q is not a letter and four digits in E1xxx..E8xxx", c.Code)
 		}
 		if !nameRE.MatchString(c.Name) {
 			t.Errorf("name %q is not UPPER_SNAKE", c.Name)
@@ -40,6 +40,7 @@ func TestCheckTable(t *testing.T) {
 			'5': {ClassFailedPrecondition, ClassInvalidArgument},
 			'6': {ClassFailedPrecondition},
 			'7': {ClassFailedPrecondition},
+			'8': {ClassPermissionDenied, ClassUnauthenticated, ClassResourceExhausted},
 		}[c.Code[1]]
 		ok := false
 		for _, w := range want {

@@ -10,16 +10,26 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"go.uber.org/goleak"
 )
 
 // seenChecks records every check a test expected and got, so that TestMain
 // can insist that each check of the table is exercised somewhere.
 var seenChecks sync.Map
 
+// TestMain runs the tests, then fails the package when a goroutine
+// outlives them or when a check of the table is exercised by no test.
 func TestMain(m *testing.M) {
 	// Every Apply of every test checks the invariants afterwards.
 	VerifyEveryApply(true)
 	code := m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintf(os.Stderr, "FAIL: goroutines outlived the tests: %v\n", err)
+			code = 1
+		}
+	}
 	// Only a full run sees every test; a filtered run would report false gaps.
 	if code == 0 && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" {
 		var missing []string

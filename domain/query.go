@@ -142,11 +142,12 @@ func ParsePeriod(field, s string) (Period, error) {
 	return p, nil
 }
 
-// ParseDate reads a calendar date written "YYYY-MM-DD" and returns its
-// year, month and day. Anything else is refused by CheckInvalidQueryRange.
+// ParseDate reads a calendar date written "YYYY-MM-DD", in the years 1 to
+// 9999 that a timestamp can hold, and returns its year, month and day.
+// Anything else is refused by CheckInvalidQueryRange.
 func ParseDate(field, s string) (year, month, day int, err error) {
 	t, perr := time.Parse(time.DateOnly, s)
-	if perr != nil || len(s) != 10 {
+	if perr != nil || len(s) != 10 || t.Year() < 1 {
 		return 0, 0, 0, reject(CheckInvalidQueryRange, field, "%s %q is not a date: write it as 2026-11-05", field, truncate(s))
 	}
 	return t.Year(), int(t.Month()), t.Day(), nil
@@ -171,4 +172,13 @@ func CheckRangeOrder(fromField, toField, fromText, toText string, ordered bool) 
 		return nil
 	}
 	return reject(CheckInvalidQueryRange, fromField, "%s %s comes after %s %s", fromField, truncate(fromText), toField, truncate(toText))
+}
+
+// CheckCurrency refuses, with CheckInvalidPrice, a currency that is not an
+// ISO 4217 alphabetic code (three upper-case letters, "CNY").
+func CheckCurrency(field, s string) error {
+	if validCurrency(s) {
+		return nil
+	}
+	return reject(CheckInvalidPrice, field, "%s %q is not an ISO 4217 code such as CNY", field, truncate(s))
 }

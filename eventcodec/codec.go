@@ -15,16 +15,22 @@ import (
 // registry does not know.
 var ErrUnknownEventType = errors.New("eventcodec: unknown event type")
 
-// Encode serializes a domain event as its stored type name and payload.
+// Encode serializes a domain event as its stored type name and payload. It
+// refuses, with an error wrapping ErrUnencodable, an event it could not read
+// back: one with a string that is not valid UTF-8 or a time outside the
+// years 1 to 9999.
 func Encode(e domain.Event) (eventType string, data []byte, err error) {
 	if data, ok := encodeSettlement(e); ok {
+		if err := checkSettlement(e); err != nil {
+			return "", nil, err
+		}
 		return e.EventType(), data, nil
 	}
 	m, err := toProto(e)
 	if err != nil {
 		return "", nil, err
 	}
-	data, err = proto.Marshal(m)
+	data, err = marshalChecked(m)
 	if err != nil {
 		return "", nil, fmt.Errorf("eventcodec: marshal %s: %w", e.EventType(), err)
 	}

@@ -11,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"time"
+	"unicode/utf8"
 
 	eventsv1 "github.com/ecoregistry/ecoregistry/proto/ecoregistry/events/v1"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // ContentType is the content type of every stored ecoregistry event.
@@ -40,25 +42,75 @@ type Envelope struct {
 	CommandID string
 	// PreviousHash is the chain value of the stream's previous event.
 	PreviousHash Hash
+	// Organisation is the authenticated actor's organisation; empty when
+	// the actor was only declared.
+	Organisation string
+	// Role is the role under which the access policy allowed the command;
+	// empty when the actor was only declared.
+	Role string
 }
 
-// EncodeMetadata serializes an envelope as stored event metadata.
+// ErrUnencodable reports an envelope or event that the codec refuses to
+// write because it could not read it back: a string that is not valid UTF-8
+// or a time outside the years 1 to 9999 that a google.protobuf.Timestamp
+// can hold.
+var ErrUnencodable = errors.New("eventcodec: cannot be stored")
+
+// EncodeMetadata serializes an envelope as stored event metadata. It
+// returns an error wrapping ErrUnencodable, and writes nothing, when a
+// string of the envelope is not valid UTF-8 or its time is not a valid
+// Timestamp: the codec never writes what it cannot read back.
 func EncodeMetadata(e Envelope) ([]byte, error) {
+	if err := checkEnvelope(e); err != nil {
+		return nil, err
+	}
 	// The bytes are those of a deterministic proto.Marshal of the
 	// EventMetadata message, written directly (see appendEnvelope), so that
 	// the same envelope always gives the same bytes; the chain is computed
 	// over the stored bytes, so this is a convenience for tests, not a
 	// requirement of verification.
-	return appendEnvelope(make([]byte, 0, 64+len(e.Actor)+len(e.CorrelationID)+len(e.CommandID)), e), nil
+	return appendEnvelope(make([]byte, 0, 64+len(e.Actor)+len(e.CorrelationID)+len(e.CommandID)+len(e.Organisation)+len(e.Role)), e), nil
 }
 
-// DecodeMetadata parses stored event metadata.
+// checkEnvelope refuses an envelope that proto.Unmarshal could not read
+// back or that protojson could not write.
+func checkEnvelope(e Envelope) error {
+	for _, f := range []struct{ name, value string }{{"actor", e.Actor}, {"correlation id", e.CorrelationID}, {"command id", e.CommandID}} {
+		if !utf8.ValidString(f.value) {
+			return fmt.Errorf("%w: the envelope's %s is not valid UTF-8", ErrUnencodable, f.name)
+		}
+	}
+	return checkTime("the envelope's time", e.OccurredAt)
+}
+
+// checkTime refuses a time that a google.protobuf.Timestamp cannot hold;
+// the zero time, which is stored as no timestamp at all, passes.
+func checkTime(what string, t time.Time) error {
+	if t.IsZero() {
+		return nil
+	}
+	if err := timestamppb.New(t).CheckValid(); err != nil {
+		return fmt.Errorf("%w: %s %s is outside the years 1 to 9999", ErrUnencodable, what, t.UTC().Format(time.RFC3339Nano))
+	}
+	return nil
+}
+
+// DecodeMetadata parses stored event metadata. Metadata that an earlier
+// version wrote with a string that is not valid UTF-8 (which proto.Unmarshal
+// refuses) is still read: each such string comes back with U+FFFD in place
+// of the bytes that are not UTF-8, so that it can be served, while the
+// stored bytes, which the hash chain covers, stay as they are.
 func DecodeMetadata(b []byte) (Envelope, error) {
 	var m eventsv1.EventMetadata
 	if err := proto.Unmarshal(b, &m); err != nil {
-		return Envelope{}, fmt.Errorf("eventcodec: metadata: %w", err)
+		e, lerr := decodeEnvelopeLeniently(b)
+		if lerr != nil {
+			return Envelope{}, fmt.Errorf("eventcodec: metadata: %w", err)
+		}
+		return e, nil
 	}
-	e := Envelope{Actor: m.GetActor(), CorrelationID: m.GetCorrelationId(), CommandID: m.GetCommandId()}
+	e := Envelope{Actor: m.GetActor(), CorrelationID: m.GetCorrelationId(), CommandID: m.GetCommandId(),
+		Organisation: m.GetOrganisation(), Role: m.GetRole()}
 	if m.OccurredAt != nil {
 		e.OccurredAt = m.GetOccurredAt().AsTime()
 	}

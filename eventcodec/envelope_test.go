@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-func chainOf(t *testing.T, n int) []StoredEvent {
+func chainOf(t testing.TB, n int) []StoredEvent {
 	t.Helper()
 	var out []StoredEvent
 	prev := GenesisHash

@@ -23,7 +23,7 @@ func TestEnvelopeEncoderMatchesProtoMarshal(t *testing.T) {
 		return string(b)
 	}
 	for i := range 2000 {
-		e := Envelope{Actor: str(300), CorrelationID: str(40), CommandID: str(80)}
+		e := Envelope{Actor: str(300), CorrelationID: str(40), CommandID: str(80), Organisation: str(64), Role: str(20)}
 		if i%5 != 0 {
 			e.OccurredAt = time.Unix(rnd.Int64N(1<<34)-(1<<33), rnd.Int64N(2)*rnd.Int64N(1e9))
 		}
@@ -32,7 +32,8 @@ func TestEnvelopeEncoderMatchesProtoMarshal(t *testing.T) {
 				e.PreviousHash[j] = byte(rnd.IntN(256))
 			}
 		}
-		m := &eventsv1.EventMetadata{Actor: e.Actor, CorrelationId: e.CorrelationID, PreviousHash: e.PreviousHash[:], CommandId: e.CommandID}
+		m := &eventsv1.EventMetadata{Actor: e.Actor, CorrelationId: e.CorrelationID, PreviousHash: e.PreviousHash[:], CommandId: e.CommandID,
+			Organisation: e.Organisation, Role: e.Role}
 		if !e.OccurredAt.IsZero() {
 			m.OccurredAt = timestamppb.New(e.OccurredAt)
 		}
@@ -49,6 +50,7 @@ func TestEnvelopeEncoderMatchesProtoMarshal(t *testing.T) {
 		}
 		back, err := DecodeMetadata(got)
 		if err != nil || back.Actor != e.Actor || back.CorrelationID != e.CorrelationID || back.CommandID != e.CommandID ||
+			back.Organisation != e.Organisation || back.Role != e.Role ||
 			back.PreviousHash != e.PreviousHash || !back.OccurredAt.Equal(e.OccurredAt) {
 			t.Fatalf("envelope %d decoded as %+v, %v", i, back, err)
 		}

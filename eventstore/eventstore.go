@@ -294,6 +294,16 @@ var (
 	ErrInvalidEvent = errors.New("eventstore: invalid append")
 	// ErrClosed reports a call on a closed store or subscription.
 	ErrClosed = errors.New("eventstore: closed")
+	// ErrWritesStopped reports a store that met a storage failure it cannot
+	// recover from while it runs (its log could not be written or synced)
+	// and accepts no more appends; reads go on. Restarting it recovers every
+	// acknowledged event. An append that failed this way may or may not
+	// have been recorded.
+	ErrWritesStopped = errors.New("eventstore: writes stopped after a storage failure; restart the store")
+	// ErrStorageFull reports an append refused because the store's disk is
+	// full. It comes wrapped together with ErrWritesStopped when the store
+	// cannot take appends again before a restart.
+	ErrStorageFull = errors.New("eventstore: storage full")
 )
 
 // WrongExpectedRevisionError is the error Append returns on a concurrency

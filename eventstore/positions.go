@@ -25,3 +25,47 @@ func AppendedPositions(store Store, res AppendResult, n int) (positions []Positi
 	}
 	return positions, true
 }
+
+// PositionUnit is what the distance between two commit positions of a store
+// counts, which tells how to read a lag (head minus a reader's position).
+type PositionUnit int
+
+const (
+	// UnitUnknown is for stores that do not say.
+	UnitUnknown PositionUnit = iota
+	// UnitEvents: positions are dense, and a distance is a number of events.
+	UnitEvents
+	// UnitLogBytes: positions are offsets in the store's log, and a distance
+	// is a number of bytes of it, the store's own records included.
+	UnitLogBytes
+)
+
+// String names the unit as a person reads a figure in it.
+func (u PositionUnit) String() string {
+	switch u {
+	case UnitEvents:
+		return "events"
+	case UnitLogBytes:
+		return "bytes"
+	}
+	return "unknown"
+}
+
+// PositionUnits is implemented by stores whose positions count something
+// other than events, to say what (stores with dense positions count events).
+type PositionUnits interface {
+	// PositionUnit tells what a distance between two positions counts.
+	PositionUnit() PositionUnit
+}
+
+// PositionUnitOf tells what a distance between two of store's positions
+// counts.
+func PositionUnitOf(store Store) PositionUnit {
+	if u, ok := store.(PositionUnits); ok {
+		return u.PositionUnit()
+	}
+	if d, ok := store.(DensePositions); ok && d.DensePositions() {
+		return UnitEvents
+	}
+	return UnitUnknown
+}

@@ -24,6 +24,9 @@ var classCodes = map[domain.Class]codes.Code{
 	domain.ClassNotFound:           codes.NotFound,
 	domain.ClassAlreadyExists:      codes.AlreadyExists,
 	domain.ClassFailedPrecondition: codes.FailedPrecondition,
+	domain.ClassPermissionDenied:   codes.PermissionDenied,
+	domain.ClassUnauthenticated:    codes.Unauthenticated,
+	domain.ClassResourceExhausted:  codes.ResourceExhausted,
 }
 
 // errorTable maps the errors of the layers below that are not rejections to
@@ -38,6 +41,10 @@ var errorTable = []struct {
 	{context.DeadlineExceeded, codes.DeadlineExceeded, "the request's deadline passed before the registry could answer; a command may or may not have been recorded, and retrying it with the same id is safe"},
 	{registry.ErrContention, codes.Aborted, "the stream changed too often while the command was being decided; retry"},
 	{eventstore.ErrClosed, codes.Unavailable, "the registry is shutting down; retry on another instance or later"},
+	// A full disk and a failed sync both stop the store's writes until a
+	// restart (see pebblestore); the full disk says what to do about it.
+	{eventstore.ErrStorageFull, codes.ResourceExhausted, "the registry's disk is full: the command was not acknowledged and may or may not have been recorded; commands are refused until an operator frees space and restarts the server, and reads still work"},
+	{eventstore.ErrWritesStopped, codes.Unavailable, "the registry's storage failed and it takes no more commands until it is restarted: the command was not acknowledged and may or may not have been recorded; retry it with the same id on a restarted or another server"},
 	{registry.ErrNoHeldRights, codes.Unimplemented, "listing an account's pledges across rights needs the holdings read model, which this server does not run; give right_id"},
 }
 
@@ -54,7 +61,7 @@ func toStatus(ctx context.Context, log *zap.Logger, method string, err error) er
 		return err
 	}
 	if violations := domain.ViolationsOf(err); len(violations) > 0 {
-		return rejectionStatus(err, violations)
+		return rejectionStatus(ctx, err, violations)
 	}
 	for _, row := range errorTable {
 		if errors.Is(err, row.target) {
@@ -66,14 +73,20 @@ func toStatus(ctx context.Context, log *zap.Logger, method string, err error) er
 	return status.Errorf(codes.Internal, "internal error (correlation id %s); the registry logged the details", ci.correlationID)
 }
 
-func rejectionStatus(err error, violations []domain.Rejection) error {
+// rejectionStatus builds the status of a refusal. The fields it names are
+// the request's own field paths (see requestFieldPath), and what it echoes
+// of the request is clipped (see clip).
+func rejectionStatus(ctx context.Context, err error, violations []domain.Rejection) error {
+	named := violations[0].Field
+	violations = inRequestTerms(infoFrom(ctx).request, violations)
 	first := violations[0]
 	code, ok := classCodes[first.Check.Class]
 	if !ok {
 		code = codes.FailedPrecondition
 	}
 	// The package prefix helps in logs but means nothing to a client.
-	st := status.New(code, strings.TrimPrefix(err.Error(), "domain: "))
+	msg := renameField(strings.TrimPrefix(err.Error(), "domain: "), named, first.Field)
+	st := status.New(code, clip(msg))
 	md := map[string]string{"check": first.Check.Code, "name": first.Check.Name}
 	if first.Field != "" {
 		md["field"] = first.Field
@@ -86,7 +99,7 @@ func rejectionStatus(err error, violations []domain.Rejection) error {
 			if v.Detail == "" {
 				desc = v.Check.Code + " " + v.Check.Name + ": " + v.Check.Summary
 			}
-			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: desc, Reason: v.Check.Code})
+			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: clip(desc), Reason: v.Check.Code})
 		}
 		details = append(details, br)
 	}
@@ -94,9 +107,4 @@ func rejectionStatus(err error, violations []domain.Rejection) error {
 		st = withDetails
 	}
 	return st.Err()
-}
-
-func invalidHeaderError() error {
-	return rejectionStatus(&domain.Rejection{Check: domain.CheckInvalidText, Field: ActorHeader, Detail: "request metadata values are limited to 256 bytes"},
-		[]domain.Rejection{{Check: domain.CheckInvalidText, Field: ActorHeader, Detail: "request metadata values are limited to 256 bytes"}})
 }

@@ -42,6 +42,9 @@ func TestEveryCheckClassMapsToItsStatusCode(t *testing.T) {
 		domain.ClassNotFound:           codes.NotFound,
 		domain.ClassAlreadyExists:      codes.AlreadyExists,
 		domain.ClassFailedPrecondition: codes.FailedPrecondition,
+		domain.ClassPermissionDenied:   codes.PermissionDenied,
+		domain.ClassUnauthenticated:    codes.Unauthenticated,
+		domain.ClassResourceExhausted:  codes.ResourceExhausted,
 	}
 	for _, c := range domain.AllChecks() {
 		t.Run(c.Code+" "+c.Name, func(t *testing.T) {

@@ -31,7 +31,7 @@ func (s *headerStream) SetTrailer(md metadata.MD) error { return nil }
 func BenchmarkUnaryInterceptor(b *testing.B) {
 	core := zapcore.NewSamplerWithOptions(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zapcore.InfoLevel),
 		time.Second, 100, 100)
-	intercept := unaryInterceptor(zap.New(core))
+	intercept := unaryInterceptor(zap.New(core), DefaultSlowRequest)
 	info := &grpc.UnaryServerInfo{FullMethod: "/ecoregistry.v1.SettlementService/SubmitTrade"}
 	handler := func(ctx context.Context, req any) (any, error) { return req, nil }
 	// What a grpc-go client sends, with the registry's two headers.

@@ -266,7 +266,7 @@ func (q *queryHandlers) GetProjectionStatus(ctx context.Context, _ *pb.GetProjec
 	}
 	out := &pb.GetProjectionStatusResponse{Head: positionToProto(rep.Head)}
 	for _, st := range rep.Projections {
-		out.Projections = append(out.Projections, projectionStatusToProto(st, rep.Head))
+		out.Projections = append(out.Projections, projectionStatusToProto(st, rep.Head, eventstore.PositionUnitOf(q.m.Events())))
 	}
 	return out, nil
 }
@@ -293,13 +293,19 @@ func (q *queryHandlers) RebuildProjection(ctx context.Context, req *pb.RebuildPr
 	if err != nil {
 		return nil, q.fail(ctx, method, err)
 	}
-	return &pb.RebuildProjectionResponse{Status: projectionStatusToProto(r.Status(), head)}, nil
+	return &pb.RebuildProjectionResponse{Status: projectionStatusToProto(r.Status(), head, eventstore.PositionUnitOf(q.m.Events()))}, nil
 }
 
-func projectionStatusToProto(st projections.Status, head eventstore.Position) *pb.ProjectionStatus {
+// lagUnits maps what a store's positions count to the API's lag unit.
+var lagUnits = map[eventstore.PositionUnit]pb.LagUnit{
+	eventstore.UnitEvents:   pb.LagUnit_LAG_UNIT_EVENTS,
+	eventstore.UnitLogBytes: pb.LagUnit_LAG_UNIT_BYTES,
+}
+
+func projectionStatusToProto(st projections.Status, head eventstore.Position, unit eventstore.PositionUnit) *pb.ProjectionStatus {
 	gen := func(g projections.GenerationStatus) *pb.ProjectionGeneration {
 		out := &pb.ProjectionGeneration{Generation: g.Generation, Position: positionToProto(g.Checkpoint.Position),
-			Lag: projections.Lag(g.Checkpoint.Position, head), EventsApplied: g.Checkpoint.Applied, SkippedByType: g.Checkpoint.Skipped,
+			Lag: projections.Lag(g.Checkpoint.Position, head), LagUnit: lagUnits[unit], EventsApplied: g.Checkpoint.Applied, SkippedByType: g.Checkpoint.Skipped,
 			CommittedAt: ts(g.Checkpoint.Committed)}
 		if g.Err != nil {
 			out.Error = g.Err.Error()

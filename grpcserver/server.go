@@ -7,8 +7,11 @@ package grpcserver
 
 import (
 	"context"
+	"errors"
+	"sync"
 
 	"github.com/ecoregistry/ecoregistry/domain"
+	"github.com/ecoregistry/ecoregistry/eventstore"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 	"github.com/ecoregistry/ecoregistry/registry"
 	"go.uber.org/zap"
@@ -20,9 +23,10 @@ import (
 
 // New returns a gRPC server with the registry's services, the standard
 // health service (reporting SERVING) and server reflection, so that grpcurl
-// works without the .proto files.
+// works without the .proto files. Every call is logged; SlowRequest among
+// opts sets when a unary call's line is a warning.
 func New(svc *registry.Service, log *zap.Logger, opts ...grpc.ServerOption) *grpc.Server {
-	opts = append([]grpc.ServerOption{grpc.ChainUnaryInterceptor(unaryInterceptor(log)), grpc.ChainStreamInterceptor(streamInterceptor(log))}, opts...)
+	opts = append([]grpc.ServerOption{grpc.ChainUnaryInterceptor(unaryInterceptor(log, slowRequestIn(opts))), grpc.ChainStreamInterceptor(streamInterceptor(log))}, opts...)
 	s := grpc.NewServer(opts...)
 	h := &handlers{svc: svc, log: log}
 	pb.RegisterAccountServiceServer(s, h)
@@ -32,6 +36,7 @@ func New(svc *registry.Service, log *zap.Logger, opts ...grpc.ServerOption) *grp
 	registerLifecycle(s, h)
 	registerSettlement(s, h)
 	hs := health.NewServer()
+	h.health = hs
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	for _, name := range append([]string{pb.AccountService_ServiceDesc.ServiceName, pb.RightService_ServiceDesc.ServiceName, pb.TransferService_ServiceDesc.ServiceName, pb.RetirementService_ServiceDesc.ServiceName}, append(lifecycleServices, settlementServices...)...) {
 		hs.SetServingStatus(name, healthpb.HealthCheckResponse_SERVING)
@@ -48,6 +53,10 @@ type handlers struct {
 	pb.UnimplementedRetirementServiceServer
 	svc *registry.Service
 	log *zap.Logger
+	// health is the server's health service; it turns NOT_SERVING for good
+	// once the store stops taking writes.
+	health   *health.Server
+	stopOnce sync.Once
 }
 
 // meta builds the envelope facts of a command from the call's metadata. A
@@ -57,11 +66,30 @@ func (h *handlers) meta(ctx context.Context) (registry.Meta, error) {
 	if err := domain.ValidateActor(ActorHeader, ci.actor); err != nil {
 		return registry.Meta{}, err
 	}
-	return registry.Meta{Actor: ci.actor, CorrelationID: ci.correlationID}, nil
+	m := registry.Meta{Actor: ci.actor, CorrelationID: ci.correlationID}
+	if c, ok := callerFrom(ctx); ok && c.principal.Organisation != "" {
+		m.Organisation, m.Role = c.principal.Organisation, string(c.grant.Role())
+	}
+	return m, nil
 }
 
 func (h *handlers) fail(ctx context.Context, method string, err error) error {
+	h.noteStoreFailure(err)
 	return toStatus(ctx, h.log, method, err)
+}
+
+// noteStoreFailure turns every service NOT_SERVING, for good, when err says
+// that the store stopped taking writes (eventstore.ErrWritesStopped): the
+// server cannot take a command again before it is restarted, and a load
+// balancer should send commands elsewhere.
+func (h *handlers) noteStoreFailure(err error) {
+	if err == nil || !errors.Is(err, eventstore.ErrWritesStopped) {
+		return
+	}
+	h.stopOnce.Do(func() {
+		h.log.Error("the event store stopped taking writes; health is NOT_SERVING until a restart", zap.Error(err))
+		h.health.Shutdown()
+	})
 }
 
 func (h *handlers) OpenAccount(ctx context.Context, req *pb.OpenAccountRequest) (*pb.OpenAccountResponse, error) {

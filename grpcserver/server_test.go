@@ -8,7 +8,12 @@ import (
 	"testing"
 
 	"github.com/ecoregistry/ecoregistry/domain"
+	"github.com/ecoregistry/ecoregistry/eventstore"
 	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
+	"github.com/ecoregistry/ecoregistry/projections"
+	"github.com/ecoregistry/ecoregistry/projections/holdings"
+	"github.com/ecoregistry/ecoregistry/projections/market"
+	"github.com/ecoregistry/ecoregistry/projections/statistics"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 	"github.com/ecoregistry/ecoregistry/registry"
 	"go.uber.org/zap"
@@ -26,21 +31,41 @@ type testServer struct {
 	svc  *registry.Service
 	srv  *grpc.Server
 	conn *grpc.ClientConn
+	addr string
 }
 
-func startTestServer(t *testing.T, log *zap.Logger) *testServer {
+func startTestServer(t *testing.T, log *zap.Logger, opts ...grpc.ServerOption) *testServer {
 	t.Helper()
 	st, err := pebblestore.Open(t.TempDir(), pebblestore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	return serveStore(t, st, log, opts...)
+}
+
+// serveStore is startTestServer over the store st, which the caller closes.
+func serveStore(t *testing.T, st eventstore.Store, log *zap.Logger, opts ...grpc.ServerOption) *testServer {
+	t.Helper()
 	ts := &testServer{svc: registry.New(st, registry.Options{})}
-	ts.srv = New(ts.svc, log)
+	if err := ts.svc.LoadTradeIndex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ts.srv = New(ts.svc, log, opts...)
+	m, err := projections.Open(t.TempDir(), st, []projections.Projection{holdings.New(), market.New(), statistics.New()}, projections.Options{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Start()
+	t.Cleanup(func() { m.Close() })
+	if err := RegisterQueryServices(ts.srv, m, log); err != nil {
+		t.Fatal(err)
+	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	ts.addr = lis.Addr().String()
 	go ts.srv.Serve(lis)
 	t.Cleanup(ts.srv.Stop)
 	if ts.conn, err = grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials())); err != nil {

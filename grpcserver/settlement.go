@@ -61,6 +61,9 @@ func (h *settlementHandlers) settle(ctx context.Context, meta registry.Meta, t *
 	if t == nil {
 		return refusedTrade(t, domain.CheckRequiredFieldMissing, "trade", "the request carries no trade"), nil
 	}
+	if refused := tradeTimestampRefusal(t); refused != nil {
+		return refused, nil
+	}
 	o, err := h.svc.SettleTrade(ctx, meta, matchedTradeFromProto(t))
 	if err != nil {
 		return nil, err
@@ -160,6 +163,20 @@ func (h *settlementHandlers) settleAll(ctx context.Context, meta registry.Meta, 
 			out[i] = refusedTrade(t, domain.CheckRequiredFieldMissing, "trade", "the request carries no trade")
 			continue
 		}
+		// The stream's caller was allowed to open it; each trade's exchange
+		// and accounts are checked on their own.
+		if err := authorizeItem(ctx, pb.SettlementService_SubmitTrades_FullMethodName, t); err != nil {
+			if rej, ok := domain.RejectionOf(err); ok {
+				out[i] = refusedTrade(t, rej.Check, rej.Field, rej.Detail)
+			} else {
+				out[i] = failedTrade(t, toStatus(ctx, h.log, method, err))
+			}
+			continue
+		}
+		if refused := tradeTimestampRefusal(t); refused != nil {
+			out[i] = refused
+			continue
+		}
 		cmds = append(cmds, matchedTradeFromProto(t))
 	}
 	outcomes, errs := h.svc.SettleTrades(ctx, meta, cmds)
@@ -169,6 +186,7 @@ func (h *settlementHandlers) settleAll(ctx context.Context, meta registry.Meta, 
 			continue
 		}
 		if errs[j] != nil {
+			h.noteStoreFailure(errs[j])
 			out[i] = failedTrade(t, toStatus(ctx, h.log, method, errs[j]))
 		} else {
 			out[i] = tradeOutcomeToProto(outcomes[j])
@@ -181,7 +199,7 @@ func (h *settlementHandlers) settleAll(ctx context.Context, meta registry.Meta, 
 // failedTrade is the outcome of a trade the registry could not decide.
 func failedTrade(t *pb.MatchedTrade, err error) *pb.TradeOutcome {
 	st, _ := status.FromError(err)
-	return &pb.TradeOutcome{ExchangeId: t.GetExchangeId(), TradeId: t.GetTradeId(), RightId: t.GetRightId(),
+	return &pb.TradeOutcome{ExchangeId: clip(t.GetExchangeId()), TradeId: clip(t.GetTradeId()), RightId: clip(t.GetRightId()),
 		Result: &pb.TradeOutcome_Failed{Failed: &pb.TradeFailure{Code: int32(st.Code()), Message: st.Message()}}}
 }
 

@@ -81,7 +81,9 @@ func settledOneBlockToProto(o registry.TradeOutcome) *pb.TradeOutcome {
 
 // outcomeMessages turns any outcome into its API form.
 func outcomeMessages(o registry.TradeOutcome) *pb.TradeOutcome {
-	out := &pb.TradeOutcome{ExchangeId: o.Trade.ExchangeID, TradeId: o.Trade.TradeID, RightId: o.Trade.RightID, Replay: o.Replay}
+	// A refused trade's ids may be anything the exchange sent; they are
+	// clipped like every other echo.
+	out := &pb.TradeOutcome{ExchangeId: clip(o.Trade.ExchangeID), TradeId: clip(o.Trade.TradeID), RightId: clip(o.Trade.RightID), Replay: o.Replay}
 	switch {
 	case o.Settled != nil:
 		e := o.Settled
@@ -97,11 +99,17 @@ func outcomeMessages(o registry.TradeOutcome) *pb.TradeOutcome {
 	return out
 }
 
+// matchedTradeDescriptor is the message whose field paths a trade's refusal names.
+var matchedTradeDescriptor = (&pb.MatchedTrade{}).ProtoReflect().Descriptor()
+
 func refusalToProto(o registry.TradeOutcome) *pb.TradeRefusal {
-	r := &pb.TradeRefusal{Message: strings.TrimPrefix(errorText(o.Refusal), "domain: ")}
+	msg := strings.TrimPrefix(errorText(o.Refusal), "domain: ")
+	r := &pb.TradeRefusal{}
 	if v := domain.ViolationsOf(o.Refusal); len(v) > 0 {
-		r.CheckCode, r.CheckName, r.Field = v[0].Check.Code, v[0].Check.Name, v[0].Field
+		r.CheckCode, r.CheckName, r.Field = v[0].Check.Code, v[0].Check.Name, requestFieldPath(matchedTradeDescriptor, v[0].Field)
+		msg = renameField(msg, v[0].Field, r.Field)
 	}
+	r.Message = clip(msg)
 	if o.Recorded {
 		r.Commit, r.RefusedAt = commitToProto(o.Commit), ts(o.At)
 	}
@@ -118,7 +126,7 @@ func errorText(err error) string {
 // refusedTrade is the outcome of a trade refused before the registry saw
 // it, for a message that carries no trade at all.
 func refusedTrade(t *pb.MatchedTrade, c domain.Check, field, detail string) *pb.TradeOutcome {
-	return &pb.TradeOutcome{ExchangeId: t.GetExchangeId(), TradeId: t.GetTradeId(), RightId: t.GetRightId(),
+	return &pb.TradeOutcome{ExchangeId: clip(t.GetExchangeId()), TradeId: clip(t.GetTradeId()), RightId: clip(t.GetRightId()),
 		Result: &pb.TradeOutcome_Refused{Refused: &pb.TradeRefusal{CheckCode: c.Code, CheckName: c.Name, Field: field,
 			Message: c.Code + " " + c.Name + " (" + field + "): " + detail}}}
 }

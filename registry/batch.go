@@ -12,7 +12,9 @@ import (
 )
 
 // maxBatch bounds the commands decided and appended together, so that one
-// append stays a modest write and the first command's latency bounded.
+// append stays a modest write and the first command's latency bounded. A
+// store with an append limit (eventstore.AppendLimit) also bounds the bytes
+// of one append: a batch that would pass it is appended in parts.
 const maxBatch = 512
 
 // request is one command waiting for its stream's batch.
@@ -104,41 +106,40 @@ func (c *streams[S, P]) runBatch(stream string, batch []*request[S], clock func(
 		// half-changed state.
 		if p := recover(); p != nil {
 			e.loaded = false
-			for _, r := range batch {
-				if !isDone(r.done) {
-					r.finish(nil, Commit{}, fmt.Errorf("registry: panic while deciding on %s: %v", stream, p))
-				}
-			}
+			failUnfinished(batch, fmt.Errorf("registry: panic while deciding on %s: %v", stream, p))
 		}
 	}()
 	// The append outlives any one caller: a client that gives up must not
 	// abort the durable write of the others' commands.
 	ctx := context.Background()
-	for attempt := 0; ; attempt++ {
-		conflict, err := c.tryBatch(ctx, stream, e, batch, clock())
-		if err != nil {
-			for _, r := range batch {
-				if !isDone(r.done) {
-					r.finish(nil, Commit{}, err)
-				}
-			}
-			return
-		}
-		if conflict == nil {
-			return
-		}
-		if attempt >= c.maxRetries {
-			err := fmt.Errorf("%w: %s after %d attempts: %v", ErrContention, stream, attempt+1, conflict)
-			for _, r := range batch {
-				if !isDone(r.done) {
-					r.finish(nil, Commit{}, err)
-				}
-			}
+	for attempt := 0; len(batch) > 0; attempt++ {
+		// n is how many of the batch's commands the attempt took: fewer
+		// than all when the rest would pass the store's append limit.
+		n, conflict, err := c.tryBatch(ctx, stream, e, batch, clock())
+		switch {
+		case err != nil:
+			failUnfinished(batch[:n], err)
+			batch, attempt = batch[n:], -1
+			continue
+		case conflict == nil:
+			batch, attempt = batch[n:], -1
+			continue
+		case attempt >= c.maxRetries:
+			failUnfinished(batch, fmt.Errorf("%w: %s after %d attempts: %v", ErrContention, stream, attempt+1, conflict))
 			return
 		}
 		// Writers that keep colliding would collide again in lockstep; a
 		// short random pause lets one of them through.
 		time.Sleep(time.Duration(rand.Int64N(int64(50*time.Microsecond) << min(attempt, 8))))
+	}
+}
+
+// failUnfinished finishes with err every request of reqs still waiting.
+func failUnfinished[S any](reqs []*request[S], err error) {
+	for _, r := range reqs {
+		if !isDone(r.done) {
+			r.finish(nil, Commit{}, err)
+		}
 	}
 }
 
@@ -151,16 +152,20 @@ func isDone(ch chan struct{}) bool {
 	}
 }
 
-// tryBatch makes one attempt at a batch. It finishes the requests whose
-// outcome is known (refused, or written) and returns the conflict error when
-// the append lost a race, in which case the unfinished requests are to be
-// decided again. A non-nil error fails every unfinished request.
-func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S], batch []*request[S], now time.Time) (conflict error, err error) {
+// tryBatch makes one attempt at the first n requests of a batch: all of
+// them, unless the events of the rest would pass the store's append limit.
+// It finishes the requests whose outcome is known (refused, or written) and
+// returns the conflict error when the append lost a race, in which case the
+// unfinished requests are to be decided again. A non-nil error fails the
+// unfinished requests among the n.
+func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S], batch []*request[S], now time.Time) (n int, conflict error, err error) {
+	n = len(batch)
 	if !e.loaded {
 		if err := c.catchUp(ctx, stream, e); err != nil {
-			return nil, err
+			return n, nil, err
 		}
 	}
+	budget := newAppendBudget(c.store)
 	type accepted struct {
 		req    *request[S]
 		events []domain.Event
@@ -177,7 +182,7 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 	// left, so the state is changed as the batch goes; if the append then
 	// fails, the cached state is dropped and read again from the store.
 	dirty := false
-	for _, r := range batch {
+	for i, r := range batch {
 		if isDone(r.done) {
 			continue
 		}
@@ -202,10 +207,14 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 			r.finish(nil, Commit{}, eerr)
 			continue
 		}
+		if !budget.take(stored, len(data) == 0) {
+			n = i
+			break
+		}
 		for _, ev := range evs {
 			if aerr := P(&e.state).Apply(ev); aerr != nil {
 				e.loaded = false
-				return nil, fmt.Errorf("registry: apply %s to %s: %w", ev.EventType(), stream, aerr)
+				return n, nil, fmt.Errorf("registry: apply %s to %s: %w", ev.EventType(), stream, aerr)
 			}
 		}
 		dirty = true
@@ -214,7 +223,7 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 		data = append(data, stored...)
 	}
 	if len(data) == 0 {
-		return nil, nil
+		return n, nil, nil
 	}
 	expected := eventstore.NoStream()
 	if e.exists {
@@ -227,15 +236,15 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 		// next attempt decides on the state it left.
 		e.loaded = false
 		if cerr := c.awaitRevision(ctx, stream, e, aerr); cerr != nil {
-			return nil, cerr
+			return n, nil, cerr
 		}
-		return aerr, nil
+		return n, aerr, nil
 	}
 	if aerr != nil {
 		// The append may or may not have happened (an I/O error, a closing
 		// store): forget the cached state and read it again next time.
 		e.loaded = false
-		return nil, fmt.Errorf("registry: append to %s: %w", stream, aerr)
+		return n, nil, fmt.Errorf("registry: append to %s: %w", stream, aerr)
 	}
 	first := res.NextExpectedRevision + 1 - uint64(len(data))
 	e.exists, e.rev, e.head = true, res.NextExpectedRevision, head
@@ -264,7 +273,37 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 		}
 		a.req.finish(a.events, commit, nil)
 	}
-	return nil, nil
+	return n, nil, nil
+}
+
+// appendBudget counts the bytes of one append against the store's append
+// limit, if it has one.
+type appendBudget struct {
+	limit eventstore.AppendLimit
+	used  int
+}
+
+func newAppendBudget(store eventstore.Store) appendBudget {
+	limit, ok := store.(eventstore.AppendLimit)
+	if !ok || limit.MaxAppendSize() <= 0 {
+		return appendBudget{}
+	}
+	return appendBudget{limit: limit}
+}
+
+// take reports whether events may join the append, and counts them if so.
+// The first events of an append always may: a command whose events pass
+// the limit alone is sent alone, for the store to refuse.
+func (b *appendBudget) take(events []eventstore.EventData, first bool) bool {
+	if b.limit == nil {
+		return true
+	}
+	size := b.limit.AppendSize(events...)
+	if !first && b.used+size > b.limit.MaxAppendSize() {
+		return false
+	}
+	b.used += size
+	return true
 }
 
 // readPositions returns the global positions of the n events of stream

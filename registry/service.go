@@ -28,9 +28,13 @@ var ErrContention = errors.New("registry: too much contention on the stream")
 
 // Meta is what the service records about who made a command and why.
 type Meta struct {
-	// Actor is who made the command. Until authentication exists, it is the
-	// actor the client names in its request metadata.
+	// Actor is who made the command: the authenticated principal, or in
+	// development mode the actor the client names in its request metadata.
 	Actor string
+	// Organisation and Role are the authenticated principal's organisation
+	// and the role under which the policy allowed the command; empty in
+	// development mode.
+	Organisation, Role string
 	// CorrelationID ties the events to the request that caused them.
 	CorrelationID string
 	// CommandID is the command's own id (a transfer id, ...), if any.
@@ -89,6 +93,8 @@ type Service struct {
 	// heldRights lists an account's holdings across rights; nil when the
 	// wiring provides none.
 	heldRights HeldRights
+	// tradeCounts feed TradeCounts.
+	tradeCounts tradeCounter
 }
 
 // New returns a service over store.
@@ -319,6 +325,23 @@ func (s *Service) Right(ctx context.Context, id string) (domain.Right, uint64, e
 		return domain.Right{}, 0, &domain.Rejection{Check: domain.CheckRightNotFound, Field: "right_id", Detail: "no right " + quote(id)}
 	}
 	return out, revOut, nil
+}
+
+// ReadRight calls look with the current state of a registered right (every
+// event appended before the call applied), without copying it: look must
+// neither keep nor change it. It returns false, without calling look, when
+// the right was never registered or id cannot name one.
+func (s *Service) ReadRight(ctx context.Context, id string, look func(*domain.Right)) (bool, error) {
+	if !domain.ValidID(id) {
+		return false, nil
+	}
+	found := false
+	err := s.rights.read(ctx, domain.RightStream(id), func(r *domain.Right, exists bool, _ uint64) {
+		if found = exists && r.Registered(); found {
+			look(r)
+		}
+	})
+	return found, err
 }
 
 // HoldingRead is one account's holding of one right, as Holding read it.

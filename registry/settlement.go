@@ -64,7 +64,9 @@ func (s *Service) LoadTradeIndex(ctx context.Context) error { return s.trades.lo
 // trade may then be retried as it is.
 func (s *Service) SettleTrade(ctx context.Context, meta Meta, cmd domain.SettleTrade) (TradeOutcome, error) {
 	p := s.startTrade(ctx, meta, cmd)
-	return s.finishTrade(ctx, p)
+	out, err := s.finishTrade(ctx, p)
+	s.tradeCounts.count(cmd.ExchangeID, &out, err)
+	return out, err
 }
 
 // SettleTrades is SettleTrade for several trades at once, as an exchange's
@@ -80,6 +82,7 @@ func (s *Service) SettleTrades(ctx context.Context, meta Meta, cmds []domain.Set
 	outs, errs := make([]TradeOutcome, len(cmds)), make([]error, len(cmds))
 	for i, p := range pending {
 		outs[i], errs[i] = s.finishTrade(ctx, p)
+		s.tradeCounts.count(cmds[i].ExchangeID, &outs[i], errs[i])
 	}
 	return outs, errs
 }

@@ -50,6 +50,8 @@ type streams[S any, P aggregate[S]] struct {
 	queues map[string]*queue[S]
 	// drainers run the batches.
 	drainers *drainers
+	// counts feed CacheStats.
+	counts cacheCounters
 }
 
 func newStreams[S any, P aggregate[S]](store eventstore.Store, maxEntries, maxRetries int) *streams[S, P] {
@@ -60,6 +62,7 @@ func newStreams[S any, P aggregate[S]](store eventstore.Store, maxEntries, maxRe
 // cache is full it drops an entry nobody is using; a dropped entry only
 // costs a reload.
 func (c *streams[S, P]) get(stream string) *entry[S] {
+	c.counts.lookups.Add(1)
 	// Most lookups find the entry; they share the lock.
 	c.mu.RLock()
 	e, ok := c.entries[stream]
@@ -93,6 +96,7 @@ const readPage = 4096
 // of them when e is not loaded. The caller holds e.mu.
 func (c *streams[S, P]) catchUp(ctx context.Context, stream string, e *entry[S]) error {
 	if !e.loaded {
+		c.counts.loads.Add(1)
 		var zero S
 		e.state, e.exists, e.rev, e.head = zero, false, 0, eventcodec.GenesisHash
 	}
@@ -257,6 +261,8 @@ func encode(evs []domain.Event, meta Meta, at time.Time, head eventcodec.Hash) (
 			CorrelationID: meta.CorrelationID,
 			CommandID:     meta.CommandID,
 			PreviousHash:  head,
+			Organisation:  meta.Organisation,
+			Role:          meta.Role,
 		})
 		if err != nil {
 			return nil, head, err

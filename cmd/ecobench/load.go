@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
@@ -31,8 +30,44 @@ type result struct {
 	// latencies of every trade answered while measuring, sorted.
 	latencies   []time.Duration
 	firstErrors []string
+	// measured is the length of the measured window (of all the windows,
+	// once results are added up).
+	measured time.Duration
 	// cpu is the CPU time this process used during the measured window.
 	cpu time.Duration
+	// serverCPU is the CPU time the server used during the measured
+	// window, when serverKnown.
+	serverCPU   time.Duration
+	serverKnown bool
+}
+
+// add adds the figures of o, measured in another window, to r.
+func (r *result) add(o *result) {
+	r.completed += o.completed
+	r.settled += o.settled
+	r.refused += o.refused
+	r.errors += o.errors
+	r.latencies = append(r.latencies, o.latencies...)
+	slices.Sort(r.latencies)
+	if len(r.firstErrors) < 3 {
+		r.firstErrors = append(r.firstErrors, o.firstErrors...)
+	}
+	r.serverKnown = (r.measured == 0 || r.serverKnown) && o.serverKnown
+	r.measured += o.measured
+	r.cpu += o.cpu
+	r.serverCPU += o.serverCPU
+}
+
+// loadOptions is what a phase measures beyond the trades.
+type loadOptions struct {
+	// server reads the server's CPU time; nil when it is not known.
+	server cpuMeter
+	// cpuprofile is where to write a CPU profile of this process over the
+	// measured window; empty for none.
+	cpuprofile string
+	// serverProfile, when set, takes the server's CPU profile over the
+	// measured window; the function it returns waits for it.
+	serverProfile func(clock) func() error
 }
 
 // percentile returns the p-th percentile of the latencies (nearest rank).
@@ -127,7 +162,7 @@ type generator struct {
 
 func newGenerator(w *world, cfg config, worker int) *generator {
 	g := &generator{w: w, cfg: cfg, rnd: rand.New(rand.NewPCG(uint64(worker), uint64(time.Now().UnixNano()))),
-		prefix: w.run + "." + strconv.Itoa(worker) + "."}
+		prefix: w.run + "." + strconv.Itoa(w.loads) + "." + strconv.Itoa(worker) + "."}
 	for p := int64(5000); p < 6000; p++ {
 		g.prices = append(g.prices, &pb.Price{AmountMinor: p, Currency: "CNY"})
 	}
@@ -171,22 +206,30 @@ func (g *generator) matchedAt() *timestamppb.Timestamp {
 	return g.matched
 }
 
-// load runs the warm-up and the measured window and returns what was measured.
-func load(ctx context.Context, conns []*grpc.ClientConn, cfg config, w *world, stderr io.Writer) (*result, error) {
+// load runs the warm-up and the measured window and returns what was
+// measured. On a terminal stdout, the warm-up shows a progress bar instead
+// of its lines on stderr.
+func load(ctx context.Context, conns []*grpc.ClientConn, cfg config, w *world, opts loadOptions, stdout, stderr io.Writer) (*result, error) {
 	ctx = metadata.AppendToOutgoingContext(ctx, "x-ecoregistry-actor", cfg.actor)
+	w.loads++
 	start := time.Now()
 	rec := &recorder{clock: clock{from: start.Add(cfg.warmup), to: start.Add(cfg.warmup + cfg.duration)}}
 	stop := make(chan struct{})
 	progressDone := make(chan struct{})
-	go func() { progress(rec, start, cfg, stop, stderr); close(progressDone) }()
-	if cfg.cpuprofile != "" {
-		stopProfile, err := profileWindow(cfg.cpuprofile, rec.clock)
+	barShown, barDone := warmUpBar(stdout, rec, start, stop)
+	go func() { progress(rec, start, cfg, stop, barShown, barDone, stderr); close(progressDone) }()
+	if opts.cpuprofile != "" {
+		stopProfile, err := profileWindow(opts.cpuprofile, rec.clock)
 		if err != nil {
 			return nil, err
 		}
 		defer stopProfile()
 	}
-	cpu := cpuWindow(rec.clock)
+	serverProfiled := func() error { return nil }
+	if opts.serverProfile != nil {
+		serverProfiled = opts.serverProfile(rec.clock)
+	}
+	cpu := cpuWindow(rec.clock, selfCPU{}, opts.server)
 	runCtx, cancel := context.WithDeadline(ctx, rec.clock.to)
 	defer cancel()
 	var wg sync.WaitGroup
@@ -207,7 +250,12 @@ func load(ctx context.Context, conns []*grpc.ClientConn, cfg config, w *world, s
 	wg.Wait()
 	close(stop)
 	<-progressDone
-	res := &result{settled: rec.settled.Load(), refused: rec.refused.Load(), errors: rec.errs.Load(), firstErrors: rec.firstErrors, cpu: cpu()}
+	used := cpu()
+	res := &result{settled: rec.settled.Load(), refused: rec.refused.Load(), errors: rec.errs.Load(), firstErrors: rec.firstErrors,
+		measured: cfg.duration, cpu: used[0], serverCPU: used[1], serverKnown: opts.server != nil && used[1] >= 0}
+	if err := serverProfiled(); err != nil {
+		return nil, fmt.Errorf("the server's CPU profile: %w", err)
+	}
 	for _, l := range rec.latencies {
 		res.latencies = append(res.latencies, l...)
 	}
@@ -216,25 +264,38 @@ func load(ctx context.Context, conns []*grpc.ClientConn, cfg config, w *world, s
 	return res, nil
 }
 
-// cpuWindow measures the CPU time (user and system) the process uses
-// during the measured window; the returned function waits for its end.
-func cpuWindow(c clock) func() time.Duration {
-	used := make(chan time.Duration, 1)
+// cpuWindow measures the CPU time each meter reports during the measured
+// window; the returned function waits for its end. A nil meter, or one
+// that failed, gives -1.
+func cpuWindow(c clock, meters ...cpuMeter) func() []time.Duration {
+	used := make(chan []time.Duration, 1)
+	read := func() []time.Duration {
+		t := make([]time.Duration, len(meters))
+		for i, m := range meters {
+			t[i] = -1
+			if m != nil {
+				if d, err := m.cpuTime(); err == nil {
+					t[i] = d
+				}
+			}
+		}
+		return t
+	}
 	go func() {
 		time.Sleep(time.Until(c.from))
-		start := processCPU()
+		start := read()
 		time.Sleep(time.Until(c.to))
-		used <- processCPU() - start
+		end := read()
+		for i := range end {
+			if start[i] < 0 || end[i] < 0 {
+				end[i] = -1
+			} else {
+				end[i] -= start[i]
+			}
+		}
+		used <- end
 	}()
-	return func() time.Duration { return <-used }
-}
-
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	return func() []time.Duration { return <-used }
 }
 
 // profileWindow writes a CPU profile of the measured window to path. The
@@ -258,8 +319,10 @@ func profileWindow(path string, c clock) (func(), error) {
 	return func() { <-done }, nil
 }
 
-// progress prints a line a second until stop is closed.
-func progress(rec *recorder, start time.Time, cfg config, stop <-chan struct{}, stderr io.Writer) {
+// progress prints a line a second until stop is closed; during the warm-up
+// only when no bar shows it, and after it only once the bar is cleared.
+func progress(rec *recorder, start time.Time, cfg config, stop <-chan struct{}, warmUpBar bool, barCleared <-chan struct{}, stderr io.Writer) {
+	defer func() { <-barCleared }()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	last := int64(0)
@@ -275,7 +338,11 @@ func progress(rec *recorder, start time.Time, cfg config, stop <-chan struct{}, 
 				phase = "finishing"
 			case rec.clock.measuring(now):
 				phase = "measuring"
+			case warmUpBar:
+				last = all
+				continue
 			}
+			<-barCleared
 			fmt.Fprintf(stderr, "ecobench: %5.1fs %-9s %7d trades/s  (measured so far: %d settled, %d refused, %d errors)\n",
 				now.Sub(start).Seconds(), phase, all-last, rec.settled.Load(), rec.refused.Load(), rec.errs.Load())
 			last = all

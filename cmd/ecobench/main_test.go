@@ -3,7 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -24,6 +24,18 @@ func bench(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
+// testRegistry starts a registry in this process, with or without its
+// read models, for the test's length.
+func testRegistry(t *testing.T, readModels bool) *registryServer {
+	t.Helper()
+	srv, err := startRegistry(t.TempDir(), 0, readModels)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.close)
+	return srv
+}
+
 // small makes a run quick: a few accounts and rights, a short window.
 var small = []string{"--accounts", "12", "--rights", "4", "--warmup", "200ms", "--duration", "1s"}
 
@@ -35,21 +47,18 @@ func TestLoad(t *testing.T) {
 		"unary calls on two connections": {"--concurrency", "4", "--conns", "2", "--hot-rights", "2", "--hot-share", "0.5"},
 	} {
 		t.Run(name+" print one JSON object with the figures", func(t *testing.T) {
-			code, stdout, stderr := bench(t, append(append([]string{"--json"}, small...), args...)...)
-			if code != 0 {
-				t.Fatalf("exit %d\n%s", code, stderr)
-			}
-			var got map[string]any
-			if err := json.Unmarshal([]byte(stdout), &got); err != nil {
-				t.Fatalf("stdout %q: %v", stdout, err)
-			}
-			for _, k := range []string{"trades_per_sec", "p50_ms", "p95_ms", "p99_ms", "refused", "errors"} {
+			got, stderr := figuresAndLog(t, args...)
+			stdout := fmt.Sprint(got)
+			for _, k := range []string{"target", "trades_per_sec", "p50_ms", "p95_ms", "p99_ms", "refused", "errors", "server_cpu_us_per_trade", "cpu_scope"} {
 				if _, ok := got[k]; !ok {
 					t.Errorf("no %s in %s", k, stdout)
 				}
 			}
-			if len(got) != 6 {
-				t.Errorf("keys beyond the six in %s", stdout)
+			if len(got) != 9 {
+				t.Errorf("keys beyond the nine in %s", stdout)
+			}
+			if got["target"] != "registry" || got["cpu_scope"] != scopeSelf || got["server_cpu_us_per_trade"].(float64) <= 0 {
+				t.Errorf("the in-process registry's CPU figure: %s", stdout)
 			}
 			if got["trades_per_sec"].(float64) <= 0 || got["errors"].(float64) != 0 || got["refused"].(float64) != 0 {
 				t.Errorf("figures %s\n%s", stdout, stderr)
@@ -68,7 +77,7 @@ func TestLoad(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("exit %d\n%s", code, stderr)
 		}
-		for _, want := range []string{"throughput", "trades/s", "p50", "p95", "p99", "refused", "errors"} {
+		for _, want := range []string{"throughput", "trades/s", "p50", "p95", "p99", "refused", "errors", "µs per settled trade"} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("report lacks %q:\n%s", want, stdout)
 			}
@@ -76,11 +85,7 @@ func TestLoad(t *testing.T) {
 	})
 
 	t.Run("a running registry is loaded with --server", func(t *testing.T) {
-		srv, err := startRegistry(t.TempDir(), 0, true)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer srv.close()
+		srv := testRegistry(t, true)
 		code, stdout, stderr := bench(t, append([]string{"--json", "--server", srv.addr, "--concurrency", "4"}, small...)...)
 		if code != 0 || !strings.Contains(stdout, "trades_per_sec") || !strings.Contains(stderr, "ecoregistryd at "+srv.addr) {
 			t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
@@ -114,6 +119,13 @@ func TestFlags(t *testing.T) {
 		{"--duration", "0s"},
 		{"--accounts", "5"},
 		{"stray"},
+		{"--baseline", "--compare-baseline"},
+		{"--baseline", "--server", "127.0.0.1:1"},
+		{"--rounds", "2"},
+		{"--compare-baseline", "--rounds", "0"},
+		{"--server-pid", "1"},
+		{"--server", "127.0.0.1:1", "--server-pprof", "127.0.0.1:2"},
+		{"--setup-only"},
 	} {
 		t.Run(strings.Join(args, " ")+" is refused before anything runs", func(t *testing.T) {
 			code, stdout, stderr := bench(t, args...)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -10,9 +9,6 @@ import (
 	"os"
 	"runtime/pprof"
 	"time"
-
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 )
 
 // config is what the command line asks for.
@@ -37,6 +33,24 @@ type config struct {
 	memprofile  string
 	walSync     time.Duration
 	readModels  bool
+	// serverPID is the process of the --server, for its CPU time; 0 finds
+	// it by the port it listens on.
+	serverPID int
+	// serverPprof and serverProfile take the server's CPU profile.
+	serverPprof   string
+	serverProfile string
+	// baseline loads the baseline alone; compare loads the registry and
+	// the baseline, rounds times each, alternating.
+	baseline bool
+	compare  bool
+	rounds   int
+	// serveBaseline serves the baseline on listen instead of loading.
+	serveBaseline bool
+	listen        string
+	// runID names the run's accounts and rights; setupOnly stops after
+	// setting them up.
+	runID     string
+	setupOnly bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -63,6 +77,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.BoolVar(&c.readModels, "read-models", true, "run the holdings, market and statistics read models in the in-process registry, as ecoregistryd does; false measures the settlement path alone")
 	fs.StringVar(&c.memprofile, "memprofile", "", "write a memory profile (allocations since the start, load generator and in-process registry) to this file at the end")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured window (load generator and in-process registry) to this file")
+	fs.IntVar(&c.serverPID, "server-pid", 0, "process id of the --server, for its CPU time per trade; 0 finds the process listening on the --server port on this machine")
+	fs.StringVar(&c.serverPprof, "server-pprof", "", "address of the --server's pprof endpoint (ecoregistryd --pprof-listen), with --server-cpuprofile")
+	fs.StringVar(&c.serverProfile, "server-cpuprofile", "", "write the --server's CPU profile of the (first) measured window to this file, taken from --server-pprof")
+	fs.BoolVar(&c.baseline, "baseline", false, "load the baseline alone instead of the registry: a bare settlement service that decodes each trade, appends it durably to the embedded store and answers")
+	fs.BoolVar(&c.compare, "compare-baseline", false, "load the baseline and the registry one after the other with the same load, and report the registry's ratio to the baseline")
+	fs.IntVar(&c.rounds, "rounds", 1, "with --compare-baseline, how many times to load each, alternating (baseline first in odd rounds, registry first in even ones)")
+	fs.BoolVar(&c.serveBaseline, "serve-baseline", false, "serve the baseline on --listen until interrupted, instead of loading anything (ecobench runs itself so beside a --server)")
+	fs.StringVar(&c.listen, "listen", "127.0.0.1:0", "address the baseline serves on, with --serve-baseline")
+	fs.StringVar(&c.runID, "run-id", "", "prefix of the run's account and right ids; empty makes one unique to the run")
+	fs.BoolVar(&c.setupOnly, "setup-only", false, "open the accounts and register the rights on the --server, print the run id and stop (for another load generator)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: ecobench [flags]\n\nSubmits matched trades to the registry over gRPC and reports throughput and latency.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -101,17 +125,28 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	case c.hotRights > 0 && c.hotRights < c.rights && c.hotShare == 0:
 		return config{}, errors.New("--hot-rights needs --hot-share")
 	}
-	return c, nil
+	return c, checkModes(c)
 }
 
-// summary is the JSON object --json prints.
-type summary struct {
-	TradesPerSec float64 `json:"trades_per_sec"`
-	P50ms        float64 `json:"p50_ms"`
-	P95ms        float64 `json:"p95_ms"`
-	P99ms        float64 `json:"p99_ms"`
-	Refused      int64   `json:"refused"`
-	Errors       int64   `json:"errors"`
+// checkModes refuses flags that do not go together.
+func checkModes(c config) error {
+	switch {
+	case c.baseline && c.compare:
+		return errors.New("--baseline and --compare-baseline exclude each other")
+	case c.baseline && c.server != "":
+		return errors.New("--server names the registry, which --baseline does not load (see --compare-baseline)")
+	case c.rounds < 1:
+		return errors.New("--rounds must be at least 1")
+	case c.rounds > 1 && !c.compare:
+		return errors.New("--rounds needs --compare-baseline")
+	case (c.serverPID != 0 || c.serverPprof != "") && c.server == "":
+		return errors.New("--server-pid and --server-pprof need --server")
+	case (c.serverPprof == "") != (c.serverProfile == ""):
+		return errors.New("--server-pprof and --server-cpuprofile go together")
+	case c.setupOnly && (c.server == "" || c.baseline || c.compare):
+		return errors.New("--setup-only needs --server and no baseline")
+	}
+	return nil
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -123,46 +158,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "ecobench:", err)
 		return 2
 	}
-	addr := cfg.server
-	where := "ecoregistryd at " + addr
-	if addr == "" {
-		srv, err := startRegistry(cfg.data, cfg.walSync, cfg.readModels)
-		if err != nil {
-			fmt.Fprintln(stderr, "ecobench:", err)
-			return 1
-		}
-		defer srv.close()
-		addr = srv.addr
-		where = "a registry in this process (embedded store in " + srv.dir + ")"
+	if cfg.serveBaseline {
+		return serveBaseline(ctx, cfg, stdout, stderr)
 	}
-	conns := make([]*grpc.ClientConn, cfg.conns)
-	for i := range conns {
-		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			fmt.Fprintln(stderr, "ecobench:", err)
-			return 1
-		}
-		defer conn.Close()
-		conns[i] = conn
+	if cfg.runID == "" {
+		cfg.runID = newRunID()
 	}
-	fmt.Fprintf(stderr, "ecobench: setting up %d accounts and %d rights on %s\n", cfg.accounts, cfg.rights, where)
-	w, err := setUp(ctx, conns[0], cfg)
+	ts, err := openTargets(ctx, cfg, stderr)
+	defer ts.close()
 	if err != nil {
-		fmt.Fprintln(stderr, "ecobench: setup:", err)
+		fmt.Fprintln(stderr, "ecobench:", err)
 		return 1
 	}
-	mode := fmt.Sprintf("unary SubmitTrade, %d callers", cfg.concurrency)
-	if cfg.stream {
-		mode = fmt.Sprintf("SubmitTrades, %d stream(s), %d trades in flight per stream, up to %d per message", cfg.streams, cfg.window, cfg.batch)
+	if cfg.setupOnly {
+		printWorld(stdout, cfg)
+		return 0
 	}
-	spread := "uniformly"
-	if cfg.hotRights > 0 {
-		spread = fmt.Sprintf("%.0f%% on %d hot rights", 100*cfg.hotShare, cfg.hotRights)
-	}
-	fmt.Fprintf(stderr, "ecobench: %s over %d connection(s); trades spread over %d rights %s; %s warm-up, %s measured\n",
-		mode, cfg.conns, cfg.rights, spread, cfg.warmup, cfg.duration)
-	res, err := load(ctx, conns, cfg, w, stderr)
-	if err != nil {
+	if err := ts.measure(ctx, cfg, stdout, stderr); err != nil {
 		fmt.Fprintln(stderr, "ecobench:", err)
 		return 1
 	}
@@ -176,30 +188,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 	}
-	s := summary{TradesPerSec: float64(res.completed) / cfg.duration.Seconds(), P50ms: ms(res.percentile(50)), P95ms: ms(res.percentile(95)),
-		P99ms: ms(res.percentile(99)), Refused: res.refused, Errors: res.errors}
-	if cfg.json {
-		b, _ := json.Marshal(s)
-		fmt.Fprintln(stdout, string(b))
-		return 0
-	}
-	fmt.Fprintf(stdout, "mode          %s\n", mode)
-	fmt.Fprintf(stdout, "rights        %d, %s\n", cfg.rights, spread)
-	fmt.Fprintf(stdout, "measured      %s after a %s warm-up\n", cfg.duration, cfg.warmup)
-	fmt.Fprintf(stdout, "trades        %d answered: %d settled, %d refused, %d errors\n", res.completed, res.settled, res.refused, res.errors)
-	fmt.Fprintf(stdout, "throughput    %.0f trades/s\n", s.TradesPerSec)
-	fmt.Fprintf(stdout, "latency       p50 %.2f ms  p95 %.2f ms  p99 %.2f ms  max %.2f ms\n", s.P50ms, s.P95ms, s.P99ms, ms(res.percentile(100)))
-	if res.completed > 0 {
-		who := "load generator and registry"
-		if cfg.server != "" {
-			who = "load generator only"
-		}
-		fmt.Fprintf(stdout, "cpu           %.1f µs per trade (%s), %.2f cores busy\n",
-			float64(res.cpu.Microseconds())/float64(res.completed), who, res.cpu.Seconds()/cfg.duration.Seconds())
-	}
-	if len(res.firstErrors) > 0 {
-		fmt.Fprintf(stdout, "first errors  %v\n", res.firstErrors)
-	}
+	report(stdout, cfg, ts)
 	return 0
 }
 

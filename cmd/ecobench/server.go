@@ -42,20 +42,11 @@ type registryServer struct {
 // ecoregistryd's is, at info level, and thrown away, so that the cost of
 // logging each call is part of what is measured.
 func startRegistry(dir string, walSync time.Duration, readModels bool) (*registryServer, error) {
-	s := &registryServer{dir: dir}
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "ecobench-")
-		if err != nil {
-			return nil, err
-		}
-		s.dir, s.temp = tmp, true
-	}
-	st, err := pebblestore.Open(s.dir, pebblestore.Options{WALMinSyncInterval: walSync})
+	st, dir, temp, err := openStore(dir, "ecobench-", walSync)
 	if err != nil {
-		s.removeTemp()
-		return nil, fmt.Errorf("open the store in %s: %w", s.dir, err)
+		return nil, err
 	}
-	s.store = st
+	s := &registryServer{dir: dir, temp: temp, store: st}
 	// ecoregistryd's production logger samples: per second, the first 100
 	// lines of a message, then every 100th.
 	log := zap.New(zapcore.NewSamplerWithOptions(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zapcore.InfoLevel),
@@ -88,6 +79,29 @@ func startRegistry(dir string, walSync time.Duration, readModels bool) (*registr
 	s.served = make(chan error, 1)
 	go func() { s.served <- s.server.Serve(lis) }()
 	return s, nil
+}
+
+// openStore opens the embedded store in dir, or in a new temporary
+// directory whose name starts with prefix when dir is empty, with the given
+// least time between syncs of its log. It returns the directory and whether
+// it is a temporary one, to remove at the end.
+func openStore(dir, prefix string, walSync time.Duration) (*pebblestore.Store, string, bool, error) {
+	temp := dir == ""
+	if temp {
+		tmp, err := os.MkdirTemp("", prefix)
+		if err != nil {
+			return nil, "", false, err
+		}
+		dir = tmp
+	}
+	st, err := pebblestore.Open(dir, pebblestore.Options{WALMinSyncInterval: walSync})
+	if err != nil {
+		if temp {
+			_ = os.RemoveAll(dir)
+		}
+		return nil, "", false, fmt.Errorf("open the store in %s: %w", dir, err)
+	}
+	return st, dir, temp, nil
 }
 
 // close stops the server, closes the store and removes a temporary directory.

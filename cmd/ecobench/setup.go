@@ -22,23 +22,27 @@ const (
 )
 
 // world is what the setup made: the run's id prefix, the holders of each
-// right and the buyers.
+// right and the buyers, and how many loads it has had.
 type world struct {
 	run     string
 	rights  []string
 	holders [][]string
 	buyers  []string
+	// loads counts the load phases run on the world; each phase's trade
+	// ids carry its number, so that a second phase does not resubmit the
+	// first one's trades.
+	loads int
 }
 
-// setUp opens the accounts and registers the rights, holdersPerRight
-// holders each, with a few calls in flight at once.
-func setUp(ctx context.Context, conn *grpc.ClientConn, cfg config) (*world, error) {
-	ctx = metadata.AppendToOutgoingContext(ctx, "x-ecoregistry-actor", cfg.actor)
-	w := &world{run: "B" + strconv.FormatInt(time.Now().UnixNano(), 36)}
+// newWorld names the accounts and rights of a run whose ids start with
+// run: accounts <run>-A00000 on, the first tenth (at least five) sellers;
+// rights <run>-R0000 on, right r held by sellers r to r+4 (modulo the
+// number of sellers). The baseline is loaded with these names without
+// opening or registering anything.
+func newWorld(run string, cfg config) (w *world, sellers []string, ids []string) {
+	w = &world{run: run}
 	nSellers := max(holdersPerRight, cfg.accounts/10)
-	var sellers []string
-	accounts := pb.NewAccountServiceClient(conn)
-	ids := make([]string, cfg.accounts)
+	ids = make([]string, cfg.accounts)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("%s-A%05d", w.run, i)
 		if i < nSellers {
@@ -47,6 +51,28 @@ func setUp(ctx context.Context, conn *grpc.ClientConn, cfg config) (*world, erro
 			w.buyers = append(w.buyers, ids[i])
 		}
 	}
+	w.rights = make([]string, cfg.rights)
+	w.holders = make([][]string, cfg.rights)
+	for r := range w.rights {
+		w.rights[r] = fmt.Sprintf("%s-R%04d", w.run, r)
+		for k := range holdersPerRight {
+			w.holders[r] = append(w.holders[r], sellers[(r+k)%len(sellers)])
+		}
+	}
+	return w, sellers, ids
+}
+
+// newRunID is a prefix unique to a run, so that runs against one server
+// do not collide.
+func newRunID() string { return "B" + strconv.FormatInt(time.Now().UnixNano(), 36) }
+
+// setUp opens the accounts and registers the rights of the world named
+// after run, holdersPerRight holders each, with a few calls in flight at
+// once.
+func setUp(ctx context.Context, conn *grpc.ClientConn, run string, cfg config) (*world, error) {
+	ctx = metadata.AppendToOutgoingContext(ctx, "x-ecoregistry-actor", cfg.actor)
+	w, _, ids := newWorld(run, cfg)
+	accounts := pb.NewAccountServiceClient(conn)
 	err := parallel(ctx, len(ids), func(ctx context.Context, i int) error {
 		first17 := fmt.Sprintf("91420100MA4K%05d", i%100000)
 		c, _ := domain.CreditCodeCheckCharacter(first17)
@@ -63,14 +89,6 @@ func setUp(ctx context.Context, conn *grpc.ClientConn, cfg config) (*world, erro
 	rights := pb.NewRightServiceClient(conn)
 	transfers := pb.NewTransferServiceClient(conn)
 	y := time.Now().UTC().Year()
-	w.rights = make([]string, cfg.rights)
-	w.holders = make([][]string, cfg.rights)
-	for r := range w.rights {
-		w.rights[r] = fmt.Sprintf("%s-R%04d", w.run, r)
-		for k := range holdersPerRight {
-			w.holders[r] = append(w.holders[r], sellers[(r+k)%len(sellers)])
-		}
-	}
 	err = parallel(ctx, cfg.rights, func(ctx context.Context, r int) error {
 		_, err := rights.RegisterRight(ctx, &pb.RegisterRightRequest{RightId: w.rights[r], Type: pb.RightType_RIGHT_TYPE_CARBON_ALLOWANCE,
 			Jurisdiction: "420000", Vintage: int32(y - 1), Quantity: issued, HolderAccountId: w.holders[r][0],

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -58,6 +57,10 @@ type command struct {
 	// exit, when set, gives the exit code of a call that succeeded: a
 	// trade's refusal is an answer, not a failed call, yet it exits 1.
 	exit func(resp proto.Message) int
+	// local, when set instead of define, call and render, makes a command
+	// that runs on this machine and sends nothing: it declares the flags
+	// and returns the function that does the work and gives the exit code.
+	local func(fs *flagSet) func(pos []string, stdout, stderr io.Writer) (int, error)
 }
 
 // rpc adapts a typed client method to command.call.
@@ -88,6 +91,8 @@ var groups = map[string]string{
 	"holdings":    "list an account's holdings and totals per type and jurisdiction (read model)",
 	"market":      "show market statistics and daily bars (read model)",
 	"trade":       "submit a matched trade of an exchange for settlement",
+	"admin":       "operate a running registry: backups",
+	"dev":         "development helpers that run on this machine and send nothing",
 }
 
 // commands lists every subcommand in the order help shows them.
@@ -105,6 +110,9 @@ var commands = []*command{
 	holdingsListCommand, holdingsTotalsCommand, holdersCommand,
 	tradesCommand, marketStatsCommand, marketDailyCommand, statsCommand,
 	projectionsStatusCommand, projectionsRebuildCommand,
+	adminBackupCommand,
+	// Local commands (dev.go).
+	devCertsCommand,
 }
 
 func findCommand(path string) *command {
@@ -121,6 +129,8 @@ type invocation struct {
 	cmd     *command
 	req     proto.Message
 	globals globals
+	// local runs a local command; nil for a call of the registry.
+	local func(stdout, stderr io.Writer) (int, error)
 }
 
 // usageError is a command line ecoctl cannot act on. usage is the short
@@ -150,7 +160,8 @@ func (h *helpRequest) Error() string { return "help requested" }
 
 // defaultGlobals reads the environment for the global flags' defaults.
 func defaultGlobals() globals {
-	g := globals{server: os.Getenv("ECOREGISTRY_SERVER"), actor: os.Getenv("ECOREGISTRY_ACTOR"), timeout: 10 * time.Second}
+	g := globals{server: os.Getenv("ECOREGISTRY_SERVER"), actor: os.Getenv("ECOREGISTRY_ACTOR"), timeout: 10 * time.Second,
+		cert: os.Getenv("ECOREGISTRY_CERT"), key: os.Getenv("ECOREGISTRY_KEY"), ca: os.Getenv("ECOREGISTRY_CA")}
 	if g.server == "" {
 		g.server = DefaultServer
 	}
@@ -207,7 +218,7 @@ func parse(args []string) (*invocation, error) {
 	}
 
 	fs := newFlagSet("ecoctl " + cmd.path)
-	build := cmd.define(fs)
+	build, runLocal := defineCommand(cmd, fs)
 	g.register(fs)
 	pos, err := fs.parseInterleaved(rest)
 	if err != nil {
@@ -226,11 +237,23 @@ func parse(args []string) (*invocation, error) {
 	if missing := fs.missing(); len(missing) > 0 {
 		return nil, commandError(cmd, "missing required flag(s): %s", strings.Join(missing, ", "))
 	}
+	if runLocal != nil {
+		return &invocation{cmd: cmd, globals: g, local: func(stdout, stderr io.Writer) (int, error) { return runLocal(pos, stdout, stderr) }}, nil
+	}
 	req, err := build(pos)
 	if err != nil {
 		return nil, commandError(cmd, "%s", err)
 	}
 	return &invocation{cmd: cmd, req: req, globals: g}, nil
+}
+
+// defineCommand declares a command's flags on fs and returns how to build
+// its request or, for a local command, how to run it.
+func defineCommand(cmd *command, fs *flagSet) (func([]string) (proto.Message, error), func([]string, io.Writer, io.Writer) (int, error)) {
+	if cmd.local != nil {
+		return nil, cmd.local(fs)
+	}
+	return cmd.define(fs), nil
 }
 
 // flagError rewrites the flag package's messages with the double dash
@@ -257,7 +280,7 @@ func helpFor(words []string, root *flagSet) error {
 		return rootError("no help for unknown command %q", strings.Join(words, " "))
 	}
 	fs := newFlagSet("ecoctl " + cmd.path)
-	cmd.define(fs)
+	defineCommand(cmd, fs)
 	g := defaultGlobals()
 	g.register(fs)
 	return &helpRequest{text: commandUsage(cmd, fs)}
@@ -281,8 +304,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	g := inv.globals
+	if inv.local != nil {
+		code, err := inv.local(stdout, stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "error: %v\n", err)
+		}
+		return code
+	}
 
-	conn, err := grpc.NewClient(g.server, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	creds, err := g.transportCredentials()
+	if err != nil {
+		fmt.Fprintf(stderr, "error: %v\n", err)
+		return exitUsage
+	}
+	conn, err := grpc.NewClient(g.server, grpc.WithTransportCredentials(creds))
 	if err != nil {
 		fmt.Fprintf(stderr, "error: --server %q: %v\n", g.server, err)
 		return exitUsage
@@ -296,6 +331,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	if g.actor != "" {
 		ctx = metadata.AppendToOutgoingContext(ctx, ActorHeader, g.actor)
+	}
+	if !g.json && drawsOn(stdout) {
+		ctx = withProgress(ctx, stdout)
 	}
 	resp, err := inv.cmd.call(ctx, conn, inv.req)
 	if err != nil {

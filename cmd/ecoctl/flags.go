@@ -173,19 +173,31 @@ type globals struct {
 	actor   string
 	json    bool
 	timeout time.Duration
+	// cert, key and ca are PEM files for mutual TLS: the client's
+	// certificate and key, and the CA that issued the server's certificate.
+	cert, key, ca string
 }
 
 // register declares the global flags on fs with the current values as
 // defaults, so that declaring them again on a command's flag set after the
-// root flags were parsed keeps what was given before the command.
+// root flags were parsed keeps what was given before the command. A
+// command's own flag of the same name wins on its flag set: "market stats
+// --key" is the market's key, and the TLS key then goes before the command.
 func (g *globals) register(fs *flagSet) {
-	fs.StringVar(&g.server, "server", g.server, "the registry's gRPC `address` (host:port); env ECOREGISTRY_SERVER")
-	fs.StringVar(&g.actor, "actor", g.actor, "`who` is acting, recorded on every event the command writes (sent as\ngRPC metadata x-ecoregistry-actor); env ECOREGISTRY_ACTOR, else the OS user name")
+	str := func(p *string, name, usage string) {
+		if fs.Lookup(name) == nil {
+			fs.StringVar(p, name, *p, usage)
+			fs.global[name] = true
+		}
+	}
+	str(&g.server, "server", "the registry's gRPC `address` (host:port); env ECOREGISTRY_SERVER")
+	str(&g.actor, "actor", "`who` is acting, recorded on every event the command writes (sent as\ngRPC metadata x-ecoregistry-actor) when the registry runs without TLS;\nenv ECOREGISTRY_ACTOR, else the OS user name")
 	fs.BoolVar(&g.json, "json", g.json, "print the response, or the error, as one JSON object on stdout (protojson)")
 	fs.DurationVar(&g.timeout, "timeout", g.timeout, "give up on the call after this `duration`; 0 waits forever")
-	for _, n := range []string{"server", "actor", "json", "timeout"} {
-		fs.global[n] = true
-	}
+	str(&g.cert, "cert", "PEM client certificate `file` naming who you are, for a registry that serves\nmutual TLS; with --key and --ca; env ECOREGISTRY_CERT")
+	str(&g.key, "key", "PEM private key `file` of --cert (before the command for market stats and\nmarket daily, whose --key is their own); env ECOREGISTRY_KEY")
+	str(&g.ca, "ca", "PEM `file` of the CA that issued the registry's certificate: connect over\nTLS 1.3; env ECOREGISTRY_CA")
+	fs.global["json"], fs.global["timeout"] = true, true
 }
 
 func sortedKeys[V any](m map[string]V) []string { return slices.Sorted(maps.Keys(m)) }

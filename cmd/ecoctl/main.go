@@ -34,14 +34,26 @@
 //	projections status    where each read model stands, and its lag
 //	projections rebuild   rebuild a read model while it keeps answering
 //
+// The operator's maintenance of a running registry:
+//
+//	admin backup          copy the registry's data, while it serves, into a
+//	                      directory that ecoregistryd --data restores from
+//
 // "ecoctl --help" lists them with examples and "ecoctl <command> -h" lists a
 // command's flags with their meaning and defaults.
 //
 // Global flags, accepted before or after the command: --server (default
 // 127.0.0.1:50051, or $ECOREGISTRY_SERVER), --actor (sent as the gRPC
 // metadata x-ecoregistry-actor and recorded on every event the command
-// writes; default $ECOREGISTRY_ACTOR, else the OS user name), --json and
-// --timeout (default 10s).
+// writes when the registry runs without TLS; default $ECOREGISTRY_ACTOR,
+// else the OS user name), --json, --timeout (default 10s), and for a
+// registry that serves mutual TLS --cert and --key (the client certificate
+// that names who you are) and --ca (the CA of the registry's certificate),
+// or $ECOREGISTRY_CERT, $ECOREGISTRY_KEY and $ECOREGISTRY_CA.
+//
+// "ecoctl dev certs --out DIR" sends nothing: it writes a development CA, a
+// server certificate, one client certificate per role and a sample access
+// policy.
 //
 // Quantities are whole units. Amounts with a fraction are read as decimal
 // strings and converted exactly, never through floating point: --price is

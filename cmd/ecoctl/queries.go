@@ -158,7 +158,7 @@ func writeProjectionStatuses(w io.Writer, sts []*ecov1.ProjectionStatus) error {
 		if errText == "" {
 			errText = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%d\t%d\t%s\t%s\t%s\n", name, version, g.GetGeneration(), positionText(g.GetPosition()), g.GetLag(),
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%s\t%s\t%d\t%s\t%s\t%s\n", name, version, g.GetGeneration(), positionText(g.GetPosition()), lagText(g),
 			g.GetEventsApplied(), strings.Join(skipped, " "), formatTime(g.GetCommittedAt()), errText)
 	}
 	for _, st := range sts {
@@ -170,6 +170,18 @@ func writeProjectionStatuses(w io.Writer, sts []*ecov1.ProjectionStatus) error {
 	return tw.Flush()
 }
 
+// lagText shows a generation's lag with its unit: events on the embedded
+// store, bytes of the server's log on EventStoreDB.
+func lagText(g *ecov1.ProjectionGeneration) string {
+	switch g.GetLagUnit() {
+	case ecov1.LagUnit_LAG_UNIT_EVENTS:
+		return fmt.Sprintf("%d events", g.GetLag())
+	case ecov1.LagUnit_LAG_UNIT_BYTES:
+		return fmt.Sprintf("%d bytes", g.GetLag())
+	}
+	return strconv.FormatUint(g.GetLag(), 10)
+}
+
 var projectionsRebuildCommand = &command{
 	path:    "projections rebuild",
 	args:    []string{"NAME"},
@@ -178,7 +190,8 @@ var projectionsRebuildCommand = &command{
 of the log, beside its current state, which keeps answering queries until the
 new one has caught up; then the new one answers and the old one is deleted.
 A rebuild already under way is left alone. With --wait, ecoctl returns once
-the rebuilt state answers (raise --timeout for large logs).`,
+the rebuilt state answers (raise --timeout for large logs), and on a terminal
+shows a progress bar of the rebuild's position against the head of the log.`,
 	example: `ecoctl projections rebuild market --wait --timeout 10m`,
 	define: func(fs *flagSet) func([]string) (proto.Message, error) {
 		req := &ecov1.RebuildProjectionRequest{}
@@ -189,6 +202,10 @@ the rebuilt state answers (raise --timeout for large logs).`,
 		}
 	},
 	call: rpc(func(ctx context.Context, cc grpc.ClientConnInterface, req *ecov1.RebuildProjectionRequest) (*ecov1.RebuildProjectionResponse, error) {
+		if req.GetWait() {
+			stop := showRebuildProgress(ctx, cc, req.GetName())
+			defer stop()
+		}
 		return ecov1.NewProjectionAdminServiceClient(cc).RebuildProjection(ctx, req)
 	}),
 	render: view(func(w io.Writer, req *ecov1.RebuildProjectionRequest, resp *ecov1.RebuildProjectionResponse) error {

@@ -151,7 +151,7 @@ func TestQueriesPrintTables(t *testing.T) {
 		{"stats", []string{"stats", "--level", "prefecture", "--period", "year", "--min-position", at},
 			[]string{"420000 carbon-allowance 2026 10000 300 0 0 0 0 0 1 3 0"}},
 		{"projections status", []string{"projections", "status"},
-			[]string{"PROJECTION VERSION GENERATION POSITION LAG APPLIED SKIPPED COMMITTED ERROR", fmt.Sprintf("holdings %d 1 %s 0 %s 0", holdings.SchemaVersion, at, at)}},
+			[]string{"PROJECTION VERSION GENERATION POSITION LAG APPLIED SKIPPED COMMITTED ERROR", fmt.Sprintf("holdings %d 1 %s 0 events %s 0", holdings.SchemaVersion, at, at)}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			code, out, errOut := ecoctl(t, addr, c.args...)

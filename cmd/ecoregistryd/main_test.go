@@ -48,9 +48,16 @@ func startServer(t *testing.T, dir string) (*Main, *client) {
 // store settings of cfg (Store, Data, ESDBURL).
 func startServerWith(t *testing.T, cfg Config) (*Main, *client) {
 	t.Helper()
+	return startServerOn(t, cfg, pebblestore.Options{})
+}
+
+// startServerOn is startServerWith with the embedded store's options.
+func startServerOn(t *testing.T, cfg Config, opts pebblestore.Options) (*Main, *client) {
+	t.Helper()
 	cfg.Listen, cfg.LogLevel, cfg.ShutdownTimeout = "127.0.0.1:0", "info", 5*time.Second
 	m := NewMain(cfg)
 	m.Logger = zap.NewNop()
+	m.StoreOptions = opts
 	if err := m.Run(context.Background()); err != nil {
 		t.Fatalf("run: %v", err)
 	}
@@ -123,6 +130,8 @@ type backend struct {
 	name   string
 	config func(t *testing.T) Config
 	open   func(t *testing.T, cfg Config) eventstore.Store
+	// lagUnit is what the projections' lag counts on this store.
+	lagUnit pb.LagUnit
 }
 
 var backends = []backend{
@@ -136,6 +145,7 @@ var backends = []backend{
 			}
 			return st
 		},
+		lagUnit: pb.LagUnit_LAG_UNIT_EVENTS,
 	},
 	{
 		// The fake speaks EventStoreDB's wire protocol in-process; see
@@ -151,6 +161,7 @@ var backends = []backend{
 			}
 			return st
 		},
+		lagUnit: pb.LagUnit_LAG_UNIT_BYTES,
 	},
 }
 
@@ -254,6 +265,15 @@ func walkthrough(t *testing.T, b backend) {
 		}
 	}
 	check(c)
+	st, err := queriesOf(c).admin.GetProjectionStatus(ctx, &pb.GetProjectionStatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range st.GetProjections() {
+		if p.GetActive().GetLagUnit() != b.lagUnit {
+			t.Fatalf("the %s projection's lag counts %s, want %s", p.GetName(), p.GetActive().GetLagUnit(), b.lagUnit)
+		}
+	}
 
 	// A restart on the same directory must find every acknowledged change.
 	c.conn.Close()
@@ -476,8 +496,8 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 		}
 	})
 	t.Run("a flag wins over the environment", func(t *testing.T) {
-		cfg, err := ParseConfig([]string{"--listen", ":7000"}, getenv, io.Discard)
-		if err != nil || cfg.Listen != ":7000" {
+		cfg, err := ParseConfig([]string{"--listen", "127.0.0.1:7000"}, getenv, io.Discard)
+		if err != nil || cfg.Listen != "127.0.0.1:7000" {
 			t.Fatalf("%+v %v", cfg, err)
 		}
 	})

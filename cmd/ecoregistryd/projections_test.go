@@ -178,7 +178,8 @@ func TestReadYourWrites(t *testing.T) {
 			t.Fatalf("status: %v", st)
 		}
 		for _, p := range st.GetProjections() {
-			if !proto.Equal(p.GetActive().GetPosition(), at) || p.GetActive().GetLag() != 0 || p.GetActive().GetEventsApplied() != at.GetCommit() {
+			if !proto.Equal(p.GetActive().GetPosition(), at) || p.GetActive().GetLag() != 0 || p.GetActive().GetLagUnit() != pb.LagUnit_LAG_UNIT_EVENTS ||
+				p.GetActive().GetEventsApplied() != at.GetCommit() {
 				t.Fatalf("status of %s: %v", p.GetName(), p)
 			}
 		}

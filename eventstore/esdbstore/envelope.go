@@ -25,6 +25,12 @@ func wrapMetadata(contentType string, metadata []byte) []byte {
 	return append(out, metadata...)
 }
 
+// wrappedSize is len(wrapMetadata(contentType, metadata)).
+func wrappedSize(contentType string, metadata []byte) int {
+	var n [binary.MaxVarintLen64]byte
+	return len(envelopeMagic) + binary.PutUvarint(n[:], uint64(len(contentType))) + len(contentType) + len(metadata)
+}
+
 // unwrapMetadata splits stored custom metadata into the caller's content type
 // and metadata. ok is false when stored was not written by wrapMetadata.
 func unwrapMetadata(stored []byte) (contentType string, metadata []byte, ok bool) {

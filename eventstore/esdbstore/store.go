@@ -18,9 +18,17 @@
 // filter, and the exclusion of system streams and types (names that start
 // with '$'), are applied in the adapter. When the subscription drops (a node
 // stops, a leader is elected) the adapter subscribes again after the last
-// event it delivered or the last checkpoint it received, whichever is later:
-// subscriptions to $all start after their position, so nothing is skipped
-// and nothing is delivered twice.
+// event the server sent it: subscriptions to $all start after their
+// position, so nothing is skipped and nothing is delivered twice. The
+// server's checkpoints are not used at all, neither to filter nor to
+// resume: released servers sent some ahead of events not yet sent.
+//
+// Every call carries the requires-leader header (see requireLeader), so that
+// it reaches the leader after an election, and is sent again while the
+// cluster changes (see Retry); an append whose reply was lost is repeated
+// with the same event ids, and its position read back. Open refuses a
+// server older than MinServerVersion. The store states its positions' unit
+// (log bytes) and its append limit, which the registry's batches respect.
 package esdbstore
 
 import (
@@ -32,11 +40,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"github.com/google/uuid"
 	"go.uber.org/zap"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/metadata"
 
 	"github.com/ecoregistry/ecoregistry/eventstore"
 )
@@ -48,6 +57,12 @@ type Options struct {
 	Logger *zap.Logger
 	// PageSize is how many events one read request asks for; 0 means 256.
 	PageSize int
+	// Retry says how long a call is sent again while the cluster changes.
+	Retry Retry
+	// MaxAppendSize is the server's maximum append size (its
+	// MaxAppendSize setting), which batches of commands stay within; 0
+	// means the server's default, 1 MiB.
+	MaxAppendSize int
 }
 
 // Store is an eventstore.Store on an EventStoreDB server or cluster. It is
@@ -56,6 +71,8 @@ type Store struct {
 	clients *clients
 	log     *zap.Logger
 	page    int
+	retry   Retry
+	maxSize int
 
 	mu     sync.Mutex
 	closed bool
@@ -69,13 +86,16 @@ var _ eventstore.Store = (*Store)(nil)
 // esdb://host1:2113,host2:2113,host3:2113?tls=true for a cluster), and checks
 // that it answers a read of $all before returning.
 func Open(ctx context.Context, url string, opts Options) (*Store, error) {
-	config, err := esdb.ParseConnectionString(url)
+	config, err := parseURL(url)
 	if err != nil {
-		return nil, fmt.Errorf("esdbstore: connection string %q: %w", redact(url), err)
+		return nil, fmt.Errorf("esdbstore: %w", err)
 	}
 	logger := opts.Logger
 	if logger == nil {
 		logger = zap.NewNop()
+	}
+	if config.Username != "" && config.DisableTLS {
+		logger.Warn("esdbstore: the connection string has credentials but tls=false: the client sends credentials only over TLS, so the server sees an anonymous user")
 	}
 	sugar := logger.Sugar().With("component", "esdb-client")
 	config.Logger = func(level esdb.LogLevel, format string, args ...any) {
@@ -93,15 +113,79 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	if page <= 0 {
 		page = 256
 	}
-	s := &Store{log: logger, page: page, subs: map[*subscription]struct{}{}}
+	s := &Store{log: logger, page: page, retry: opts.Retry.withDefaults(), maxSize: opts.MaxAppendSize, subs: map[*subscription]struct{}{}}
+	if s.maxSize <= 0 {
+		s.maxSize = DefaultMaxAppendSize
+	}
 	if s.clients, err = newClients(config); err != nil {
 		return nil, fmt.Errorf("esdbstore: %w", err)
 	}
-	if _, err := s.lastPosition(ctx); err != nil {
+	// One attempt: the client's discovery already tries as often as the
+	// connection string says (maxDiscoverAttempts), and a wrong address
+	// should not keep the process waiting.
+	if _, err := s.lastPosition(ctx, 0); err != nil {
+		s.clients.close()
+		return nil, fmt.Errorf("esdbstore: connect to %s: %w%s", redact(url), err, accessHint(err))
+	}
+	if err := s.checkServerVersion(); err != nil {
 		s.clients.close()
 		return nil, fmt.Errorf("esdbstore: connect to %s: %w", redact(url), err)
 	}
 	return s, nil
+}
+
+// MinServerVersion is the oldest EventStoreDB / KurrentDB release the
+// adapter accepts: stream reads carry the events' log positions from 22.6
+// on (older servers send the maximum value there), and the registry tells
+// callers where their events are from those positions.
+var MinServerVersion = esdb.ServerVersion{Major: 22, Minor: 6}
+
+// checkServerVersion refuses a server older than MinServerVersion.
+func (s *Store) checkServerVersion() error {
+	c, err := s.clients.acquire()
+	if err != nil {
+		return err
+	}
+	v, err := c.c.GetServerVersion()
+	s.clients.release(c)
+	if err != nil {
+		return fmt.Errorf("read the server's version: %w", err)
+	}
+	least := MinServerVersion
+	if *v == (esdb.ServerVersion{}) {
+		return fmt.Errorf("the server does not report its version (servers before 21.10 do not); ecoregistry needs EventStoreDB or KurrentDB %d.%d or later, whose stream reads carry the events' positions",
+			least.Major, least.Minor)
+	}
+	if v.Major < least.Major || (v.Major == least.Major && v.Minor < least.Minor) {
+		return fmt.Errorf("the server is EventStoreDB %d.%d.%d; ecoregistry needs %d.%d or later: older servers send no log positions with the events of stream reads, which the registry uses to tell where a command's events are",
+			v.Major, v.Minor, v.Patch, least.Major, least.Minor)
+	}
+	return nil
+}
+
+// accessHint explains a refusal of the first read of $all.
+func accessHint(err error) string {
+	switch {
+	case isCode(err, esdb.ErrorCodeUnauthenticated):
+		return " (the server refused the credentials in the connection string: check the user and password)"
+	case isCode(err, esdb.ErrorCodeAccessDenied):
+		return " (the registry reads $all, which EventStoreDB reserves to $admins by default: give credentials of a user in $admins," +
+			" or grant the user read on $all through the $$$all stream's ACL; see the README's EventStoreDB runbook)"
+	}
+	return ""
+}
+
+// parseURL reads a connection string, and says what to write instead of
+// the kurrentdb:// scheme, which this client does not accept.
+func parseURL(url string) (*esdb.Configuration, error) {
+	config, err := esdb.ParseConnectionString(url)
+	if err == nil {
+		return config, nil
+	}
+	if scheme, _, _ := strings.Cut(url, "://"); strings.HasPrefix(scheme, "kurrent") {
+		err = fmt.Errorf("the %s:// scheme is for the KurrentDB clients; this client (EventStore-Client-Go v4) takes esdb:// and esdb+discover:// with the same hosts and settings: %w", scheme, err)
+	}
+	return nil, fmt.Errorf("connection string %q: %w", redact(url), err)
 }
 
 // redact hides a password in a connection string.
@@ -117,40 +201,12 @@ func (s *Store) closedErr() error {
 	return nil
 }
 
-// retryable reports whether a call that failed with err may be sent again:
-// the node went away (before or during the call), was not the leader, or the
-// client closed itself. When the client did not notice that its node went
-// away, it is replaced, so that the next attempt discovers the cluster anew.
-func (s *Store) retryable(c *client, err error) bool {
-	var e *esdb.Error
-	if errors.As(err, &e) {
-		switch e.Code() {
-		case esdb.ErrorCodeConnectionClosed:
-			s.renewed(c)
-			return true
-		case esdb.ErrorUnavailable, esdb.ErrorCodeNotLeader:
-			// The client reconnects by itself on these.
-			return true
-		}
-	}
-	// A connection that breaks while a request is sent surfaces as an
-	// unclassified io.EOF, and a read that cannot start as a bare gRPC
-	// Unavailable: the client keeps its broken connection on both.
-	st, ok := status.FromError(err)
-	if errors.Is(err, io.EOF) || (ok && st.Code() == codes.Unavailable) {
-		s.renewed(c)
-		return true
-	}
-	return false
-}
-
-// attempts bounds how often a call is sent when the cluster is changing.
-const attempts = 4
-
 // Append implements eventstore.Store. A call that fails because a node went
-// away or was not the leader is sent again, with the same event ids:
-// EventStoreDB treats a repeat of an append that it already wrote as
-// idempotent and reports the first result.
+// away, was not the leader, or did not reply in time is sent again, with the
+// same event ids and expected revision, after a pause (see Retry).
+// EventStoreDB takes a repeat of an append it already wrote as idempotent
+// and answers it without a position, which is then read back: an append
+// whose outcome was unknown is written once and reports where it is.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
 	if err := eventstore.ValidateAppend(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
@@ -158,7 +214,25 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err := ctx.Err(); err != nil {
 		return eventstore.AppendResult{}, err
 	}
+	ctx = requireLeader(ctx)
 	opts := esdb.AppendToStreamOptions{ExpectedRevision: toExpected(expected)}
+	data := toEventData(events)
+	res, err := retry(ctx, s, s.retry.Budget, func(c *client) (*esdb.WriteResult, error) {
+		return c.c.AppendToStream(ctx, stream, opts, data...)
+	})
+	switch {
+	case err == nil:
+		return s.appended(ctx, stream, res, events[len(events)-1].ID)
+	case isCode(err, esdb.ErrorCodeWrongExpectedVersion):
+		return eventstore.AppendResult{}, s.wrongRevision(ctx, stream, expected, err)
+	case errors.Is(err, eventstore.ErrClosed):
+		return eventstore.AppendResult{}, err
+	}
+	return eventstore.AppendResult{}, fmt.Errorf("esdbstore: append to %q: %w", stream, err)
+}
+
+// toEventData converts the port's events into the client's.
+func toEventData(events []eventstore.EventData) []esdb.EventData {
 	data := make([]esdb.EventData, len(events))
 	for i, e := range events {
 		ct := esdb.ContentTypeBinary
@@ -169,35 +243,32 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		data[i] = esdb.EventData{EventID: e.ID, EventType: e.Type, ContentType: ct, Data: e.Data,
 			Metadata: wrapMetadata(e.ContentType, e.Metadata)}
 	}
-	var err error
-	for range attempts {
-		var c *client
-		if c, err = s.clients.acquire(); err != nil {
-			return eventstore.AppendResult{}, err
-		}
-		var res *esdb.WriteResult
-		res, err = c.c.AppendToStream(ctx, stream, opts, data...)
-		s.clients.release(c)
-		if err == nil {
-			return eventstore.AppendResult{
-				NextExpectedRevision: res.NextExpectedVersion,
-				Position:             eventstore.Position{Commit: res.CommitPosition, Prepare: res.PreparePosition},
-			}, nil
-		}
-		if ctx.Err() != nil {
-			return eventstore.AppendResult{}, fmt.Errorf("esdbstore: append to %q: %w", stream, ctx.Err())
-		}
-		if isCode(err, esdb.ErrorCodeWrongExpectedVersion) {
-			return eventstore.AppendResult{}, s.wrongRevision(ctx, stream, expected, err)
-		}
-		if !s.retryable(c, err) {
-			break
-		}
+	return data
+}
+
+// appended turns the server's answer to an append into the port's. The
+// server answers an append it had already written (a repeat with the same
+// event ids) without a log position, which the v4 client reports as 0/0:
+// the position of the last event, whose id is lastID, is then read back, so
+// that a caller waiting for it does not wait for nothing.
+func (s *Store) appended(ctx context.Context, stream string, res *esdb.WriteResult, lastID uuid.UUID) (eventstore.AppendResult, error) {
+	out := eventstore.AppendResult{
+		NextExpectedRevision: res.NextExpectedVersion,
+		Position:             eventstore.Position{Commit: res.CommitPosition, Prepare: res.PreparePosition},
 	}
-	if closedErr := s.closedErr(); closedErr != nil {
-		return eventstore.AppendResult{}, closedErr
+	if out.Position != (eventstore.Position{}) {
+		return out, nil
 	}
-	return eventstore.AppendResult{}, fmt.Errorf("esdbstore: append to %q: %w", stream, err)
+	last, err := s.ReadStream(ctx, stream, res.NextExpectedVersion, eventstore.Forwards, 1)
+	switch {
+	case err != nil:
+		return eventstore.AppendResult{}, fmt.Errorf("esdbstore: append to %q: written, but its position cannot be read: %w", stream, err)
+	case len(last) != 1 || last[0].ID != lastID:
+		return eventstore.AppendResult{}, fmt.Errorf("esdbstore: append to %q: the server reported it written up to revision %d, which does not hold its last event %s",
+			stream, res.NextExpectedVersion, lastID)
+	}
+	out.Position = last[0].Position
+	return out, nil
 }
 
 func toExpected(e eventstore.ExpectedRevision) esdb.ExpectedRevision {
@@ -241,11 +312,13 @@ func (s *Store) wrongRevision(ctx context.Context, stream string, expected event
 	return werr
 }
 
-// ReadStream implements eventstore.Store.
+// ReadStream implements eventstore.Store. It reads from the leader, so that
+// it sees every append acknowledged before it.
 func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, dir eventstore.Direction, limit int) ([]eventstore.RecordedEvent, error) {
 	if err := s.closedErr(); err != nil {
 		return nil, err
 	}
+	ctx = requireLeader(ctx)
 	var out []eventstore.RecordedEvent
 	for {
 		want := s.page
@@ -259,7 +332,7 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, dir 
 				opts.From = esdb.End{}
 			}
 		}
-		page, err := s.read(ctx, func(c *esdb.Client) (*esdb.ReadStream, error) {
+		page, err := s.read(ctx, s.retry.Budget, func(c *esdb.Client) (*esdb.ReadStream, error) {
 			return c.ReadStream(ctx, stream, opts, uint64(want))
 		})
 		if isCode(err, esdb.ErrorCodeResourceNotFound) {
@@ -284,12 +357,14 @@ func (s *Store) ReadStream(ctx context.Context, stream string, from uint64, dir 
 	}
 }
 
-// ReadAll implements eventstore.Store. It reads $all in pages and keeps the
-// events that match filter and are not the server's own.
+// ReadAll implements eventstore.Store. It reads $all in pages, from the
+// leader, and keeps the events that match filter and are not the server's
+// own.
 func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, dir eventstore.Direction, limit int, filter eventstore.Filter) ([]eventstore.RecordedEvent, error) {
 	if err := s.closedErr(); err != nil {
 		return nil, err
 	}
+	ctx = requireLeader(ctx)
 	if (dir == eventstore.Forwards && from == eventstore.End) || (dir == eventstore.Backwards && from == eventstore.Start) {
 		return nil, nil
 	}
@@ -299,7 +374,7 @@ func (s *Store) ReadAll(ctx context.Context, from eventstore.Position, dir event
 		if dir == eventstore.Backwards {
 			opts.Direction = esdb.Backwards
 		}
-		page, err := s.read(ctx, func(c *esdb.Client) (*esdb.ReadStream, error) {
+		page, err := s.read(ctx, s.retry.Budget, func(c *esdb.Client) (*esdb.ReadStream, error) {
 			return c.ReadAll(ctx, opts, uint64(s.page))
 		})
 		if err != nil {
@@ -341,32 +416,12 @@ func selected(filter eventstore.Filter, stream, typ string) bool {
 	return !strings.HasPrefix(stream, "$") && !strings.HasPrefix(typ, "$") && filter.Matches(stream, typ)
 }
 
-// read runs one read request and collects its events, sending it again when
-// the cluster was changing.
-func (s *Store) read(ctx context.Context, open func(*esdb.Client) (*esdb.ReadStream, error)) ([]eventstore.RecordedEvent, error) {
-	var err error
-	for range attempts {
-		var c *client
-		if c, err = s.clients.acquire(); err != nil {
-			return nil, err
-		}
-		var events []eventstore.RecordedEvent
-		events, err = collect(open(c.c))
-		s.clients.release(c)
-		if err == nil {
-			return events, nil
-		}
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
-		}
-		if closedErr := s.closedErr(); closedErr != nil {
-			return nil, closedErr
-		}
-		if !s.retryable(c, err) {
-			return nil, err
-		}
-	}
-	return nil, err
+// read runs one read request and collects its events, sending it again
+// while the cluster is changing.
+func (s *Store) read(ctx context.Context, budget time.Duration, open func(*esdb.Client) (*esdb.ReadStream, error)) ([]eventstore.RecordedEvent, error) {
+	return retry(ctx, s, budget, func(c *client) ([]eventstore.RecordedEvent, error) {
+		return collect(open(c.c))
+	})
 }
 
 func collect(rs *esdb.ReadStream, err error) ([]eventstore.RecordedEvent, error) {
@@ -410,9 +465,10 @@ func fromRecorded(e *esdb.RecordedEvent) eventstore.RecordedEvent {
 }
 
 // lastPosition returns the position of the last event in $all, or Start
-// when $all is empty.
-func (s *Store) lastPosition(ctx context.Context) (eventstore.Position, error) {
-	page, err := s.read(ctx, func(c *esdb.Client) (*esdb.ReadStream, error) {
+// when $all is empty, retrying within budget.
+func (s *Store) lastPosition(ctx context.Context, budget time.Duration) (eventstore.Position, error) {
+	ctx = requireLeader(ctx)
+	page, err := s.read(ctx, budget, func(c *esdb.Client) (*esdb.ReadStream, error) {
 		return c.ReadAll(ctx, esdb.ReadAllOptions{Direction: esdb.Backwards, From: esdb.End{}}, 1)
 	})
 	if err != nil || len(page) == 0 {
@@ -438,6 +494,19 @@ func (s *Store) Close() error {
 	return nil
 }
 
+// requireLeader makes the calls made with ctx carry EventStoreDB's
+// requires-leader header, so that a follower refuses them and names the
+// leader, to which the client then reconnects. The v4 client means to send
+// it (its default node preference is the leader) but puts it in the
+// incoming metadata of the call's context, which gRPC never sends; it
+// offers no dial option or interceptor either, but it keeps the outgoing
+// metadata of the context it is given. Without the header a client left on
+// a deposed leader after an election has its appends forwarded and its
+// reads served from that node's copy of the log, which may be stale.
+func requireLeader(ctx context.Context) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, "requires-leader", "true")
+}
+
 // renewed replaces c after a failure the client cannot recover from itself.
 func (s *Store) renewed(c *client) {
 	if s.clients.renew(c) {
@@ -453,8 +522,30 @@ func isCode(err error, code esdb.ErrorCode) bool {
 // CheckURL reports whether url is a connection string the client accepts,
 // without connecting, so that a command can refuse a bad one up front.
 func CheckURL(url string) error {
-	if _, err := esdb.ParseConnectionString(url); err != nil {
-		return fmt.Errorf("connection string %q: %w", redact(url), err)
+	_, err := parseURL(url)
+	return err
+}
+
+// PositionUnit implements eventstore.PositionUnits: EventStoreDB's positions
+// are byte offsets in its transaction log, so a lag counts bytes, the
+// server's own records included, not events.
+func (s *Store) PositionUnit() eventstore.PositionUnit { return eventstore.UnitLogBytes }
+
+// DefaultMaxAppendSize is EventStoreDB's default maximum append size.
+const DefaultMaxAppendSize = 1 << 20
+
+// MaxAppendSize implements eventstore.AppendLimit.
+func (s *Store) MaxAppendSize() int { return s.maxSize }
+
+// AppendSize implements eventstore.AppendLimit, counting as EventStoreDB
+// does: each event's data and custom metadata (the caller's, behind the
+// adapter's content-type envelope) and its type twice (the server counts
+// UTF-16 characters at two bytes; a type's UTF-8 bytes are at least as
+// many).
+func (s *Store) AppendSize(events ...eventstore.EventData) int {
+	n := 0
+	for _, e := range events {
+		n += len(e.Data) + wrappedSize(e.ContentType, e.Metadata) + 2*len(e.Type)
 	}
-	return nil
+	return n
 }

@@ -29,6 +29,29 @@ func TestContractOnTheFake(t *testing.T) {
 	})
 }
 
+// TestContractWithEveryCheckpointStyle runs the contract suite against fakes
+// that shape their checkpoints as released servers did: ahead of events not
+// yet sent, and with a prepare position of 0. A subscription that let a
+// checkpoint filter the events it receives loses events here.
+func TestContractWithEveryCheckpointStyle(t *testing.T) {
+	styles := []struct {
+		name  string
+		style esdbfake.CheckpointStyle
+	}{
+		{"checkpoints ahead of unsent events", esdbfake.CheckpointsAheadAtEnd},
+		{"checkpoints with a prepare position of 0", esdbfake.CheckpointsCommitOnly},
+	}
+	for _, c := range styles {
+		t.Run(c.name, func(t *testing.T) {
+			storetest.Run(t, func(t *testing.T) (eventstore.Store, func() eventstore.Store) {
+				srv := esdbfake.Start(t)
+				srv.SetCheckpoints(c.style)
+				return open(t, srv.URL()), func() eventstore.Store { return open(t, srv.URL()) }
+			})
+		})
+	}
+}
+
 // TestContractOnACluster runs the contract suite against a fake cluster of
 // three nodes, reached by gossip discovery.
 func TestContractOnACluster(t *testing.T) {

@@ -2,30 +2,15 @@ package esdbstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"go.uber.org/zap"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 
 	"github.com/ecoregistry/ecoregistry/eventstore"
-)
-
-const (
-	// maxResubscribes bounds the attempts in a row to subscribe again after
-	// a drop, before Next gives up and returns the error.
-	maxResubscribes = 20
-	// firstBackoff and maxBackoff bound the pause between those attempts,
-	// which doubles from the first to the most.
-	firstBackoff = 20 * time.Millisecond
-	maxBackoff   = 2 * time.Second
 )
 
 // Subscribe implements eventstore.Store. It subscribes to $all on the server
@@ -40,7 +25,7 @@ func (s *Store) Subscribe(ctx context.Context, from eventstore.Position, filter 
 		return nil, err
 	}
 	if from == eventstore.End {
-		last, err := s.lastPosition(ctx)
+		last, err := s.lastPosition(ctx, s.retry.Budget)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, ctx.Err()
@@ -49,7 +34,9 @@ func (s *Store) Subscribe(ctx context.Context, from eventstore.Position, filter 
 		}
 		from = last
 	}
-	subCtx, cancel := context.WithCancel(ctx)
+	// The subscription follows the leader, like every other call: a
+	// deposed leader would serve it from a copy of the log that may lag.
+	subCtx, cancel := context.WithCancel(requireLeader(ctx))
 	sub := &subscription{
 		store: s, caller: ctx, ctx: subCtx, cancel: cancel,
 		filter: filter, server: serverFilter(filter), after: from,
@@ -98,11 +85,10 @@ type subscription struct {
 	server *esdb.SubscriptionFilter
 
 	// cur is the server subscription in use, nil after a drop; after is
-	// the position to resume after: the later of the last event received
-	// and the last checkpoint.
-	cur      *esdb.Subscription
-	after    eventstore.Position
-	failures int
+	// the position of the last event the server sent (or the start), after
+	// which a new subscription resumes.
+	cur   *esdb.Subscription
+	after eventstore.Position
 
 	done    chan struct{}
 	endOnce sync.Once
@@ -125,20 +111,23 @@ func (sub *subscription) Next() (eventstore.RecordedEvent, error) {
 		case ev.EventAppeared != nil && ev.EventAppeared.Event != nil:
 			e := fromRecorded(ev.EventAppeared.Event)
 			if !sub.after.Before(e.Position) {
-				// Already delivered before a resubscription.
+				// A server must not send again what a resubscription
+				// started after; should one do so, it is not delivered
+				// twice.
 				continue
 			}
-			sub.after, sub.failures = e.Position, 0
+			sub.after = e.Position
 			if selected(sub.filter, e.Stream, e.Type) {
 				return e, nil
 			}
 		case ev.CheckPointReached != nil:
-			// Every matching event up to the checkpoint has been received:
-			// a resubscription may start after it and skip the rest.
-			p := eventstore.Position{Commit: ev.CheckPointReached.Commit, Prepare: ev.CheckPointReached.Prepare}
-			if sub.after.Before(p) {
-				sub.after = p
-			}
+			// Ignored. A checkpoint claims that every matching event up to
+			// it has been sent, but released servers have sent checkpoints
+			// at the position of the next event to be written, before
+			// sending it, and with a prepare position of 0. Used as a filter
+			// or as a resume point, such a checkpoint loses events. The cost
+			// of ignoring them: after a drop, the server scans again the
+			// events it had filtered out since the last one it sent.
 		case ev.SubscriptionDropped != nil:
 			sub.cur = nil
 			if err := sub.stopped(); err != nil {
@@ -155,69 +144,27 @@ func (sub *subscription) Next() (eventstore.RecordedEvent, error) {
 }
 
 // subscribe starts a server subscription after sub.after, trying again
-// while the cluster is changing.
+// while the cluster is changing (see Retry); Close and the caller's context
+// cut the attempts short.
 func (sub *subscription) subscribe() error {
-	for {
-		if err := sub.stopped(); err != nil {
-			return err
-		}
-		c, err := sub.store.clients.acquire()
-		if err != nil {
-			return err
-		}
-		from := toAllPosition(sub.after)
-		cur, err := c.c.SubscribeToAll(sub.ctx, esdb.SubscribeToAllOptions{From: from, Filter: sub.server})
+	cur, err := retry(sub.ctx, sub.store, sub.store.retry.Budget, func(c *client) (*esdb.Subscription, error) {
 		// The running subscription does not need the client to stay open:
 		// when the client is replaced and closed, the subscription drops
 		// and resumes on the new one.
-		sub.store.clients.release(c)
-		if err == nil {
-			sub.cur = cur
-			return nil
+		cur, err := c.c.SubscribeToAll(sub.ctx, esdb.SubscribeToAllOptions{From: toAllPosition(sub.after), Filter: sub.server})
+		if err != nil && transient(err) {
+			err = again{err}
 		}
-		if err := sub.stopped(); err != nil {
-			return err
+		return cur, err
+	})
+	if err != nil {
+		if stop := sub.stopped(); stop != nil {
+			return stop
 		}
-		if !sub.store.retryable(c, err) && !transient(err) {
-			return fmt.Errorf("esdbstore: subscribe to $all after %s: %w", sub.after, err)
-		}
-		sub.failures++
-		if sub.failures > maxResubscribes {
-			return fmt.Errorf("esdbstore: subscribe to $all after %s: gave up after %d attempts: %w", sub.after, maxResubscribes, err)
-		}
-		wait := min(firstBackoff<<(sub.failures-1), maxBackoff)
-		sub.store.log.Warn("esdbstore: cannot subscribe to $all; trying again",
-			zap.Stringer("after", sub.after), zap.Duration("in", wait), zap.Error(err))
-		// Pause before the next attempt, as a cluster that is electing a
-		// leader needs a moment; Close and the caller's context cut it short.
-		t := time.NewTimer(wait)
-		select {
-		case <-t.C:
-		case <-sub.done:
-			t.Stop()
-		case <-sub.caller.Done():
-			t.Stop()
-		}
+		return fmt.Errorf("esdbstore: subscribe to $all after %s: %w", sub.after, err)
 	}
-}
-
-// transient reports whether a subscription that failed with err may be
-// started again: the server or the connection went away or gave up on it.
-// Refusals (access, arguments, unsupported) are not.
-func transient(err error) bool {
-	if errors.Is(err, io.EOF) {
-		return true
-	}
-	st, ok := status.FromError(err)
-	if !ok {
-		var e *esdb.Error
-		return errors.As(err, &e) && (e.Code() == esdb.ErrorUnavailable || e.Code() == esdb.ErrorCodeNotLeader)
-	}
-	switch st.Code() {
-	case codes.Unavailable, codes.Unknown, codes.Aborted, codes.Internal, codes.ResourceExhausted, codes.DeadlineExceeded, codes.Canceled:
-		return true
-	}
-	return false
+	sub.cur = cur
+	return nil
 }
 
 // stopped returns ErrClosed after Close (of the subscription or the store),

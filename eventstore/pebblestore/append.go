@@ -3,8 +3,10 @@ package pebblestore
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/cockroachdb/pebble/v2"
@@ -33,7 +35,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err := s.failure(); err != nil {
 		return eventstore.AppendResult{}, err
 	}
-	batch, res, err := s.seq.commit(s.db, stream, expected, events)
+	batch, res, err := s.seq.commit(s.db, stream, expected, events, s.failure)
 	if err != nil {
 		return eventstore.AppendResult{}, err
 	}
@@ -43,9 +45,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	err = batch.SyncWait()
 	_ = batch.Close()
 	if err != nil {
-		err = fmt.Errorf("pebblestore: sync: %w", err)
-		s.failed.CompareAndSwap(nil, &err)
-		return eventstore.AppendResult{}, err
+		return eventstore.AppendResult{}, s.stopWrites(err)
 	}
 	s.publish(res.Position.Commit)
 	if err := ctx.Err(); err != nil {
@@ -59,6 +59,33 @@ func (s *Store) failure() error {
 		return *p
 	}
 	return nil
+}
+
+// stopWrites records a failed write or sync of the log, cause, and returns
+// the error every append gets from then on, which wraps
+// eventstore.ErrWritesStopped (and eventstore.ErrStorageFull when the disk
+// is full).
+//
+// The store never tries the sync again, nor any further append: after a
+// failed fsync the kernel may have dropped the dirty pages and marked them
+// clean, so a later fsync that succeeds proves nothing (PostgreSQL's
+// "fsyncgate"), and Pebble's log writer keeps its first error and would
+// fail, or end the process, on the next write. Reads go on, up to the last
+// event synced. On restart, Pebble replays what is on disk: every
+// acknowledged append was synced, so none is lost, and the append that
+// failed may or may not be there, as a client that got an error must
+// expect.
+func (s *Store) stopWrites(cause error) error {
+	var err error
+	if errors.Is(cause, syscall.ENOSPC) {
+		err = fmt.Errorf("pebblestore: the disk is full, and the log could not be written: %w: %w; %w", eventstore.ErrStorageFull, cause, eventstore.ErrWritesStopped)
+	} else {
+		err = fmt.Errorf("pebblestore: the log could not be written or synced: %w; %w", cause, eventstore.ErrWritesStopped)
+	}
+	if !s.failed.CompareAndSwap(nil, &err) {
+		return *s.failed.Load()
+	}
+	return err
 }
 
 // sequencer decides appends and assigns their revisions and positions. Its
@@ -78,9 +105,14 @@ type sequencer struct {
 // commit checks expected against the stream, and when it holds, commits the
 // events to Pebble without waiting for their sync. The caller waits with
 // SyncWait and then closes the batch.
-func (q *sequencer) commit(db *pebble.DB, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData) (*pebble.Batch, eventstore.AppendResult, error) {
+func (q *sequencer) commit(db *pebble.DB, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData, failure func() error) (*pebble.Batch, eventstore.AppendResult, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	// Checked again under the lock, so that no append that waited for it
+	// behind a failed one reaches Pebble's broken log.
+	if err := failure(); err != nil {
+		return nil, eventstore.AppendResult{}, err
+	}
 	count, err := q.head(db, stream)
 	if err != nil {
 		return nil, eventstore.AppendResult{}, err

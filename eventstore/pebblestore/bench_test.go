@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/google/uuid"
 
 	"github.com/ecoregistry/ecoregistry/eventstore"
@@ -60,30 +62,9 @@ func BenchmarkAppend(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			ctx := b.Context()
-			var taken atomic.Int64
-			var wg sync.WaitGroup
 			b.ResetTimer()
 			start := time.Now()
-			for w := range writers {
-				wg.Go(func() {
-					stream := fmt.Sprint("writer-", w)
-					expected := eventstore.NoStream()
-					for {
-						n := taken.Add(1)
-						if n > int64(b.N) {
-							return
-						}
-						res, err := s.Append(ctx, stream, expected, benchEvent(uint64(n)))
-						if err != nil {
-							b.Error(err)
-							return
-						}
-						expected = eventstore.Exact(res.NextExpectedRevision)
-					}
-				})
-			}
-			wg.Wait()
+			appendConcurrently(b, s, writers, 0, int64(b.N))
 			b.StopTimer()
 			reportRate(b, b.N, start)
 		})
@@ -110,6 +91,130 @@ func BenchmarkAppend(b *testing.B) {
 		b.StopTimer()
 		reportRate(b, b.N*size, start)
 	})
+}
+
+// appendConcurrently appends events from..to-1 (one 256-byte event per
+// append) from writers goroutines, each on a stream of its own, and
+// returns when all are durable. Events from earlier calls on the same
+// store must have numbers below from.
+func appendConcurrently(b *testing.B, s *pebblestore.Store, writers int, from, to int64) {
+	ctx := b.Context()
+	var taken atomic.Int64
+	taken.Store(from)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			stream := fmt.Sprint("writer-", w)
+			expected := eventstore.Any()
+			for {
+				n := taken.Add(1) - 1
+				if n >= to {
+					return
+				}
+				if _, err := s.Append(ctx, stream, expected, benchEvent(uint64(n))); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// applyConcurrently writes keys from..to-1 to db from writers goroutines,
+// each key as a batch of its own holding one 256-byte value, applied with
+// a sync: what an append of one event must at least cost.
+func applyConcurrently(b *testing.B, db *pebble.DB, writers int, from, to int64) {
+	var taken atomic.Int64
+	taken.Store(from)
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			var key [9]byte
+			key[0] = 'z' // outside the store's keyspace
+			for {
+				n := taken.Add(1) - 1
+				if n >= to {
+					return
+				}
+				binary.BigEndian.PutUint64(key[1:], uint64(n))
+				batch := db.NewBatch()
+				_ = batch.Set(key[:], benchPayload, nil)
+				err := db.Apply(batch, pebble.Sync)
+				_ = batch.Close()
+				if err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// BenchmarkAppendVsPebble puts the store beside the bound Pebble sets it:
+// 64 writers each appending one 256-byte event at a time through the store
+// (as BenchmarkAppend/writers=64), and 64 writers each applying one synced
+// batch of one 256-byte value to a Pebble database opened with the store's
+// own settings. The two alternate, eight times each (store, Pebble, store,
+// ..., b.N operations each in all), so that a disk that another process
+// keeps busy for a moment slows both alike. It reports both rates, their
+// ratio (store-vs-pebble; 1 would mean the store costs nothing beyond its
+// one synced batch) and the CPU time of each per event, which a busy
+// machine disturbs less than the rates.
+func BenchmarkAppendVsPebble(b *testing.B) {
+	const writers, alternations = 64, 8
+	for _, interval := range []time.Duration{0, 500 * time.Microsecond} {
+		name := fmt.Sprintf("writers=%d", writers)
+		if interval > 0 {
+			name += fmt.Sprintf("/sync-interval=%s", interval)
+		}
+		b.Run(name, func(b *testing.B) {
+			opts := pebblestore.Options{WALMinSyncInterval: interval}
+			s := openStoreWith(b, opts)
+			raw := pebblestore.DBForTest(openStoreWith(b, opts))
+			var storeWall, rawWall, storeCPU, rawCPU time.Duration
+			b.ResetTimer()
+			for k := range int64(alternations) {
+				from, to := int64(b.N)*k/alternations, int64(b.N)*(k+1)/alternations
+				storeWall, storeCPU = addMeasured(storeWall, storeCPU, func() { appendConcurrently(b, s, writers, from, to) })
+				rawWall, rawCPU = addMeasured(rawWall, rawCPU, func() { applyConcurrently(b, raw, writers, from, to) })
+			}
+			b.StopTimer()
+			storeRate, rawRate := float64(b.N)/storeWall.Seconds(), float64(b.N)/rawWall.Seconds()
+			b.ReportMetric(storeRate, "store-events/s")
+			b.ReportMetric(rawRate, "pebble-events/s")
+			b.ReportMetric(storeRate/rawRate, "store-vs-pebble")
+			b.ReportMetric(float64(storeCPU.Microseconds())/float64(b.N), "store-cpu-µs/event")
+			b.ReportMetric(float64(rawCPU.Microseconds())/float64(b.N), "pebble-cpu-µs/event")
+		})
+	}
+}
+
+// addMeasured runs f and adds its wall time and the process's CPU time to
+// wall and cpu.
+func addMeasured(wall, cpu time.Duration, f func()) (time.Duration, time.Duration) {
+	c0, t0 := processCPU(), time.Now()
+	f()
+	return wall + time.Since(t0), cpu + processCPU() - c0
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func openStoreWith(b *testing.B, opts pebblestore.Options) *pebblestore.Store {
+	b.Helper()
+	s, err := pebblestore.Open(b.TempDir(), opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { s.Close() })
+	return s
 }
 
 // BenchmarkReadAll measures reading the whole global log of 1M events, in

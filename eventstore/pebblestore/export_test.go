@@ -1,6 +1,10 @@
 package pebblestore
 
-import "context"
+import (
+	"context"
+
+	"github.com/cockroachdb/pebble/v2"
+)
 
 // CompactForTest flushes and compacts the whole database, so that a
 // benchmark reads a store at rest instead of racing the compactions that
@@ -11,3 +15,7 @@ func CompactForTest(ctx context.Context, s *Store) error {
 	}
 	return s.db.Compact(ctx, []byte{0}, []byte{0xff}, true)
 }
+
+// DBForTest is the store's Pebble database, for benchmarks that measure
+// Pebble itself with the store's exact settings.
+func DBForTest(s *Store) *pebble.DB { return s.db }

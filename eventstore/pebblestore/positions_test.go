@@ -43,3 +43,14 @@ func TestAppendedPositionsAreWhereTheEventsAre(t *testing.T) {
 		}
 	}
 }
+
+func TestPositionsCountEvents(t *testing.T) {
+	st, err := pebblestore.Open(t.TempDir(), pebblestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if u := eventstore.PositionUnitOf(st); u != eventstore.UnitEvents {
+		t.Fatalf("a distance between positions counts %s, want events", u)
+	}
+}

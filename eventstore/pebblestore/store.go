@@ -52,6 +52,9 @@ type Options struct {
 	// (Pebble suggests 500µs). 0 syncs as soon as an append asks. Either
 	// way Append returns only once its events are synced.
 	WALMinSyncInterval time.Duration
+	// FS is the file system the store's files live on; nil means the
+	// operating system's. Tests pass Pebble's fault-injecting errorfs.
+	FS vfs.FS
 }
 
 // ErrDirectoryInUse reports that another process, or another Store of this
@@ -98,8 +101,9 @@ type Store struct {
 	done      chan struct{}
 	closeOnce sync.Once
 
-	// failed holds the error of a failed sync. After one, no append is
-	// acknowledged again: Pebble cannot tell which writes reached the disk.
+	// failed holds the error of a failed write or sync of the log. After
+	// one, no append is acknowledged again, and none is handed to Pebble:
+	// see stopWrites.
 	failed atomic.Pointer[error]
 }
 
@@ -115,7 +119,10 @@ func Open(dir string, opts Options) (*Store, error) {
 	}
 	// Take Pebble's lock ourselves, before Open, so that a held lock can be
 	// told apart from every other failure and reported as such.
-	lock, err := pebble.LockDirectory(dir, vfs.Default)
+	if opts.FS == nil {
+		opts.FS = vfs.Default
+	}
+	lock, err := pebble.LockDirectory(dir, opts.FS)
 	if err != nil {
 		// fcntl reports a lock held by another process as EAGAIN or EACCES;
 		// Pebble refuses a second lock within the process itself.
@@ -136,6 +143,7 @@ func Open(dir string, opts Options) (*Store, error) {
 	cache := pebble.NewCache(opts.CacheSize)
 	popts := &pebble.Options{
 		Cache:                       cache,
+		FS:                          opts.FS,
 		Lock:                        lock,
 		MemTableSize:                opts.MemTableSize,
 		MemTableStopWritesThreshold: 4,

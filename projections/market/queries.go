@@ -121,6 +121,9 @@ func (q *Queries) Stats(ctx context.Context, query StatsQuery) (projections.Page
 	if err := checkDimensionKey(query.Dimension, query.Key, false); err != nil {
 		return none, err
 	}
+	if err := checkCurrencyFilter(query.Currency); err != nil {
+		return none, err
+	}
 	key := "*"
 	if query.Key != nil {
 		key = fmt.Sprintf("%q", *query.Key)
@@ -171,6 +174,9 @@ type BarsQuery struct {
 func (q *Queries) Bars(ctx context.Context, query BarsQuery) (projections.Page[Bar], error) {
 	var none projections.Page[Bar]
 	if err := checkDimensionKey(query.Dimension, &query.Key, true); err != nil {
+		return none, err
+	}
+	if err := checkCurrencyFilter(query.Currency); err != nil {
 		return none, err
 	}
 	from, to := "", ""
@@ -235,6 +241,15 @@ func checkDimensionKey(dim Dimension, key *string, required bool) error {
 		}
 	}
 	return nil
+}
+
+// checkCurrencyFilter refuses a currency filter that is not an ISO 4217
+// code: "cny" would keep nothing, and answer OK.
+func checkCurrencyFilter(currency string) error {
+	if currency == "" {
+		return nil
+	}
+	return domain.CheckCurrency("currency", currency)
 }
 
 // RightTypeByName returns the right type whose String is name.

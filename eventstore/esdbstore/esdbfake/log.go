@@ -70,7 +70,7 @@ type appendOutcome struct {
 	exists  bool
 	current uint64
 	// lastPos is the position of the last event written, unless
-	// noPosition (an append of no event).
+	// noPosition (an append of no event, or a repeat of an earlier one).
 	lastPos    uint64
 	noPosition bool
 }
@@ -181,8 +181,26 @@ func idempotent(existing []*record, exp expectation, events []proposed) (appendO
 			return appendOutcome{}, false
 		}
 	}
+	// EventStoreDB answers an append it had already written with the
+	// revision of its last event but without a log position.
 	last := existing[start+len(events)-1]
-	return appendOutcome{ok: true, exists: true, current: last.revision, lastPos: last.pos}, true
+	return appendOutcome{ok: true, exists: true, current: last.revision, noPosition: true}, true
+}
+
+// endPosition is where the next record will start.
+func (l *eventLog) endPosition() uint64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.end
+}
+
+// poke wakes every subscription waiting for new records, so that it looks
+// at the log again.
+func (l *eventLog) poke() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	close(l.changed)
+	l.changed = make(chan struct{})
 }
 
 // stream returns the records of one stream and whether it exists.

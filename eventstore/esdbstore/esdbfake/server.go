@@ -5,14 +5,16 @@
 // and implements only what the client calls:
 //
 //   - event_store.client.streams.Streams: Append (expected revisions, the
-//     WrongExpectedVersion reply, event-id idempotency, the 1 MiB append
-//     limit) and Read (one stream or $all, forwards or backwards, with a
+//     WrongExpectedVersion reply, event-id idempotency whose repeat comes
+//     back without a position, the 1 MiB append limit counted as the server
+//     counts it) and Read (one stream or $all, forwards or backwards, with a
 //     count, with or without a stream-name or event-type filter, and
 //     catch-up-then-live subscriptions to $all with checkpoints and the
 //     caught-up message). Delete, Tombstone, BatchAppend and subscriptions
 //     to a single stream answer Unimplemented.
 //   - event_store.client.gossip.Gossip: Read, for cluster discovery.
-//   - event_store.client.server_features.ServerFeatures: GetSupportedMethods.
+//   - event_store.client.server_features.ServerFeatures: GetSupportedMethods,
+//     with the server version.
 //
 // Its semantics follow EventStoreDB's server source and documentation:
 // positions are byte offsets in one log, and an event written by an append
@@ -23,15 +25,21 @@
 // must filter them out.
 //
 // A Server can run one node or a cluster of several nodes that serve the same
-// log, as a replicated cluster does after a quorum write. Tests can drop every
-// running subscription, move the leadership to another node, or stop the
-// leader node outright, to exercise a client's resubscription.
+// log, as a replicated cluster does after a quorum write, with or without TLS
+// and users (StartWith). Tests can switch on what real servers and networks
+// have done to clients: drop every running subscription, move the leadership
+// to another node or stop the leader outright, let followers fall behind the
+// leader (LagFollowers), shape checkpoints as released servers did, ahead of
+// unsent events or with a prepare position of 0 (SetCheckpoints), report an
+// old version whose stream reads carry no positions, and delay, lose or cut
+// the replies of appends that succeeded.
 package esdbfake
 
 import (
 	"context"
 	"fmt"
 	"net"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -48,12 +56,43 @@ import (
 )
 
 // Version is the EventStoreDB server version whose protocol the fake follows;
-// GetSupportedMethods reports it.
+// GetSupportedMethods reports it unless Options.Version says otherwise.
 const Version = "24.10.0"
+
+// Options configures a fake server. The zero value is one node without TLS
+// or authentication, reporting Version.
+type Options struct {
+	// Nodes is the number of cluster members; 0 means 1.
+	Nodes int
+	// Version is the server version the nodes report, "major.minor.patch";
+	// empty means Version. Versions before 22.6 send no positions with the
+	// events of stream reads, as those servers did.
+	Version string
+	// TLS makes every node serve TLS with a certificate signed by a CA that
+	// the fake makes for the test (see CAFile).
+	TLS bool
+	// Users, when not empty, makes Streams calls require one of these users'
+	// credentials (HTTP basic authentication, as EventStoreDB takes them);
+	// gossip and server features stay open, as on a secure cluster.
+	Users []User
+}
+
+// User is an account of the fake server.
+type User struct {
+	Name, Password string
+	// Admin puts the user in $admins, which may read $all. Others may read
+	// and write user streams but not $all, as EventStoreDB's default ACL
+	// reserves $all (a system stream) to $admins.
+	Admin bool
+}
 
 // Server is a fake EventStoreDB cluster of one or more nodes over one log.
 type Server struct {
-	log *eventLog
+	log     *eventLog
+	version string
+	users   map[string]User
+	caFile  string
+	tls     bool
 
 	mu     sync.Mutex
 	nodes  []*node
@@ -61,6 +100,18 @@ type Server struct {
 	subs   map[*liveSubscription]struct{}
 	// requests records every subscription to $all, in order.
 	requests []SubscriptionRequest
+	// checkpoints is how subscriptions shape their checkpoints.
+	checkpoints CheckpointStyle
+	// lagging tells whether followers have stopped receiving the leader's
+	// writes (see LagFollowers); followerServed counts the calls a follower
+	// served for a client that did not require the leader.
+	lagging        bool
+	followerServed int
+	// faults are what the next successful appends do to their replies.
+	faults []replyFault
+	// refusals is how many more requests to refuse as during an election;
+	// refused counts those refused.
+	refusals, refused int
 }
 
 // SubscriptionRequest is what a subscription to $all asked for, as the fake
@@ -86,6 +137,10 @@ type node struct {
 	addr  *net.TCPAddr
 	grpc  *grpc.Server
 	alive bool
+	// seenEnd, while followers lag, is the log position up to which this
+	// node has the leader's writes; a node that is leader, or that does
+	// not lag, has them all.
+	seenEnd uint64
 }
 
 // streamsService, gossipService and featuresService are a node's three gRPC
@@ -115,7 +170,7 @@ var systemEvents = []struct{ stream, typ string }{
 
 // Start runs a single-node server for the test and stops it when the test
 // ends.
-func Start(tb testing.TB) *Server { return StartCluster(tb, 1) }
+func Start(tb testing.TB) *Server { return StartWith(tb, Options{}) }
 
 // StartCluster runs a cluster of n nodes for the test, the first one leader,
 // and stops it when the test ends.
@@ -124,17 +179,39 @@ func StartCluster(tb testing.TB, n int) *Server {
 	if n < 1 {
 		tb.Fatalf("esdbfake: a cluster needs at least one node, not %d", n)
 	}
-	s := &Server{log: newEventLog(), subs: map[*liveSubscription]struct{}{}}
+	return StartWith(tb, Options{Nodes: n})
+}
+
+// StartWith runs a server as opts describe for the test, the first node
+// leader, and stops it when the test ends.
+func StartWith(tb testing.TB, opts Options) *Server {
+	tb.Helper()
+	s := &Server{log: newEventLog(), version: opts.Version, subs: map[*liveSubscription]struct{}{}, tls: opts.TLS}
+	if s.version == "" {
+		s.version = Version
+	}
+	if len(opts.Users) > 0 {
+		s.users = map[string]User{}
+		for _, u := range opts.Users {
+			s.users[u.Name] = u
+		}
+	}
 	for _, e := range systemEvents {
 		s.log.appendEvents(e.stream, expectation{kind: expectAny},
 			[]proposed{{id: uuid.New(), typ: e.typ, json: true, data: []byte("{}")}})
 	}
-	for range n {
+	var serverOpts []grpc.ServerOption
+	if opts.TLS {
+		creds, caFile := newTestTLS(tb)
+		s.caFile = caFile
+		serverOpts = append(serverOpts, grpc.Creds(creds))
+	}
+	for range max(opts.Nodes, 1) {
 		lis, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			tb.Fatalf("esdbfake: listen: %v", err)
 		}
-		nd := &node{srv: s, id: uuid.New(), addr: lis.Addr().(*net.TCPAddr), grpc: grpc.NewServer(), alive: true}
+		nd := &node{srv: s, id: uuid.New(), addr: lis.Addr().(*net.TCPAddr), grpc: grpc.NewServer(serverOpts...), alive: true}
 		streams.RegisterStreamsServer(nd.grpc, &streamsService{node: nd})
 		gossip.RegisterGossipServer(nd.grpc, &gossipService{node: nd})
 		serverfeatures.RegisterServerFeaturesServer(nd.grpc, &featuresService{node: nd})
@@ -155,16 +232,33 @@ func (s *Server) stop() {
 }
 
 // URL is the connection string of the server: one host for a single node,
-// every node as a gossip seed for a cluster; always without TLS.
-func (s *Server) URL() string {
+// every node as a gossip seed for a cluster; with TLS, tls=true and the
+// fake's CA as tlsCAFile, else tls=false. It carries no credentials (see
+// URLAs).
+func (s *Server) URL() string { return s.url("") }
+
+// URLAs is URL with a user's credentials in it, as user:password@.
+func (s *Server) URLAs(user, password string) string {
+	return s.url(url.UserPassword(user, password).String() + "@")
+}
+
+func (s *Server) url(credentials string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	hosts := make([]string, len(s.nodes))
 	for i, nd := range s.nodes {
 		hosts[i] = nd.addr.String()
 	}
-	return "esdb://" + strings.Join(hosts, ",") + "?tls=false"
+	query := "?tls=false"
+	if s.tls {
+		query = "?tls=true&tlsCAFile=" + url.QueryEscape(s.caFile)
+	}
+	return "esdb://" + credentials + strings.Join(hosts, ",") + query
 }
+
+// CAFile is the PEM file of the CA that signed the nodes' certificates,
+// with TLS; else "".
+func (s *Server) CAFile() string { return s.caFile }
 
 // Leader is the address of the current leader node.
 func (s *Server) Leader() string {
@@ -193,11 +287,14 @@ func (s *Server) dropLocked() int {
 
 // ElectNewLeader moves the leadership to the next live node, as an election
 // does: every subscription is dropped, and the old leader serves on as a
-// follower (which, like EventStoreDB's, forwards appends to the leader). It
+// follower (which, like EventStoreDB's, forwards appends to the leader and
+// serves reads from its own copy of the log). While followers lag (see
+// LagFollowers), the old leader's copy stays as it was at the election. It
 // returns how many subscriptions it dropped.
 func (s *Server) ElectNewLeader() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.nodes[s.leader].seenEnd = s.log.endPosition()
 	s.leader = s.nextAliveLocked()
 	return s.dropLocked()
 }
@@ -257,10 +354,15 @@ func (s *Server) Subscriptions() int {
 	return len(s.subs)
 }
 
-func (n *node) isLeader() bool {
-	n.srv.mu.Lock()
-	defer n.srv.mu.Unlock()
-	return n.srv.nodes[n.srv.leader] == n
+// streamReadsCarryPositions reports whether the server's version sends log
+// positions with the events of stream reads, which EventStoreDB does from
+// 22.6 on.
+func (s *Server) streamReadsCarryPositions() bool {
+	var major, minor int
+	if _, err := fmt.Sscanf(s.version, "%d.%d", &major, &minor); err != nil {
+		return true
+	}
+	return major > 22 || (major == 22 && minor >= 6)
 }
 
 // Read answers Gossip.Read with every member and its state.
@@ -296,7 +398,7 @@ func (n *featuresService) GetSupportedMethods(context.Context, *shared.Empty) (*
 		return &serverfeatures.SupportedMethod{ServiceName: service, MethodName: method}
 	}
 	return &serverfeatures.SupportedMethods{
-		EventStoreServerVersion: Version,
+		EventStoreServerVersion: n.srv.version,
 		Methods: []*serverfeatures.SupportedMethod{
 			m("event_store.client.streams.streams", "read"),
 			m("event_store.client.streams.streams", "append"),

@@ -182,14 +182,15 @@ func TestAppends(t *testing.T) {
 			t.Fatalf("got %v", err)
 		}
 	})
-	t.Run("repeating an append with the same event ids is idempotent", func(t *testing.T) {
+	t.Run("repeating an append with the same event ids is idempotent and comes back without a position", func(t *testing.T) {
 		opts := esdb.AppendToStreamOptions{ExpectedRevision: esdb.NoStream{}}
 		first, err := c.AppendToStream(t.Context(), "idempotent", opts, ev)
 		if err != nil {
 			t.Fatal(err)
 		}
 		again, err := c.AppendToStream(t.Context(), "idempotent", opts, ev)
-		if err != nil || *again != *first {
+		// The v4 client turns the reply's NoPosition into 0/0.
+		if err != nil || again.NextExpectedVersion != first.NextExpectedVersion || again.CommitPosition != 0 || again.PreparePosition != 0 {
 			t.Fatalf("the repeat gives %+v (%v), the first %+v", again, err, first)
 		}
 		rs, _ := c.ReadStream(t.Context(), "idempotent", esdb.ReadStreamOptions{}, 10)

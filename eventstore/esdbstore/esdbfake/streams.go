@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"sort"
 	"strconv"
@@ -24,9 +25,12 @@ import (
 // MaxAppendSize is EventStoreDB's default limit on the size of one append.
 const MaxAppendSize = 1 << 20
 
-// eventOverhead approximates what an event adds to an append's size beside
-// its type, data and metadata.
-const eventOverhead = 64
+// eventSize is what an event counts toward MaxAppendSize, as EventStoreDB
+// counts it: its data and custom metadata, and its type at two bytes a
+// character.
+func eventSize(typ string, data, metadata []byte) int {
+	return len(data) + len(metadata) + 2*len(typ)
+}
 
 // Append implements Streams.Append: one options message, then the proposed
 // events, then one reply.
@@ -39,81 +43,113 @@ func (n *streamsService) Append(srv streams.Streams_AppendServer) error {
 	if opts == nil {
 		return errorf(codes.InvalidArgument, "an append must start with its options")
 	}
-	if requiresLeader(srv.Context()) && !n.isLeader() {
-		return n.notLeader(srv.Context())
+	if err := n.srv.authorize(srv.Context(), false); err != nil {
+		return err
 	}
 	stream := string(opts.GetStreamIdentifier().GetStreamName())
 	if stream == "" {
 		return errorf(codes.InvalidArgument, "an append must name a stream")
 	}
-	var exp expectation
+	exp, err := expectationOf(opts)
+	if err != nil {
+		return err
+	}
+	events, err := receiveEvents(srv)
+	if err != nil {
+		return err
+	}
+	// Like EventStoreDB, which hands the whole write to its core before it
+	// learns that the node cannot take it, refuse only once the request
+	// has been read.
+	if err := n.srv.refuse(); err != nil {
+		return err
+	}
+	if err := n.checkLeader(srv.Context()); err != nil {
+		return err
+	}
+	out := n.srv.log.appendEvents(stream, exp, events)
+	if !out.ok {
+		return srv.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_WrongExpectedVersion_{WrongExpectedVersion: wrongExpected(exp, out)}})
+	}
+	if err := n.srv.replyFault(srv.Context()); err != nil {
+		return err
+	}
+	ok := &streams.AppendResp_Success{}
+	if out.exists {
+		ok.CurrentRevisionOption = &streams.AppendResp_Success_CurrentRevision{CurrentRevision: out.current}
+	} else {
+		ok.CurrentRevisionOption = &streams.AppendResp_Success_NoStream{NoStream: &shared.Empty{}}
+	}
+	if out.noPosition {
+		ok.PositionOption = &streams.AppendResp_Success_NoPosition{NoPosition: &shared.Empty{}}
+	} else {
+		// EventStoreDB reports the log position of the last event as
+		// both commit and prepare position.
+		ok.PositionOption = &streams.AppendResp_Success_Position{Position: &streams.AppendResp_Position{
+			CommitPosition: out.lastPos, PreparePosition: out.lastPos}}
+	}
+	return srv.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_Success_{Success: ok}})
+}
+
+// expectationOf reads an append's expected stream revision.
+func expectationOf(opts *streams.AppendReq_Options) (expectation, error) {
 	switch r := opts.GetExpectedStreamRevision().(type) {
 	case *streams.AppendReq_Options_Any:
-		exp.kind = expectAny
+		return expectation{kind: expectAny}, nil
 	case *streams.AppendReq_Options_NoStream:
-		exp.kind = expectNoStream
+		return expectation{kind: expectNoStream}, nil
 	case *streams.AppendReq_Options_StreamExists:
-		exp.kind = expectStreamExists
+		return expectation{kind: expectStreamExists}, nil
 	case *streams.AppendReq_Options_Revision:
-		exp = expectation{kind: expectRevision, revision: r.Revision}
-	default:
-		return errorf(codes.InvalidArgument, "an append must state an expected stream revision")
+		return expectation{kind: expectRevision, revision: r.Revision}, nil
 	}
+	return expectation{}, errorf(codes.InvalidArgument, "an append must state an expected stream revision")
+}
+
+// receiveEvents reads an append's proposed events, refusing the append as
+// soon as they pass MaxAppendSize, as EventStoreDB does.
+func receiveEvents(srv streams.Streams_AppendServer) ([]proposed, error) {
 	var events []proposed
 	size := 0
 	for {
 		req, err := srv.Recv()
 		if errors.Is(err, io.EOF) {
-			break
+			return events, nil
 		}
 		if err != nil {
-			return err
+			return nil, err
 		}
 		pm := req.GetProposedMessage()
 		if pm == nil {
-			return errorf(codes.InvalidArgument, "after the options an append sends only proposed messages")
+			return nil, errorf(codes.InvalidArgument, "after the options an append sends only proposed messages")
 		}
 		typ, ok := pm.GetMetadata()["type"]
 		if !ok {
-			return requiredMetadata("type")
+			return nil, requiredMetadata("type")
 		}
 		contentType, ok := pm.GetMetadata()["content-type"]
 		if !ok {
-			return requiredMetadata("content-type")
+			return nil, requiredMetadata("content-type")
 		}
 		id, err := fromUUID(pm.GetId())
 		if err != nil {
-			return errorf(codes.InvalidArgument, "event %d: %v", len(events), err)
+			return nil, errorf(codes.InvalidArgument, "event %d: %v", len(events), err)
 		}
-		size += eventOverhead + len(typ) + len(pm.GetData()) + len(pm.GetCustomMetadata())
+		size += eventSize(typ, pm.GetData(), pm.GetCustomMetadata())
 		if size > MaxAppendSize {
 			_ = grpc.SetTrailer(srv.Context(), metadataPairs("exception", "maximum-append-size-exceeded"))
-			return status.Errorf(codes.InvalidArgument, "Maximum Append Size of %d Exceeded.", MaxAppendSize)
+			return nil, status.Errorf(codes.InvalidArgument, "Maximum Append Size of %d Exceeded.", MaxAppendSize)
 		}
 		events = append(events, proposed{
 			id: id, typ: typ, json: contentType == "application/json",
 			data: pm.GetData(), metadata: pm.GetCustomMetadata(),
 		})
 	}
+}
 
-	out := n.srv.log.appendEvents(stream, exp, events)
-	if out.ok {
-		ok := &streams.AppendResp_Success{}
-		if out.exists {
-			ok.CurrentRevisionOption = &streams.AppendResp_Success_CurrentRevision{CurrentRevision: out.current}
-		} else {
-			ok.CurrentRevisionOption = &streams.AppendResp_Success_NoStream{NoStream: &shared.Empty{}}
-		}
-		if out.noPosition {
-			ok.PositionOption = &streams.AppendResp_Success_NoPosition{NoPosition: &shared.Empty{}}
-		} else {
-			// EventStoreDB reports the log position of the last event as
-			// both commit and prepare position.
-			ok.PositionOption = &streams.AppendResp_Success_Position{Position: &streams.AppendResp_Position{
-				CommitPosition: out.lastPos, PreparePosition: out.lastPos}}
-		}
-		return srv.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_Success_{Success: ok}})
-	}
+// wrongExpected is the WrongExpectedVersion reply to an append that
+// expected exp of a stream the outcome describes.
+func wrongExpected(exp expectation, out appendOutcome) *streams.AppendResp_WrongExpectedVersion {
 	wrong := &streams.AppendResp_WrongExpectedVersion{}
 	if out.exists {
 		wrong.CurrentRevisionOption = &streams.AppendResp_WrongExpectedVersion_CurrentRevision{CurrentRevision: out.current}
@@ -130,7 +166,7 @@ func (n *streamsService) Append(srv streams.Streams_AppendServer) error {
 	default:
 		wrong.ExpectedRevisionOption = &streams.AppendResp_WrongExpectedVersion_ExpectedRevision{ExpectedRevision: exp.revision}
 	}
-	return srv.SendAndClose(&streams.AppendResp{Result: &streams.AppendResp_WrongExpectedVersion_{WrongExpectedVersion: wrong}})
+	return wrong
 }
 
 // Read implements Streams.Read: reads of one stream or of $all, and
@@ -140,14 +176,21 @@ func (n *streamsService) Read(req *streams.ReadReq, srv streams.Streams_ReadServ
 	if opts == nil {
 		return errorf(codes.InvalidArgument, "a read needs options")
 	}
-	if requiresLeader(srv.Context()) && !n.isLeader() {
-		return n.notLeader(srv.Context())
+	if err := n.srv.refuse(); err != nil {
+		return err
+	}
+	if err := n.srv.authorize(srv.Context(), opts.GetAll() != nil); err != nil {
+		return err
+	}
+	if err := n.checkLeader(srv.Context()); err != nil {
+		return err
 	}
 	filter, err := compileFilter(opts)
 	if err != nil {
 		return err
 	}
-	enc := encoder{asString: opts.GetUuidOption().GetString_() != nil}
+	enc := encoder{asString: opts.GetUuidOption().GetString_() != nil,
+		noPosition: opts.GetStream() != nil && !n.srv.streamReadsCarryPositions()}
 	backwards := opts.GetReadDirection() == streams.ReadReq_Options_Backwards
 	switch opts.GetCountOption().(type) {
 	case *streams.ReadReq_Options_Subscription:
@@ -174,7 +217,7 @@ func (n *streamsService) Read(req *streams.ReadReq, srv streams.Streams_ReadServ
 
 func (n *streamsService) readStream(o *streams.ReadReq_Options_StreamOptions, backwards bool, count uint64, enc encoder, srv streams.Streams_ReadServer) error {
 	name := o.GetStreamIdentifier().GetStreamName()
-	records := n.srv.log.stream(string(name))
+	records := n.visible(n.srv.log.stream(string(name)))
 	if len(records) == 0 {
 		return srv.Send(&streams.ReadResp{Content: &streams.ReadResp_StreamNotFound_{StreamNotFound: &streams.ReadResp_StreamNotFound{
 			StreamIdentifier: &shared.StreamIdentifier{StreamName: name}}}})
@@ -216,6 +259,7 @@ func (n *streamsService) readStream(o *streams.ReadReq_Options_StreamOptions, ba
 
 func (n *streamsService) readAll(o *streams.ReadReq_Options_AllOptions, backwards bool, count uint64, filter *filter, enc encoder, srv streams.Streams_ReadServer) error {
 	records, _ := n.srv.log.snapshot()
+	records = n.visible(records)
 	send := func(r *record) (bool, error) {
 		if filter != nil && !filter.match(r) {
 			return false, nil
@@ -273,14 +317,82 @@ type liveSubscription struct {
 
 // subscribeAll serves a subscription to $all: a confirmation, the stored
 // events after the start position (catch-up), a caught-up message, then each
-// new event as it is written (live). With a filter it sends a checkpoint
-// after every interval of considered events, at the position of the last one
-// considered, so that a client may resume after it.
+// new event as it is written (live). With a filter it sends checkpoints, as
+// SetCheckpoints says.
 func (n *streamsService) subscribeAll(o *streams.ReadReq_Options_AllOptions, filter *filter, enc encoder, srv streams.Streams_ReadServer) error {
 	ctx := srv.Context()
-	sub := &liveSubscription{dropped: make(chan struct{})}
 	s := n.srv
+	sub := s.register(o, filter)
+	defer s.unregister(sub)
+
+	records, changed := s.log.snapshot()
+	records = n.visible(records)
+	next := subscriptionStart(records, o)
+	if err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_Confirmation{Confirmation: &streams.ReadResp_SubscriptionConfirmation{
+		SubscriptionId: uuid.NewString()}}}); err != nil {
+		return err
+	}
+	cp := &checkpointer{srv: srv, server: s, filter: filter}
+	caughtUp := false
+	for {
+		for ; next < len(records); next++ {
+			select {
+			case <-sub.dropped:
+				return cp.dropped()
+			case <-ctx.Done():
+				return status.FromContextError(ctx.Err()).Err()
+			default:
+			}
+			r := records[next]
+			if filter == nil || filter.match(r) {
+				if err := srv.Send(enc.event(r)); err != nil {
+					return err
+				}
+			}
+			if err := cp.considered(r); err != nil {
+				return err
+			}
+		}
+		if !caughtUp {
+			caughtUp = true
+			if err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_CaughtUp_{CaughtUp: &streams.ReadResp_CaughtUp{}}}); err != nil {
+				return err
+			}
+		}
+		if err := cp.waiting(); err != nil {
+			return err
+		}
+		select {
+		case <-changed:
+			records, changed = s.log.snapshot()
+			records = n.visible(records)
+		case <-sub.dropped:
+			return cp.dropped()
+		case <-ctx.Done():
+			return status.FromContextError(ctx.Err()).Err()
+		}
+	}
+}
+
+// subscriptionStart is the index in records of the first record a
+// subscription with options o sends: the one after its start position.
+func subscriptionStart(records []*record, o *streams.ReadReq_Options_AllOptions) int {
+	switch {
+	case o.GetPosition() != nil:
+		p := o.GetPosition()
+		return firstAfter(records, position{p.GetCommitPosition(), p.GetPreparePosition()})
+	case o.GetEnd() != nil:
+		return len(records)
+	}
+	return 0
+}
+
+// register records a subscription request and returns the subscription,
+// which the server can then drop.
+func (s *Server) register(o *streams.ReadReq_Options_AllOptions, filter *filter) *liveSubscription {
+	sub := &liveSubscription{dropped: make(chan struct{})}
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	s.subs[sub] = struct{}{}
 	req := filter.describe()
 	switch p := o.GetPosition(); {
@@ -292,68 +404,66 @@ func (n *streamsService) subscribeAll(o *streams.ReadReq_Options_AllOptions, fil
 		req.From = "start"
 	}
 	s.requests = append(s.requests, req)
-	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		delete(s.subs, sub)
-		s.mu.Unlock()
-	}()
+	return sub
+}
 
-	records, changed := s.log.snapshot()
-	next := 0
-	switch {
-	case o.GetPosition() != nil:
-		p := o.GetPosition()
-		next = firstAfter(records, position{p.GetCommitPosition(), p.GetPreparePosition()})
-	case o.GetEnd() != nil:
-		next = len(records)
+func (s *Server) unregister(sub *liveSubscription) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.subs, sub)
+}
+
+// checkpointer sends a filtered subscription's checkpoints.
+type checkpointer struct {
+	srv    streams.Streams_ReadServer
+	server *Server
+	filter *filter
+	count  int
+}
+
+// considered counts record r as considered by the filter and sends a
+// checkpoint after every interval of them, at r's position.
+func (c *checkpointer) considered(r *record) error {
+	if c.filter == nil {
+		return nil
 	}
-	if err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_Confirmation{Confirmation: &streams.ReadResp_SubscriptionConfirmation{
-		SubscriptionId: uuid.NewString()}}}); err != nil {
+	c.count++
+	if c.count < c.filter.checkpointInterval {
+		return nil
+	}
+	c.count = 0
+	p := r.position()
+	if c.server.checkpointStyle() == CheckpointsCommitOnly {
+		p.prepare = 0
+	}
+	return c.send(p)
+}
+
+// waiting is called when the subscription has sent every record it read;
+// in the CheckpointsAheadAtEnd style it sends a checkpoint at the end of
+// the log as it is now, which may be past records not sent yet.
+func (c *checkpointer) waiting() error {
+	if c.filter == nil || c.server.checkpointStyle() != CheckpointsAheadAtEnd {
+		return nil
+	}
+	end := c.server.log.endPosition()
+	return c.send(position{end, end})
+}
+
+// dropped ends the subscription as DropSubscriptions asks. In the
+// CheckpointsAheadAtEnd style a checkpoint at the end of the log comes
+// first, as the subscription has then sent everything it read: a client
+// that resumes after it skips the next event written.
+func (c *checkpointer) dropped() error {
+	if err := c.waiting(); err != nil {
 		return err
 	}
-	considered, caughtUp := 0, false
-	for {
-		for ; next < len(records); next++ {
-			select {
-			case <-sub.dropped:
-				return dropped()
-			case <-ctx.Done():
-				return status.FromContextError(ctx.Err()).Err()
-			default:
-			}
-			r := records[next]
-			if filter == nil || filter.match(r) {
-				if err := srv.Send(enc.event(r)); err != nil {
-					return err
-				}
-			}
-			if filter != nil {
-				considered++
-				if considered >= filter.checkpointInterval {
-					considered = 0
-					if err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_Checkpoint_{Checkpoint: &streams.ReadResp_Checkpoint{
-						CommitPosition: r.pos, PreparePosition: r.pos}}}); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		if !caughtUp {
-			caughtUp = true
-			if err := srv.Send(&streams.ReadResp{Content: &streams.ReadResp_CaughtUp_{CaughtUp: &streams.ReadResp_CaughtUp{}}}); err != nil {
-				return err
-			}
-		}
-		select {
-		case <-changed:
-			records, changed = s.log.snapshot()
-		case <-sub.dropped:
-			return dropped()
-		case <-ctx.Done():
-			return status.FromContextError(ctx.Err()).Err()
-		}
-	}
+	return dropped()
+}
+
+func (c *checkpointer) send(p position) error {
+	return c.srv.Send(&streams.ReadResp{Content: &streams.ReadResp_Checkpoint_{Checkpoint: &streams.ReadResp_Checkpoint{
+		CommitPosition: p.commit, PreparePosition: p.prepare}}})
 }
 
 func dropped() error {
@@ -434,8 +544,9 @@ func (f *filter) describe() SubscriptionRequest {
 	return d
 }
 
-// encoder turns records into read responses.
-type encoder struct{ asString bool }
+// encoder turns records into read responses. noPosition sends events
+// without their log positions, as servers before 22.6 did on stream reads.
+type encoder struct{ asString, noPosition bool }
 
 func (e encoder) event(r *record) *streams.ReadResp {
 	id := &shared.UUID{}
@@ -449,13 +560,17 @@ func (e encoder) event(r *record) *streams.ReadResp {
 	if r.json {
 		contentType = "application/json"
 	}
+	pos := r.pos
+	if e.noPosition {
+		pos = math.MaxUint64
+	}
 	return &streams.ReadResp{Content: &streams.ReadResp_Event{Event: &streams.ReadResp_ReadEvent{
 		Event: &streams.ReadResp_ReadEvent_RecordedEvent{
 			Id:               id,
 			StreamIdentifier: &shared.StreamIdentifier{StreamName: []byte(r.stream)},
 			StreamRevision:   r.revision,
-			CommitPosition:   r.pos,
-			PreparePosition:  r.pos,
+			CommitPosition:   pos,
+			PreparePosition:  pos,
 			Metadata: map[string]string{
 				"type":         r.typ,
 				"content-type": contentType,
@@ -465,7 +580,7 @@ func (e encoder) event(r *record) *streams.ReadResp {
 			CustomMetadata: r.metadata,
 			Data:           r.data,
 		},
-		Position: &streams.ReadResp_ReadEvent_CommitPosition{CommitPosition: r.pos},
+		Position: &streams.ReadResp_ReadEvent_CommitPosition{CommitPosition: pos},
 	}}}
 }
 

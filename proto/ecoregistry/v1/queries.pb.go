@@ -200,6 +200,61 @@ func (StatisticsGranularity) EnumDescriptor() ([]byte, []int) {
 	return file_ecoregistry_v1_queries_proto_rawDescGZIP(), []int{2}
 }
 
+// LagUnit is what a projection's lag counts: the store's positions tell no
+// more.
+type LagUnit int32
+
+const (
+	LagUnit_LAG_UNIT_UNSPECIFIED LagUnit = 0
+	// Events not yet applied: the embedded store's positions are dense.
+	LagUnit_LAG_UNIT_EVENTS LagUnit = 1
+	// Bytes of EventStoreDB's log not yet applied, the server's own records
+	// included: its positions are log offsets, and counting the events
+	// between two of them would mean reading them.
+	LagUnit_LAG_UNIT_BYTES LagUnit = 2
+)
+
+// Enum value maps for LagUnit.
+var (
+	LagUnit_name = map[int32]string{
+		0: "LAG_UNIT_UNSPECIFIED",
+		1: "LAG_UNIT_EVENTS",
+		2: "LAG_UNIT_BYTES",
+	}
+	LagUnit_value = map[string]int32{
+		"LAG_UNIT_UNSPECIFIED": 0,
+		"LAG_UNIT_EVENTS":      1,
+		"LAG_UNIT_BYTES":       2,
+	}
+)
+
+func (x LagUnit) Enum() *LagUnit {
+	p := new(LagUnit)
+	*p = x
+	return p
+}
+
+func (x LagUnit) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (LagUnit) Descriptor() protoreflect.EnumDescriptor {
+	return file_ecoregistry_v1_queries_proto_enumTypes[3].Descriptor()
+}
+
+func (LagUnit) Type() protoreflect.EnumType {
+	return &file_ecoregistry_v1_queries_proto_enumTypes[3]
+}
+
+func (x LagUnit) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use LagUnit.Descriptor instead.
+func (LagUnit) EnumDescriptor() ([]byte, []int) {
+	return file_ecoregistry_v1_queries_proto_rawDescGZIP(), []int{3}
+}
+
 // HoldingBalance is what one account holds of one right, by state.
 type HoldingBalance struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
@@ -2318,8 +2373,9 @@ type ProjectionGeneration struct {
 	Generation uint64                 `protobuf:"varint,1,opt,name=generation,proto3" json:"generation,omitempty"`
 	// The position of the last event applied.
 	Position *Position `protobuf:"bytes,2,opt,name=position,proto3" json:"position,omitempty"`
-	// How many positions the generation is behind the head of the log; for
-	// the embedded store, the number of events not yet applied.
+	// How far the generation is behind the head of the log, in lag_unit:
+	// events not yet applied on the embedded store, bytes of the server's log
+	// on EventStoreDB.
 	Lag uint64 `protobuf:"varint,3,opt,name=lag,proto3" json:"lag,omitempty"`
 	// Events read, skipped ones included.
 	EventsApplied uint64 `protobuf:"varint,4,opt,name=events_applied,json=eventsApplied,proto3" json:"events_applied,omitempty"`
@@ -2328,7 +2384,9 @@ type ProjectionGeneration struct {
 	SkippedByType map[string]uint64      `protobuf:"bytes,5,rep,name=skipped_by_type,json=skippedByType,proto3" json:"skipped_by_type,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	CommittedAt   *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=committed_at,json=committedAt,proto3" json:"committed_at,omitempty"`
 	// The error that last stopped the generation, if it has not committed since.
-	Error         string `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
+	Error string `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
+	// What lag counts.
+	LagUnit       LagUnit `protobuf:"varint,8,opt,name=lag_unit,json=lagUnit,proto3,enum=ecoregistry.v1.LagUnit" json:"lag_unit,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2410,6 +2468,13 @@ func (x *ProjectionGeneration) GetError() string {
 		return x.Error
 	}
 	return ""
+}
+
+func (x *ProjectionGeneration) GetLagUnit() LagUnit {
+	if x != nil {
+		return x.LagUnit
+	}
+	return LagUnit_LAG_UNIT_UNSPECIFIED
 }
 
 // ProjectionStatus describes a projection.
@@ -2895,7 +2960,7 @@ const file_ecoregistry_v1_queries_proto_rawDesc = "" +
 	"\x16ListStatisticsResponse\x121\n" +
 	"\x04rows\x18\x01 \x03(\v2\x1d.ecoregistry.v1.StatisticsRowR\x04rows\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\x124\n" +
-	"\bposition\x18\x03 \x01(\v2\x18.ecoregistry.v1.PositionR\bposition\"\x9d\x03\n" +
+	"\bposition\x18\x03 \x01(\v2\x18.ecoregistry.v1.PositionR\bposition\"\xd1\x03\n" +
 	"\x14ProjectionGeneration\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x01 \x01(\x04R\n" +
@@ -2905,7 +2970,8 @@ const file_ecoregistry_v1_queries_proto_rawDesc = "" +
 	"\x0eevents_applied\x18\x04 \x01(\x04R\reventsApplied\x12_\n" +
 	"\x0fskipped_by_type\x18\x05 \x03(\v27.ecoregistry.v1.ProjectionGeneration.SkippedByTypeEntryR\rskippedByType\x12=\n" +
 	"\fcommitted_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\vcommittedAt\x12\x14\n" +
-	"\x05error\x18\a \x01(\tR\x05error\x1a@\n" +
+	"\x05error\x18\a \x01(\tR\x05error\x122\n" +
+	"\blag_unit\x18\b \x01(\x0e2\x17.ecoregistry.v1.LagUnitR\alagUnit\x1a@\n" +
 	"\x12SkippedByTypeEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x04R\x05value:\x028\x01\"\xcb\x01\n" +
@@ -2937,7 +3003,11 @@ const file_ecoregistry_v1_queries_proto_rawDesc = "" +
 	"\x15StatisticsGranularity\x12&\n" +
 	"\"STATISTICS_GRANULARITY_UNSPECIFIED\x10\x00\x12 \n" +
 	"\x1cSTATISTICS_GRANULARITY_MONTH\x10\x01\x12\x1f\n" +
-	"\x1bSTATISTICS_GRANULARITY_YEAR\x10\x022\xd7\x02\n" +
+	"\x1bSTATISTICS_GRANULARITY_YEAR\x10\x02*L\n" +
+	"\aLagUnit\x12\x18\n" +
+	"\x14LAG_UNIT_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fLAG_UNIT_EVENTS\x10\x01\x12\x12\n" +
+	"\x0eLAG_UNIT_BYTES\x10\x022\xd7\x02\n" +
 	"\x14HoldingsQueryService\x12n\n" +
 	"\x13ListAccountHoldings\x12*.ecoregistry.v1.ListAccountHoldingsRequest\x1a+.ecoregistry.v1.ListAccountHoldingsResponse\x12e\n" +
 	"\x10ListRightHolders\x12'.ecoregistry.v1.ListRightHoldersRequest\x1a(.ecoregistry.v1.ListRightHoldersResponse\x12h\n" +
@@ -2966,133 +3036,135 @@ func file_ecoregistry_v1_queries_proto_rawDescGZIP() []byte {
 	return file_ecoregistry_v1_queries_proto_rawDescData
 }
 
-var file_ecoregistry_v1_queries_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_ecoregistry_v1_queries_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
 var file_ecoregistry_v1_queries_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_ecoregistry_v1_queries_proto_goTypes = []any{
 	(MarketDimension)(0),                // 0: ecoregistry.v1.MarketDimension
 	(AdministrativeLevel)(0),            // 1: ecoregistry.v1.AdministrativeLevel
 	(StatisticsGranularity)(0),          // 2: ecoregistry.v1.StatisticsGranularity
-	(*HoldingBalance)(nil),              // 3: ecoregistry.v1.HoldingBalance
-	(*RightBalance)(nil),                // 4: ecoregistry.v1.RightBalance
-	(*HoldingTotals)(nil),               // 5: ecoregistry.v1.HoldingTotals
-	(*ListAccountHoldingsRequest)(nil),  // 6: ecoregistry.v1.ListAccountHoldingsRequest
-	(*ListAccountHoldingsResponse)(nil), // 7: ecoregistry.v1.ListAccountHoldingsResponse
-	(*ListRightHoldersRequest)(nil),     // 8: ecoregistry.v1.ListRightHoldersRequest
-	(*ListRightHoldersResponse)(nil),    // 9: ecoregistry.v1.ListRightHoldersResponse
-	(*ListHoldingTotalsRequest)(nil),    // 10: ecoregistry.v1.ListHoldingTotalsRequest
-	(*ListHoldingTotalsResponse)(nil),   // 11: ecoregistry.v1.ListHoldingTotalsResponse
-	(*Trade)(nil),                       // 12: ecoregistry.v1.Trade
-	(*ListTradesRequest)(nil),           // 13: ecoregistry.v1.ListTradesRequest
-	(*ListTradesResponse)(nil),          // 14: ecoregistry.v1.ListTradesResponse
-	(*MarketStats)(nil),                 // 15: ecoregistry.v1.MarketStats
-	(*ListMarketStatsRequest)(nil),      // 16: ecoregistry.v1.ListMarketStatsRequest
-	(*ListMarketStatsResponse)(nil),     // 17: ecoregistry.v1.ListMarketStatsResponse
-	(*DailyBar)(nil),                    // 18: ecoregistry.v1.DailyBar
-	(*ListDailyBarsRequest)(nil),        // 19: ecoregistry.v1.ListDailyBarsRequest
-	(*ListDailyBarsResponse)(nil),       // 20: ecoregistry.v1.ListDailyBarsResponse
-	(*StatisticsRow)(nil),               // 21: ecoregistry.v1.StatisticsRow
-	(*ListStatisticsRequest)(nil),       // 22: ecoregistry.v1.ListStatisticsRequest
-	(*ListStatisticsResponse)(nil),      // 23: ecoregistry.v1.ListStatisticsResponse
-	(*ProjectionGeneration)(nil),        // 24: ecoregistry.v1.ProjectionGeneration
-	(*ProjectionStatus)(nil),            // 25: ecoregistry.v1.ProjectionStatus
-	(*GetProjectionStatusRequest)(nil),  // 26: ecoregistry.v1.GetProjectionStatusRequest
-	(*GetProjectionStatusResponse)(nil), // 27: ecoregistry.v1.GetProjectionStatusResponse
-	(*RebuildProjectionRequest)(nil),    // 28: ecoregistry.v1.RebuildProjectionRequest
-	(*RebuildProjectionResponse)(nil),   // 29: ecoregistry.v1.RebuildProjectionResponse
-	nil,                                 // 30: ecoregistry.v1.ProjectionGeneration.SkippedByTypeEntry
-	(RightType)(0),                      // 31: ecoregistry.v1.RightType
-	(Unit)(0),                           // 32: ecoregistry.v1.Unit
-	(*SerialRange)(nil),                 // 33: ecoregistry.v1.SerialRange
-	(*timestamppb.Timestamp)(nil),       // 34: google.protobuf.Timestamp
-	(*Position)(nil),                    // 35: ecoregistry.v1.Position
-	(*Price)(nil),                       // 36: ecoregistry.v1.Price
+	(LagUnit)(0),                        // 3: ecoregistry.v1.LagUnit
+	(*HoldingBalance)(nil),              // 4: ecoregistry.v1.HoldingBalance
+	(*RightBalance)(nil),                // 5: ecoregistry.v1.RightBalance
+	(*HoldingTotals)(nil),               // 6: ecoregistry.v1.HoldingTotals
+	(*ListAccountHoldingsRequest)(nil),  // 7: ecoregistry.v1.ListAccountHoldingsRequest
+	(*ListAccountHoldingsResponse)(nil), // 8: ecoregistry.v1.ListAccountHoldingsResponse
+	(*ListRightHoldersRequest)(nil),     // 9: ecoregistry.v1.ListRightHoldersRequest
+	(*ListRightHoldersResponse)(nil),    // 10: ecoregistry.v1.ListRightHoldersResponse
+	(*ListHoldingTotalsRequest)(nil),    // 11: ecoregistry.v1.ListHoldingTotalsRequest
+	(*ListHoldingTotalsResponse)(nil),   // 12: ecoregistry.v1.ListHoldingTotalsResponse
+	(*Trade)(nil),                       // 13: ecoregistry.v1.Trade
+	(*ListTradesRequest)(nil),           // 14: ecoregistry.v1.ListTradesRequest
+	(*ListTradesResponse)(nil),          // 15: ecoregistry.v1.ListTradesResponse
+	(*MarketStats)(nil),                 // 16: ecoregistry.v1.MarketStats
+	(*ListMarketStatsRequest)(nil),      // 17: ecoregistry.v1.ListMarketStatsRequest
+	(*ListMarketStatsResponse)(nil),     // 18: ecoregistry.v1.ListMarketStatsResponse
+	(*DailyBar)(nil),                    // 19: ecoregistry.v1.DailyBar
+	(*ListDailyBarsRequest)(nil),        // 20: ecoregistry.v1.ListDailyBarsRequest
+	(*ListDailyBarsResponse)(nil),       // 21: ecoregistry.v1.ListDailyBarsResponse
+	(*StatisticsRow)(nil),               // 22: ecoregistry.v1.StatisticsRow
+	(*ListStatisticsRequest)(nil),       // 23: ecoregistry.v1.ListStatisticsRequest
+	(*ListStatisticsResponse)(nil),      // 24: ecoregistry.v1.ListStatisticsResponse
+	(*ProjectionGeneration)(nil),        // 25: ecoregistry.v1.ProjectionGeneration
+	(*ProjectionStatus)(nil),            // 26: ecoregistry.v1.ProjectionStatus
+	(*GetProjectionStatusRequest)(nil),  // 27: ecoregistry.v1.GetProjectionStatusRequest
+	(*GetProjectionStatusResponse)(nil), // 28: ecoregistry.v1.GetProjectionStatusResponse
+	(*RebuildProjectionRequest)(nil),    // 29: ecoregistry.v1.RebuildProjectionRequest
+	(*RebuildProjectionResponse)(nil),   // 30: ecoregistry.v1.RebuildProjectionResponse
+	nil,                                 // 31: ecoregistry.v1.ProjectionGeneration.SkippedByTypeEntry
+	(RightType)(0),                      // 32: ecoregistry.v1.RightType
+	(Unit)(0),                           // 33: ecoregistry.v1.Unit
+	(*SerialRange)(nil),                 // 34: ecoregistry.v1.SerialRange
+	(*timestamppb.Timestamp)(nil),       // 35: google.protobuf.Timestamp
+	(*Position)(nil),                    // 36: ecoregistry.v1.Position
+	(*Price)(nil),                       // 37: ecoregistry.v1.Price
 }
 var file_ecoregistry_v1_queries_proto_depIdxs = []int32{
-	31, // 0: ecoregistry.v1.HoldingBalance.right_type:type_name -> ecoregistry.v1.RightType
-	32, // 1: ecoregistry.v1.HoldingBalance.unit:type_name -> ecoregistry.v1.Unit
-	33, // 2: ecoregistry.v1.HoldingBalance.available_ranges:type_name -> ecoregistry.v1.SerialRange
-	33, // 3: ecoregistry.v1.HoldingBalance.pledged_ranges:type_name -> ecoregistry.v1.SerialRange
-	33, // 4: ecoregistry.v1.HoldingBalance.frozen_ranges:type_name -> ecoregistry.v1.SerialRange
-	33, // 5: ecoregistry.v1.HoldingBalance.reserved_ranges:type_name -> ecoregistry.v1.SerialRange
-	33, // 6: ecoregistry.v1.HoldingBalance.retired_ranges:type_name -> ecoregistry.v1.SerialRange
-	31, // 7: ecoregistry.v1.RightBalance.right_type:type_name -> ecoregistry.v1.RightType
-	32, // 8: ecoregistry.v1.RightBalance.unit:type_name -> ecoregistry.v1.Unit
-	34, // 9: ecoregistry.v1.RightBalance.registered_at:type_name -> google.protobuf.Timestamp
-	31, // 10: ecoregistry.v1.HoldingTotals.right_type:type_name -> ecoregistry.v1.RightType
-	31, // 11: ecoregistry.v1.ListAccountHoldingsRequest.right_type:type_name -> ecoregistry.v1.RightType
-	35, // 12: ecoregistry.v1.ListAccountHoldingsRequest.min_position:type_name -> ecoregistry.v1.Position
-	3,  // 13: ecoregistry.v1.ListAccountHoldingsResponse.holdings:type_name -> ecoregistry.v1.HoldingBalance
-	35, // 14: ecoregistry.v1.ListAccountHoldingsResponse.position:type_name -> ecoregistry.v1.Position
-	35, // 15: ecoregistry.v1.ListRightHoldersRequest.min_position:type_name -> ecoregistry.v1.Position
-	4,  // 16: ecoregistry.v1.ListRightHoldersResponse.right:type_name -> ecoregistry.v1.RightBalance
-	3,  // 17: ecoregistry.v1.ListRightHoldersResponse.holders:type_name -> ecoregistry.v1.HoldingBalance
-	35, // 18: ecoregistry.v1.ListRightHoldersResponse.position:type_name -> ecoregistry.v1.Position
-	31, // 19: ecoregistry.v1.ListHoldingTotalsRequest.right_type:type_name -> ecoregistry.v1.RightType
-	35, // 20: ecoregistry.v1.ListHoldingTotalsRequest.min_position:type_name -> ecoregistry.v1.Position
-	5,  // 21: ecoregistry.v1.ListHoldingTotalsResponse.totals:type_name -> ecoregistry.v1.HoldingTotals
-	35, // 22: ecoregistry.v1.ListHoldingTotalsResponse.position:type_name -> ecoregistry.v1.Position
-	31, // 23: ecoregistry.v1.Trade.right_type:type_name -> ecoregistry.v1.RightType
-	36, // 24: ecoregistry.v1.Trade.price:type_name -> ecoregistry.v1.Price
-	34, // 25: ecoregistry.v1.Trade.settled_at:type_name -> google.protobuf.Timestamp
-	35, // 26: ecoregistry.v1.Trade.position:type_name -> ecoregistry.v1.Position
-	34, // 27: ecoregistry.v1.Trade.matched_at:type_name -> google.protobuf.Timestamp
-	34, // 28: ecoregistry.v1.ListTradesRequest.from_time:type_name -> google.protobuf.Timestamp
-	34, // 29: ecoregistry.v1.ListTradesRequest.to_time:type_name -> google.protobuf.Timestamp
-	31, // 30: ecoregistry.v1.ListTradesRequest.right_type:type_name -> ecoregistry.v1.RightType
-	35, // 31: ecoregistry.v1.ListTradesRequest.min_position:type_name -> ecoregistry.v1.Position
-	12, // 32: ecoregistry.v1.ListTradesResponse.trades:type_name -> ecoregistry.v1.Trade
-	35, // 33: ecoregistry.v1.ListTradesResponse.position:type_name -> ecoregistry.v1.Position
+	32, // 0: ecoregistry.v1.HoldingBalance.right_type:type_name -> ecoregistry.v1.RightType
+	33, // 1: ecoregistry.v1.HoldingBalance.unit:type_name -> ecoregistry.v1.Unit
+	34, // 2: ecoregistry.v1.HoldingBalance.available_ranges:type_name -> ecoregistry.v1.SerialRange
+	34, // 3: ecoregistry.v1.HoldingBalance.pledged_ranges:type_name -> ecoregistry.v1.SerialRange
+	34, // 4: ecoregistry.v1.HoldingBalance.frozen_ranges:type_name -> ecoregistry.v1.SerialRange
+	34, // 5: ecoregistry.v1.HoldingBalance.reserved_ranges:type_name -> ecoregistry.v1.SerialRange
+	34, // 6: ecoregistry.v1.HoldingBalance.retired_ranges:type_name -> ecoregistry.v1.SerialRange
+	32, // 7: ecoregistry.v1.RightBalance.right_type:type_name -> ecoregistry.v1.RightType
+	33, // 8: ecoregistry.v1.RightBalance.unit:type_name -> ecoregistry.v1.Unit
+	35, // 9: ecoregistry.v1.RightBalance.registered_at:type_name -> google.protobuf.Timestamp
+	32, // 10: ecoregistry.v1.HoldingTotals.right_type:type_name -> ecoregistry.v1.RightType
+	32, // 11: ecoregistry.v1.ListAccountHoldingsRequest.right_type:type_name -> ecoregistry.v1.RightType
+	36, // 12: ecoregistry.v1.ListAccountHoldingsRequest.min_position:type_name -> ecoregistry.v1.Position
+	4,  // 13: ecoregistry.v1.ListAccountHoldingsResponse.holdings:type_name -> ecoregistry.v1.HoldingBalance
+	36, // 14: ecoregistry.v1.ListAccountHoldingsResponse.position:type_name -> ecoregistry.v1.Position
+	36, // 15: ecoregistry.v1.ListRightHoldersRequest.min_position:type_name -> ecoregistry.v1.Position
+	5,  // 16: ecoregistry.v1.ListRightHoldersResponse.right:type_name -> ecoregistry.v1.RightBalance
+	4,  // 17: ecoregistry.v1.ListRightHoldersResponse.holders:type_name -> ecoregistry.v1.HoldingBalance
+	36, // 18: ecoregistry.v1.ListRightHoldersResponse.position:type_name -> ecoregistry.v1.Position
+	32, // 19: ecoregistry.v1.ListHoldingTotalsRequest.right_type:type_name -> ecoregistry.v1.RightType
+	36, // 20: ecoregistry.v1.ListHoldingTotalsRequest.min_position:type_name -> ecoregistry.v1.Position
+	6,  // 21: ecoregistry.v1.ListHoldingTotalsResponse.totals:type_name -> ecoregistry.v1.HoldingTotals
+	36, // 22: ecoregistry.v1.ListHoldingTotalsResponse.position:type_name -> ecoregistry.v1.Position
+	32, // 23: ecoregistry.v1.Trade.right_type:type_name -> ecoregistry.v1.RightType
+	37, // 24: ecoregistry.v1.Trade.price:type_name -> ecoregistry.v1.Price
+	35, // 25: ecoregistry.v1.Trade.settled_at:type_name -> google.protobuf.Timestamp
+	36, // 26: ecoregistry.v1.Trade.position:type_name -> ecoregistry.v1.Position
+	35, // 27: ecoregistry.v1.Trade.matched_at:type_name -> google.protobuf.Timestamp
+	35, // 28: ecoregistry.v1.ListTradesRequest.from_time:type_name -> google.protobuf.Timestamp
+	35, // 29: ecoregistry.v1.ListTradesRequest.to_time:type_name -> google.protobuf.Timestamp
+	32, // 30: ecoregistry.v1.ListTradesRequest.right_type:type_name -> ecoregistry.v1.RightType
+	36, // 31: ecoregistry.v1.ListTradesRequest.min_position:type_name -> ecoregistry.v1.Position
+	13, // 32: ecoregistry.v1.ListTradesResponse.trades:type_name -> ecoregistry.v1.Trade
+	36, // 33: ecoregistry.v1.ListTradesResponse.position:type_name -> ecoregistry.v1.Position
 	0,  // 34: ecoregistry.v1.MarketStats.dimension:type_name -> ecoregistry.v1.MarketDimension
-	34, // 35: ecoregistry.v1.MarketStats.last_trade_time:type_name -> google.protobuf.Timestamp
-	35, // 36: ecoregistry.v1.MarketStats.last_trade_position:type_name -> ecoregistry.v1.Position
+	35, // 35: ecoregistry.v1.MarketStats.last_trade_time:type_name -> google.protobuf.Timestamp
+	36, // 36: ecoregistry.v1.MarketStats.last_trade_position:type_name -> ecoregistry.v1.Position
 	0,  // 37: ecoregistry.v1.ListMarketStatsRequest.dimension:type_name -> ecoregistry.v1.MarketDimension
-	35, // 38: ecoregistry.v1.ListMarketStatsRequest.min_position:type_name -> ecoregistry.v1.Position
-	15, // 39: ecoregistry.v1.ListMarketStatsResponse.stats:type_name -> ecoregistry.v1.MarketStats
-	35, // 40: ecoregistry.v1.ListMarketStatsResponse.position:type_name -> ecoregistry.v1.Position
+	36, // 38: ecoregistry.v1.ListMarketStatsRequest.min_position:type_name -> ecoregistry.v1.Position
+	16, // 39: ecoregistry.v1.ListMarketStatsResponse.stats:type_name -> ecoregistry.v1.MarketStats
+	36, // 40: ecoregistry.v1.ListMarketStatsResponse.position:type_name -> ecoregistry.v1.Position
 	0,  // 41: ecoregistry.v1.DailyBar.dimension:type_name -> ecoregistry.v1.MarketDimension
 	0,  // 42: ecoregistry.v1.ListDailyBarsRequest.dimension:type_name -> ecoregistry.v1.MarketDimension
-	35, // 43: ecoregistry.v1.ListDailyBarsRequest.min_position:type_name -> ecoregistry.v1.Position
-	18, // 44: ecoregistry.v1.ListDailyBarsResponse.bars:type_name -> ecoregistry.v1.DailyBar
-	35, // 45: ecoregistry.v1.ListDailyBarsResponse.position:type_name -> ecoregistry.v1.Position
+	36, // 43: ecoregistry.v1.ListDailyBarsRequest.min_position:type_name -> ecoregistry.v1.Position
+	19, // 44: ecoregistry.v1.ListDailyBarsResponse.bars:type_name -> ecoregistry.v1.DailyBar
+	36, // 45: ecoregistry.v1.ListDailyBarsResponse.position:type_name -> ecoregistry.v1.Position
 	1,  // 46: ecoregistry.v1.StatisticsRow.level:type_name -> ecoregistry.v1.AdministrativeLevel
-	31, // 47: ecoregistry.v1.StatisticsRow.right_type:type_name -> ecoregistry.v1.RightType
+	32, // 47: ecoregistry.v1.StatisticsRow.right_type:type_name -> ecoregistry.v1.RightType
 	1,  // 48: ecoregistry.v1.ListStatisticsRequest.level:type_name -> ecoregistry.v1.AdministrativeLevel
-	31, // 49: ecoregistry.v1.ListStatisticsRequest.right_type:type_name -> ecoregistry.v1.RightType
+	32, // 49: ecoregistry.v1.ListStatisticsRequest.right_type:type_name -> ecoregistry.v1.RightType
 	2,  // 50: ecoregistry.v1.ListStatisticsRequest.granularity:type_name -> ecoregistry.v1.StatisticsGranularity
-	35, // 51: ecoregistry.v1.ListStatisticsRequest.min_position:type_name -> ecoregistry.v1.Position
-	21, // 52: ecoregistry.v1.ListStatisticsResponse.rows:type_name -> ecoregistry.v1.StatisticsRow
-	35, // 53: ecoregistry.v1.ListStatisticsResponse.position:type_name -> ecoregistry.v1.Position
-	35, // 54: ecoregistry.v1.ProjectionGeneration.position:type_name -> ecoregistry.v1.Position
-	30, // 55: ecoregistry.v1.ProjectionGeneration.skipped_by_type:type_name -> ecoregistry.v1.ProjectionGeneration.SkippedByTypeEntry
-	34, // 56: ecoregistry.v1.ProjectionGeneration.committed_at:type_name -> google.protobuf.Timestamp
-	24, // 57: ecoregistry.v1.ProjectionStatus.active:type_name -> ecoregistry.v1.ProjectionGeneration
-	24, // 58: ecoregistry.v1.ProjectionStatus.rebuild:type_name -> ecoregistry.v1.ProjectionGeneration
-	25, // 59: ecoregistry.v1.GetProjectionStatusResponse.projections:type_name -> ecoregistry.v1.ProjectionStatus
-	35, // 60: ecoregistry.v1.GetProjectionStatusResponse.head:type_name -> ecoregistry.v1.Position
-	25, // 61: ecoregistry.v1.RebuildProjectionResponse.status:type_name -> ecoregistry.v1.ProjectionStatus
-	6,  // 62: ecoregistry.v1.HoldingsQueryService.ListAccountHoldings:input_type -> ecoregistry.v1.ListAccountHoldingsRequest
-	8,  // 63: ecoregistry.v1.HoldingsQueryService.ListRightHolders:input_type -> ecoregistry.v1.ListRightHoldersRequest
-	10, // 64: ecoregistry.v1.HoldingsQueryService.ListHoldingTotals:input_type -> ecoregistry.v1.ListHoldingTotalsRequest
-	13, // 65: ecoregistry.v1.MarketQueryService.ListTrades:input_type -> ecoregistry.v1.ListTradesRequest
-	16, // 66: ecoregistry.v1.MarketQueryService.ListMarketStats:input_type -> ecoregistry.v1.ListMarketStatsRequest
-	19, // 67: ecoregistry.v1.MarketQueryService.ListDailyBars:input_type -> ecoregistry.v1.ListDailyBarsRequest
-	22, // 68: ecoregistry.v1.StatisticsQueryService.ListStatistics:input_type -> ecoregistry.v1.ListStatisticsRequest
-	26, // 69: ecoregistry.v1.ProjectionAdminService.GetProjectionStatus:input_type -> ecoregistry.v1.GetProjectionStatusRequest
-	28, // 70: ecoregistry.v1.ProjectionAdminService.RebuildProjection:input_type -> ecoregistry.v1.RebuildProjectionRequest
-	7,  // 71: ecoregistry.v1.HoldingsQueryService.ListAccountHoldings:output_type -> ecoregistry.v1.ListAccountHoldingsResponse
-	9,  // 72: ecoregistry.v1.HoldingsQueryService.ListRightHolders:output_type -> ecoregistry.v1.ListRightHoldersResponse
-	11, // 73: ecoregistry.v1.HoldingsQueryService.ListHoldingTotals:output_type -> ecoregistry.v1.ListHoldingTotalsResponse
-	14, // 74: ecoregistry.v1.MarketQueryService.ListTrades:output_type -> ecoregistry.v1.ListTradesResponse
-	17, // 75: ecoregistry.v1.MarketQueryService.ListMarketStats:output_type -> ecoregistry.v1.ListMarketStatsResponse
-	20, // 76: ecoregistry.v1.MarketQueryService.ListDailyBars:output_type -> ecoregistry.v1.ListDailyBarsResponse
-	23, // 77: ecoregistry.v1.StatisticsQueryService.ListStatistics:output_type -> ecoregistry.v1.ListStatisticsResponse
-	27, // 78: ecoregistry.v1.ProjectionAdminService.GetProjectionStatus:output_type -> ecoregistry.v1.GetProjectionStatusResponse
-	29, // 79: ecoregistry.v1.ProjectionAdminService.RebuildProjection:output_type -> ecoregistry.v1.RebuildProjectionResponse
-	71, // [71:80] is the sub-list for method output_type
-	62, // [62:71] is the sub-list for method input_type
-	62, // [62:62] is the sub-list for extension type_name
-	62, // [62:62] is the sub-list for extension extendee
-	0,  // [0:62] is the sub-list for field type_name
+	36, // 51: ecoregistry.v1.ListStatisticsRequest.min_position:type_name -> ecoregistry.v1.Position
+	22, // 52: ecoregistry.v1.ListStatisticsResponse.rows:type_name -> ecoregistry.v1.StatisticsRow
+	36, // 53: ecoregistry.v1.ListStatisticsResponse.position:type_name -> ecoregistry.v1.Position
+	36, // 54: ecoregistry.v1.ProjectionGeneration.position:type_name -> ecoregistry.v1.Position
+	31, // 55: ecoregistry.v1.ProjectionGeneration.skipped_by_type:type_name -> ecoregistry.v1.ProjectionGeneration.SkippedByTypeEntry
+	35, // 56: ecoregistry.v1.ProjectionGeneration.committed_at:type_name -> google.protobuf.Timestamp
+	3,  // 57: ecoregistry.v1.ProjectionGeneration.lag_unit:type_name -> ecoregistry.v1.LagUnit
+	25, // 58: ecoregistry.v1.ProjectionStatus.active:type_name -> ecoregistry.v1.ProjectionGeneration
+	25, // 59: ecoregistry.v1.ProjectionStatus.rebuild:type_name -> ecoregistry.v1.ProjectionGeneration
+	26, // 60: ecoregistry.v1.GetProjectionStatusResponse.projections:type_name -> ecoregistry.v1.ProjectionStatus
+	36, // 61: ecoregistry.v1.GetProjectionStatusResponse.head:type_name -> ecoregistry.v1.Position
+	26, // 62: ecoregistry.v1.RebuildProjectionResponse.status:type_name -> ecoregistry.v1.ProjectionStatus
+	7,  // 63: ecoregistry.v1.HoldingsQueryService.ListAccountHoldings:input_type -> ecoregistry.v1.ListAccountHoldingsRequest
+	9,  // 64: ecoregistry.v1.HoldingsQueryService.ListRightHolders:input_type -> ecoregistry.v1.ListRightHoldersRequest
+	11, // 65: ecoregistry.v1.HoldingsQueryService.ListHoldingTotals:input_type -> ecoregistry.v1.ListHoldingTotalsRequest
+	14, // 66: ecoregistry.v1.MarketQueryService.ListTrades:input_type -> ecoregistry.v1.ListTradesRequest
+	17, // 67: ecoregistry.v1.MarketQueryService.ListMarketStats:input_type -> ecoregistry.v1.ListMarketStatsRequest
+	20, // 68: ecoregistry.v1.MarketQueryService.ListDailyBars:input_type -> ecoregistry.v1.ListDailyBarsRequest
+	23, // 69: ecoregistry.v1.StatisticsQueryService.ListStatistics:input_type -> ecoregistry.v1.ListStatisticsRequest
+	27, // 70: ecoregistry.v1.ProjectionAdminService.GetProjectionStatus:input_type -> ecoregistry.v1.GetProjectionStatusRequest
+	29, // 71: ecoregistry.v1.ProjectionAdminService.RebuildProjection:input_type -> ecoregistry.v1.RebuildProjectionRequest
+	8,  // 72: ecoregistry.v1.HoldingsQueryService.ListAccountHoldings:output_type -> ecoregistry.v1.ListAccountHoldingsResponse
+	10, // 73: ecoregistry.v1.HoldingsQueryService.ListRightHolders:output_type -> ecoregistry.v1.ListRightHoldersResponse
+	12, // 74: ecoregistry.v1.HoldingsQueryService.ListHoldingTotals:output_type -> ecoregistry.v1.ListHoldingTotalsResponse
+	15, // 75: ecoregistry.v1.MarketQueryService.ListTrades:output_type -> ecoregistry.v1.ListTradesResponse
+	18, // 76: ecoregistry.v1.MarketQueryService.ListMarketStats:output_type -> ecoregistry.v1.ListMarketStatsResponse
+	21, // 77: ecoregistry.v1.MarketQueryService.ListDailyBars:output_type -> ecoregistry.v1.ListDailyBarsResponse
+	24, // 78: ecoregistry.v1.StatisticsQueryService.ListStatistics:output_type -> ecoregistry.v1.ListStatisticsResponse
+	28, // 79: ecoregistry.v1.ProjectionAdminService.GetProjectionStatus:output_type -> ecoregistry.v1.GetProjectionStatusResponse
+	30, // 80: ecoregistry.v1.ProjectionAdminService.RebuildProjection:output_type -> ecoregistry.v1.RebuildProjectionResponse
+	72, // [72:81] is the sub-list for method output_type
+	63, // [63:72] is the sub-list for method input_type
+	63, // [63:63] is the sub-list for extension type_name
+	63, // [63:63] is the sub-list for extension extendee
+	0,  // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_ecoregistry_v1_queries_proto_init() }
@@ -3108,7 +3180,7 @@ func file_ecoregistry_v1_queries_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_ecoregistry_v1_queries_proto_rawDesc), len(file_ecoregistry_v1_queries_proto_rawDesc)),
-			NumEnums:      3,
+			NumEnums:      4,
 			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   4,

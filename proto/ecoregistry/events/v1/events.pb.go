@@ -778,8 +778,13 @@ func (RetirementPurpose) EnumDescriptor() ([]byte, []int) {
 // EventMetadata is the envelope stored in each event's metadata.
 type EventMetadata struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Who did it. Until authentication exists this is the actor named by the
-	// client in the request metadata "x-ecoregistry-actor".
+	// Who did it. With mutual TLS this is the authenticated principal,
+	// "<organisation>/<name>" from the URI ecoregistry://<organisation>/<name>
+	// of its client certificate, and organisation and role are set. Without
+	// TLS (development mode) it is the actor the client declared in the
+	// request metadata "x-ecoregistry-actor", and organisation and role are
+	// empty. Events the registry records by itself (expiries) name
+	// "ecoregistryd-scheduler".
 	Actor string `protobuf:"bytes,1,opt,name=actor,proto3" json:"actor,omitempty"`
 	// When the registry decided the event.
 	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
@@ -791,7 +796,14 @@ type EventMetadata struct {
 	// lengths as 8-byte big-endian integers, over the stored bytes.
 	PreviousHash []byte `protobuf:"bytes,4,opt,name=previous_hash,json=previousHash,proto3" json:"previous_hash,omitempty"`
 	// The id of the command (transfer id, retirement id, ...) when it has one.
-	CommandId     string `protobuf:"bytes,5,opt,name=command_id,json=commandId,proto3" json:"command_id,omitempty"`
+	CommandId string `protobuf:"bytes,5,opt,name=command_id,json=commandId,proto3" json:"command_id,omitempty"`
+	// The organisation of the authenticated principal that made the command;
+	// empty when the actor was not authenticated (see actor).
+	Organisation string `protobuf:"bytes,6,opt,name=organisation,proto3" json:"organisation,omitempty"`
+	// The role under which the access policy allowed the command, e.g.
+	// "registration_office", "exchange" or "regulator"; empty when the actor
+	// was not authenticated.
+	Role          string `protobuf:"bytes,7,opt,name=role,proto3" json:"role,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -857,6 +869,20 @@ func (x *EventMetadata) GetPreviousHash() []byte {
 func (x *EventMetadata) GetCommandId() string {
 	if x != nil {
 		return x.CommandId
+	}
+	return ""
+}
+
+func (x *EventMetadata) GetOrganisation() string {
+	if x != nil {
+		return x.Organisation
+	}
+	return ""
+}
+
+func (x *EventMetadata) GetRole() string {
+	if x != nil {
+		return x.Role
 	}
 	return ""
 }
@@ -2005,7 +2031,7 @@ var File_ecoregistry_events_v1_events_proto protoreflect.FileDescriptor
 
 const file_ecoregistry_events_v1_events_proto_rawDesc = "" +
 	"\n" +
-	"\"ecoregistry/events/v1/events.proto\x12\x15ecoregistry.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcd\x01\n" +
+	"\"ecoregistry/events/v1/events.proto\x12\x15ecoregistry.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x85\x02\n" +
 	"\rEventMetadata\x12\x14\n" +
 	"\x05actor\x18\x01 \x01(\tR\x05actor\x12;\n" +
 	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -2013,7 +2039,9 @@ const file_ecoregistry_events_v1_events_proto_rawDesc = "" +
 	"\x0ecorrelation_id\x18\x03 \x01(\tR\rcorrelationId\x12#\n" +
 	"\rprevious_hash\x18\x04 \x01(\fR\fpreviousHash\x12\x1d\n" +
 	"\n" +
-	"command_id\x18\x05 \x01(\tR\tcommandId\"t\n" +
+	"command_id\x18\x05 \x01(\tR\tcommandId\x12\"\n" +
+	"\forganisation\x18\x06 \x01(\tR\forganisation\x12\x12\n" +
+	"\x04role\x18\a \x01(\tR\x04role\"t\n" +
 	"\x06Holder\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x125\n" +
 	"\x04kind\x18\x02 \x01(\x0e2!.ecoregistry.events.v1.HolderKindR\x04kind\x12\x1f\n" +
