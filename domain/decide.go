@@ -230,6 +230,15 @@ func (r *Right) selectUnits(holderID string, quantity int64, serials *Block) ([]
 	return nil, reject(CheckSerialRangeNotHeld, "range", "range %s is not wholly among the available units of %s in right %s", b, holderID, r.id)
 }
 
+// selectValid refuses a transaction outside the right's validity
+// (checkValidAt) and otherwise picks the units it moves (selectUnits).
+func (r *Right) selectValid(now time.Time, holderID string, quantity int64, serials *Block) ([]Block, *Rejection) {
+	if rej := r.checkValidAt(now); rej != nil {
+		return nil, rej
+	}
+	return r.selectUnits(holderID, quantity, serials)
+}
+
 // selectFrom picks units out of an encumbrance's blocks: the lowest for a
 // quantity, or the range when it lies wholly in them.
 func selectFrom(bs []Block, quantity int64, serials *Block, what string) ([]Block, *Rejection) {

@@ -264,10 +264,7 @@ func DecideFreezeUnits(r Right, cmd FreezeUnits, accounts AccountLookup, now tim
 	if rej := checkAccount(accounts, cmd.Holder, "holder", roleAuthorityTarget); rej != nil {
 		return nil, rej
 	}
-	if rej := r.checkValidAt(now); rej != nil {
-		return nil, rej
-	}
-	blocks, rej := r.selectUnits(cmd.Holder, cmd.Quantity, cmd.Range)
+	blocks, rej := r.selectValid(now, cmd.Holder, cmd.Quantity, cmd.Range)
 	if rej != nil {
 		return nil, rej
 	}

@@ -277,10 +277,7 @@ func DecidePledge(r Right, cmd PledgeUnits, accounts AccountLookup, now time.Tim
 	if rej := checkAccount(accounts, cmd.Pledgee, "pledgee", rolePledgee); rej != nil {
 		return nil, rej
 	}
-	if rej := r.checkValidAt(now); rej != nil {
-		return nil, rej
-	}
-	blocks, rej := r.selectUnits(cmd.Pledgor, cmd.Quantity, cmd.Range)
+	blocks, rej := r.selectValid(now, cmd.Pledgor, cmd.Quantity, cmd.Range)
 	if rej != nil {
 		return nil, rej
 	}

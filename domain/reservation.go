@@ -258,10 +258,7 @@ func DecideReserve(r Right, cmd ReserveUnits, accounts AccountLookup, now time.T
 	if rej := checkAccount(accounts, cmd.Holder, "holder", roleSeller); rej != nil {
 		return nil, rej
 	}
-	if rej := r.checkValidAt(now); rej != nil {
-		return nil, rej
-	}
-	blocks, rej := r.selectUnits(cmd.Holder, cmd.Quantity, cmd.Range)
+	blocks, rej := r.selectValid(now, cmd.Holder, cmd.Quantity, cmd.Range)
 	if rej != nil {
 		return nil, rej
 	}

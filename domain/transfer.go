@@ -112,10 +112,7 @@ func DecideTransfer(r Right, cmd TransferUnits, accounts AccountLookup, now time
 	if rej := checkAccount(accounts, cmd.To, "to", roleReceiver); rej != nil {
 		return nil, rej
 	}
-	if rej := r.checkValidAt(now); rej != nil {
-		return nil, rej
-	}
-	blocks, rej := r.selectUnits(cmd.From, cmd.Quantity, cmd.Range)
+	blocks, rej := r.selectValid(now, cmd.From, cmd.Quantity, cmd.Range)
 	if rej != nil {
 		return nil, rej
 	}
