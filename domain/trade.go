@@ -4,10 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 )
+
+// Exchange settlement: an exchange submits a trade it matched; the right
+// records it as settled or refused, once.
 
 // MaxMatchedAtSkew is how far ahead of the registry's clock a trade's
 // matching time may lie: exchanges and the registry keep their own clocks.
@@ -111,19 +113,19 @@ func (c SettleTrade) Fingerprint() TradeFingerprint {
 // tradeFingerprint computes the fingerprint documented at
 // SettleTrade.Fingerprint from a trade's fields, so that an event's can be
 // computed without building the command.
-func tradeFingerprint(exchangeID, tradeID, rightID, seller, buyer string, quantity int64, rng *Block, price Price, matchedAt time.Time, reservationID string) TradeFingerprint {
+func tradeFingerprint(exchangeID, tradeID, rightID, seller, buyer string, quantity int64, serials *Block, price Price, matchedAt time.Time, reservationID string) TradeFingerprint {
 	var stack [512]byte
 	b := append(stack[:0], "ecoregistry.trade.v1\x00"...)
 	for _, s := range [...]string{exchangeID, tradeID, rightID, seller, buyer} {
 		b = appendCanonString(b, s)
 	}
 	b = binary.BigEndian.AppendUint64(b, uint64(quantity))
-	if rng == nil {
+	if serials == nil {
 		b = append(b, 0)
 	} else {
 		b = append(b, 1)
-		b = binary.BigEndian.AppendUint64(b, uint64(rng.Start))
-		b = binary.BigEndian.AppendUint64(b, uint64(rng.End))
+		b = binary.BigEndian.AppendUint64(b, uint64(serials.Start))
+		b = binary.BigEndian.AppendUint64(b, uint64(serials.End))
 	}
 	b = binary.BigEndian.AppendUint64(b, uint64(price.Amount))
 	b = appendCanonString(b, price.Currency)
@@ -196,13 +198,6 @@ func (r *Right) Trade(exchangeID, tradeID string) (PriorTrade, bool) {
 // Trades returns how many trades the right recorded, settled or refused.
 func (r *Right) Trades() int { return len(r.trades) }
 
-// Event type names of exchange settlement, as returned by Event.EventType.
-// They are stored with every event and never change.
-const (
-	EventTypeTradeSettled = "TradeSettled"
-	EventTypeTradeRefused = "TradeRefused"
-)
-
 // TradeSettled records that a trade matched on an exchange settled: units
 // moved from the seller's available units (or from its reservation for the
 // exchange) to the buyer's available units.
@@ -236,6 +231,17 @@ type TradeSettled struct {
 	SettledAt time.Time
 }
 
+// EventType returns EventTypeTradeSettled.
+func (TradeSettled) EventType() string { return EventTypeTradeSettled }
+
+// StreamID returns the right's stream.
+func (e TradeSettled) StreamID() string { return RightStream(e.RightID) }
+
+// OccurredAt returns SettledAt.
+func (e TradeSettled) OccurredAt() time.Time { return e.SettledAt }
+
+func (TradeSettled) isEvent() {}
+
 // Trade returns the trade as it was submitted.
 func (e TradeSettled) Trade() SettleTrade {
 	c := SettleTrade{ExchangeID: e.ExchangeID, TradeID: e.TradeID, RightID: e.RightID, Seller: e.Seller, Buyer: e.Buyer,
@@ -248,17 +254,6 @@ func (e TradeSettled) Trade() SettleTrade {
 	}
 	return c
 }
-
-// EventType returns EventTypeTradeSettled.
-func (TradeSettled) EventType() string { return EventTypeTradeSettled }
-
-// StreamID returns the right's stream.
-func (e TradeSettled) StreamID() string { return RightStream(e.RightID) }
-
-// OccurredAt returns SettledAt.
-func (e TradeSettled) OccurredAt() time.Time { return e.SettledAt }
-
-func (TradeSettled) isEvent() {}
 
 // TradeRefused records that a trade could not settle, and why: in the
 // manner of the UN ITL every trade submitted on an existing right ends
@@ -297,6 +292,17 @@ type TradeRefused struct {
 	RefusedAt time.Time
 }
 
+// EventType returns EventTypeTradeRefused.
+func (TradeRefused) EventType() string { return EventTypeTradeRefused }
+
+// StreamID returns the right's stream.
+func (e TradeRefused) StreamID() string { return RightStream(e.RightID) }
+
+// OccurredAt returns RefusedAt.
+func (e TradeRefused) OccurredAt() time.Time { return e.RefusedAt }
+
+func (TradeRefused) isEvent() {}
+
 // Trade returns the trade as it was submitted.
 func (e TradeRefused) Trade() SettleTrade {
 	c := SettleTrade{ExchangeID: e.ExchangeID, TradeID: e.TradeID, RightID: e.RightID, Seller: e.Seller, Buyer: e.Buyer,
@@ -321,56 +327,37 @@ func (e TradeRefused) Rejection() *Rejection {
 	return &Rejection{Check: c, Field: e.Field, Detail: e.Detail}
 }
 
-// EventType returns EventTypeTradeRefused.
-func (TradeRefused) EventType() string { return EventTypeTradeRefused }
-
-// StreamID returns the right's stream.
-func (e TradeRefused) StreamID() string { return RightStream(e.RightID) }
-
-// OccurredAt returns RefusedAt.
-func (e TradeRefused) OccurredAt() time.Time { return e.RefusedAt }
-
-func (TradeRefused) isEvent() {}
-
 // ValidateSettleTrade checks that a trade is well formed at time now,
 // whatever the state of the registry, and returns a *ValidationError that
 // lists every malformed field, or nil. Such refusals are not recorded:
 // nothing identifies the trade reliably, or the right it names may not exist.
 func ValidateSettleTrade(cmd SettleTrade, now time.Time) error {
 	var v violations
-	checkID(&v, CheckInvalidExchangeID, "exchange_id", cmd.ExchangeID)
-	checkID(&v, CheckInvalidTradeID, "trade_id", cmd.TradeID)
-	checkID(&v, CheckInvalidRightID, "right_id", cmd.RightID)
-	checkID(&v, CheckInvalidAccountID, "seller", cmd.Seller)
-	checkID(&v, CheckInvalidAccountID, "buyer", cmd.Buyer)
-	checkQuantityOrRange(&v, cmd.Quantity, cmd.Range)
-	if p := cmd.Price; p == nil {
-		v.add(CheckRequiredFieldMissing, "price", "a trade needs its price per unit")
-	} else {
-		qty := cmd.Quantity
-		if cmd.Range != nil && cmd.Range.Valid() {
-			qty = cmd.Range.Size()
-		}
-		switch {
-		case !validCurrency(p.Currency):
-			v.add(CheckInvalidPrice, "price.currency", "%q is not an ISO 4217 currency code", truncate(p.Currency))
-		case p.Amount < 0:
-			v.add(CheckInvalidPrice, "price.amount", "price %d is negative", p.Amount)
-		case qty > 0 && p.Amount > math.MaxInt64/qty:
-			v.add(CheckInvalidPrice, "price.amount", "price %d times quantity %d overflows", p.Amount, qty)
-		}
-	}
-	switch {
-	case cmd.MatchedAt.IsZero():
-		v.add(CheckRequiredFieldMissing, "matched_at", "a trade needs the time it was matched")
-	case cmd.MatchedAt.Before(minMatchedAt) || cmd.MatchedAt.After(now.Add(MaxMatchedAtSkew)):
-		v.add(CheckInvalidMatchedAt, "matched_at", "matched at %s, which is before 2000 or more than %s after the registry's time %s",
-			cmd.MatchedAt.UTC().Format(time.RFC3339Nano), MaxMatchedAtSkew, now.UTC().Format(time.RFC3339))
-	}
-	if cmd.ReservationID != "" {
-		checkID(&v, CheckInvalidOperationID, "reservation_id", cmd.ReservationID)
-	}
+	cmd.check(&v, now)
 	return v.err()
+}
+
+func (c SettleTrade) check(v *violations, now time.Time) {
+	checkID(v, CheckInvalidExchangeID, "exchange_id", c.ExchangeID)
+	checkID(v, CheckInvalidTradeID, "trade_id", c.TradeID)
+	checkID(v, CheckInvalidRightID, "right_id", c.RightID)
+	checkID(v, CheckInvalidAccountID, "seller", c.Seller)
+	checkID(v, CheckInvalidAccountID, "buyer", c.Buyer)
+	checkQuantityOrRange(v, c.Quantity, c.Range)
+	if c.Price == nil {
+		v.add(CheckRequiredFieldMissing, "price", "a trade needs its price per unit")
+	}
+	checkPrice(v, c.Price, quantityOf(c.Quantity, c.Range))
+	switch {
+	case c.MatchedAt.IsZero():
+		v.add(CheckRequiredFieldMissing, "matched_at", "a trade needs the time it was matched")
+	case c.MatchedAt.Before(minMatchedAt) || c.MatchedAt.After(now.Add(MaxMatchedAtSkew)):
+		v.add(CheckInvalidMatchedAt, "matched_at", "matched at %s, which is before 2000 or more than %s after the registry's time %s",
+			c.MatchedAt.UTC().Format(time.RFC3339Nano), MaxMatchedAtSkew, now.UTC().Format(time.RFC3339))
+	}
+	if c.ReservationID != "" {
+		checkID(v, CheckInvalidOperationID, "reservation_id", c.ReservationID)
+	}
 }
 
 // DecideSettleTrade decides a trade on right r, given the accounts involved
@@ -396,15 +383,10 @@ func ValidateSettleTrade(cmd SettleTrade, now time.Time) error {
 // first submitted, so a retry always gets the first answer. It costs
 // O(log n + k) for a seller with n blocks of which k move.
 func DecideSettleTrade(r Right, cmd SettleTrade, accounts AccountLookup, now time.Time) ([]Event, *PriorTrade, error) {
-	if now.IsZero() {
-		return nil, nil, errZeroTime
-	}
-	if err := ValidateSettleTrade(cmd, now); err != nil {
+	if err := r.open(now, cmd.RightID, cmd.check, nil); err != nil {
 		return nil, nil, err
 	}
-	if rej := rightFor(&r, cmd.RightID); rej != nil {
-		return nil, nil, rej
-	}
+	// A trade answers its prior outcome, so it is not seen by open.
 	if rec, ok := r.trades[TradeKeyOf(cmd.ExchangeID, cmd.TradeID)]; ok {
 		prior := &PriorTrade{RightID: r.id, Revision: rec.revision, Settled: rec.settled}
 		if rec.fingerprint == cmd.Fingerprint() {
@@ -479,7 +461,7 @@ func (r *Right) tradeUnits(cmd *SettleTrade, accounts AccountLookup, now time.Ti
 }
 
 // applyTradeSettled moves the units of a settled trade to the buyer.
-func (r *Right) applyTradeSettled(e TradeSettled) error {
+func (r *Right) applyTradeSettled(e TradeSettled, moves []Movement) error {
 	if err := r.checkRightEvent("trade", e.TradeID, e.RightID); err != nil {
 		return err
 	}
@@ -488,7 +470,7 @@ func (r *Right) applyTradeSettled(e TradeSettled) error {
 		return fmt.Errorf("%w: trade %s of exchange %s recorded twice or without a distinct buyer", ErrEventDoesNotApply, e.TradeID, e.ExchangeID)
 	}
 	if e.ReservationID == "" {
-		if err := r.move("trade", e.Seller, stateAvailable, e.Buyer, stateAvailable, e.Blocks, e.Quantity); err != nil {
+		if err := r.moveAll(moves); err != nil {
 			return err
 		}
 	} else {
@@ -501,7 +483,7 @@ func (r *Right) applyTradeSettled(e TradeSettled) error {
 		if err != nil {
 			return fmt.Errorf("%w: trade %s of exchange %s: %v", ErrEventDoesNotApply, e.TradeID, e.ExchangeID, err)
 		}
-		if err := r.move("trade", e.Seller, stateReserved, e.Buyer, stateAvailable, e.Blocks, e.Quantity); err != nil {
+		if err := r.moveAll(moves); err != nil {
 			return err
 		}
 		v.blocks, v.count = rest, v.count-e.Quantity
