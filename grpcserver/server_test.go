@@ -48,6 +48,7 @@ func startTestServer(t *testing.T, log *zap.Logger, opts ...grpc.ServerOption) *
 func serveStore(t *testing.T, st eventstore.Store, log *zap.Logger, opts ...grpc.ServerOption) *testServer {
 	t.Helper()
 	ts := &testServer{svc: registry.New(st, registry.Options{})}
+	t.Cleanup(ts.svc.Close)
 	if err := ts.svc.LoadTradeIndex(context.Background()); err != nil {
 		t.Fatal(err)
 	}

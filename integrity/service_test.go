@@ -68,6 +68,7 @@ func (e *env) close(t *testing.T) {
 	t.Helper()
 	e.stop()
 	<-e.done
+	e.reg.Close()
 	if err := errors.Join(e.m.Close(), e.cps.Close(), e.store.Close()); err != nil {
 		t.Fatal(err)
 	}

@@ -127,6 +127,7 @@ func BenchmarkHoldingsQueryWhileWriting(b *testing.B) {
 	}
 	q := holdings.NewQueries(r)
 	svc := registry.New(store, registry.Options{})
+	defer svc.Close()
 
 	ctx, cancel := context.WithCancel(context.Background())
 	var writes atomic.Int64
@@ -234,6 +235,7 @@ func BenchmarkFollowLive(b *testing.B) {
 	}
 	waitAll()
 	svc := registry.New(store, registry.Options{})
+	defer svc.Close()
 	b.ResetTimer()
 	start, cpu0, logged0 := time.Now(), cpuTime(), m.LoggedBytes()
 	var next atomic.Int64

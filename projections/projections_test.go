@@ -169,6 +169,7 @@ func newHistory(t *testing.T, store eventstore.Store, seed uint64, accounts, rig
 	t.Helper()
 	c := &clock{now: time.Date(2025, 12, 28, 0, 0, 0, 0, time.UTC), rng: rand.New(rand.NewPCG(seed, 1))}
 	h := &history{svc: registry.New(store, registry.Options{Clock: c.Now}), clock: c, open: map[string][]openOp{}}
+	t.Cleanup(h.svc.Close)
 	ctx := context.Background()
 	for i := range accounts {
 		id := fmt.Sprintf("ACC-%02d", i)

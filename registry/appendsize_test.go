@@ -87,7 +87,7 @@ func TestBatchesStayWithinTheAppendLimit(t *testing.T) {
 		t.Cleanup(func() { base.Close() })
 	}
 	st := &limitedStore{Store: &gatedStore{Store: base, entered: make(chan struct{}), gate: make(chan struct{})}}
-	s := New(st, Options{})
+	s := newService(t, st, Options{})
 	fragment(t, s, trades*blocks)
 
 	gate := st.Store.(*gatedStore)

@@ -55,7 +55,7 @@ func countEvents(t *testing.T, st eventstore.Store, stream, eventType string) in
 // restarted server would.
 func startScheduler(t *testing.T, st eventstore.Store, clock *fakeClock) (*Service, *Scheduler) {
 	t.Helper()
-	s := New(st, Options{Clock: clock.Now})
+	s := newService(t, st, Options{Clock: clock.Now})
 	sc := NewScheduler(s, SchedulerOptions{Ticker: manualTicker{make(chan time.Time)}})
 	if err := sc.Start(context.Background()); err != nil {
 		t.Fatal(err)
@@ -195,7 +195,7 @@ func TestRightExpiresWhenItsValidityEnds(t *testing.T) {
 func TestLifecycleThroughTheService(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
-	s := New(st, Options{})
+	s := newService(t, st, Options{})
 	setup(t, s, 4, 1000)
 
 	t.Run("a pledge is listed for the pledgor and the pledgee", func(t *testing.T) {

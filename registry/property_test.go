@@ -356,6 +356,7 @@ func TestLifecycleProperties(t *testing.T) {
 		start := time.Now().UTC().Truncate(time.Second)
 		w := &world{t: rt, ctx: context.Background(), clock: &fakeClock{now: start}, prefix: fmt.Sprintf("r%d", run), where: map[string]string{}}
 		w.svc = New(st, Options{Clock: w.clock.Now})
+		defer w.svc.Close()
 		w.sched = NewScheduler(w.svc, SchedulerOptions{Ticker: manualTicker{}})
 		meta := Meta{Actor: "property", CorrelationID: "prop"}
 		for i := 0; i < 4; i++ {
@@ -389,7 +390,9 @@ func TestLifecycleProperties(t *testing.T) {
 		steps := rapid.IntRange(10, 50).Draw(rt, "steps")
 		for i := 0; i < steps; i++ {
 			w.step()
-			w.check(New(st, Options{}))
+			fresh := New(st, Options{})
+			w.check(fresh)
+			fresh.Close()
 		}
 	})
 	var counts []string

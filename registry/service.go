@@ -124,6 +124,16 @@ func New(store eventstore.Store, opts Options) *Service {
 	}
 }
 
+// Close stops the service's background goroutines, which run the batches
+// of commands, and waits for those in a batch to finish it. Call it once no
+// more commands come (ecoregistryd does after its gRPC server stopped); a
+// command made after Close still runs, on a goroutine that ends with it. It
+// does not close the store.
+func (s *Service) Close() {
+	s.accounts.drainers.close()
+	s.rights.drainers.close()
+}
+
 // OpenAccount opens an account and returns it as opened.
 func (s *Service) OpenAccount(ctx context.Context, meta Meta, cmd domain.OpenAccount) (domain.Account, Commit, error) {
 	if !domain.ValidID(cmd.AccountID) {

@@ -12,6 +12,7 @@ import (
 	"github.com/ecoregistry/ecoregistry/domain"
 	"github.com/ecoregistry/ecoregistry/eventstore"
 	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
+	"go.uber.org/goleak"
 )
 
 // countingStore counts the stream reads that reach the store, to show that
@@ -37,6 +38,14 @@ func openStore(t testing.TB) eventstore.Store {
 	}
 	t.Cleanup(func() { st.Close() })
 	return st
+}
+
+// newService returns a service over st that tb closes when it ends,
+// before the store (whose cleanup was registered first).
+func newService(tb testing.TB, st eventstore.Store, opts Options) *Service {
+	s := New(st, opts)
+	tb.Cleanup(s.Close)
+	return s
 }
 
 var meta = Meta{Actor: "test", CorrelationID: "corr"}
@@ -75,7 +84,7 @@ func setup(t testing.TB, s *Service, n int, quantity int64) {
 // bypassing every cache.
 func rebuilt(t testing.TB, st eventstore.Store, s *Service, id string) domain.Right {
 	t.Helper()
-	fresh := New(st, Options{})
+	fresh := newService(t, st, Options{})
 	r, _, err := fresh.Right(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
@@ -85,7 +94,7 @@ func rebuilt(t testing.TB, st eventstore.Store, s *Service, id string) domain.Ri
 
 func TestConcurrentTransfersOnOneRightConserveUnits(t *testing.T) {
 	st := openStore(t)
-	s := New(st, Options{})
+	s := newService(t, st, Options{})
 	const accounts, goroutines, perGoroutine = 8, 64, 20
 	const quantity = 1000
 	setup(t, s, accounts, quantity)
@@ -158,9 +167,9 @@ func mustRight(t testing.TB, s *Service, id string) domain.Right {
 // again, never overwrite them.
 func TestTwoWritersOnOneStoreLoseNoUpdate(t *testing.T) {
 	st := openStore(t)
-	a := New(st, Options{})
+	a := newService(t, st, Options{})
 	setup(t, a, 2, 1000)
-	b := New(st, Options{})
+	b := newService(t, st, Options{})
 	ctx := context.Background()
 	// Warm both caches, then let them race.
 	mustRight(t, a, "CEA1")
@@ -206,7 +215,7 @@ func TestTwoWritersOnOneStoreLoseNoUpdate(t *testing.T) {
 
 func TestCachedRightIsNotReplayed(t *testing.T) {
 	st := &countingStore{Store: openStore(t)}
-	s := New(st, Options{})
+	s := newService(t, st, Options{})
 	setup(t, s, 2, 100000)
 	ctx := context.Background()
 	transfer := func(i int) {
@@ -227,7 +236,7 @@ func TestCachedRightIsNotReplayed(t *testing.T) {
 
 func TestRefusedCommandsAppendNothing(t *testing.T) {
 	st := openStore(t)
-	s := New(st, Options{})
+	s := newService(t, st, Options{})
 	setup(t, s, 2, 100)
 	ctx := context.Background()
 	head := func() uint64 {
@@ -259,7 +268,7 @@ func TestRefusedCommandsAppendNothing(t *testing.T) {
 
 func BenchmarkTransferOnHotRight(b *testing.B) {
 	st := openStore(b)
-	s := New(st, Options{})
+	s := newService(b, st, Options{})
 	setup(b, s, 2, domain.MaxQuantity)
 	ctx := context.Background()
 	b.ResetTimer()
@@ -275,7 +284,7 @@ func BenchmarkTransferOnHotRight(b *testing.B) {
 // units of one right: the case that batching of commands on one stream is for.
 func BenchmarkConcurrentTransfersOnHotRight(b *testing.B) {
 	st := openStore(b)
-	s := New(st, Options{})
+	s := newService(b, st, Options{})
 	setup(b, s, 2, domain.MaxQuantity)
 	ctx := context.Background()
 	var n atomic.Int64
@@ -295,7 +304,7 @@ func BenchmarkConcurrentTransfersOnHotRight(b *testing.B) {
 
 func TestHoldingReadsOneHolding(t *testing.T) {
 	st := openStore(t)
-	s := New(st, Options{})
+	s := newService(t, st, Options{})
 	setup(t, s, 3, 100)
 	ctx := context.Background()
 	if _, err := s.TransferUnits(ctx, meta, domain.TransferUnits{RightID: "CEA1", TransferID: "T1", From: "ACC0", To: "ACC1", Quantity: 30}); err != nil {
@@ -332,7 +341,7 @@ func TestHoldingReadsOneHolding(t *testing.T) {
 // which is what GetHolding did before.
 func BenchmarkReadOneHolding(b *testing.B) {
 	st := openStore(b)
-	s := New(st, Options{})
+	s := newService(b, st, Options{})
 	setup(b, s, 1000, 1_000_000)
 	ctx := context.Background()
 	for i := 1; i < 1000; i++ {
@@ -362,7 +371,7 @@ func TestClosingAnAccountAsksWhatItHolds(t *testing.T) {
 	st := openStore(t)
 	var held []domain.AccountHolding
 	var heldErr error
-	s := New(st, Options{HeldRights: func(_ context.Context, accountID string) ([]domain.AccountHolding, error) {
+	s := newService(t, st, Options{HeldRights: func(_ context.Context, accountID string) ([]domain.AccountHolding, error) {
 		return held, heldErr
 	}})
 	setup(t, s, 3, 100)
@@ -399,4 +408,32 @@ func TestClosingAnAccountAsksWhatItHolds(t *testing.T) {
 	if err := closeIt("ACC2"); err != nil || status("ACC2") != domain.AccountStatusClosed {
 		t.Fatalf("closing an account that holds nothing: %v", err)
 	}
+}
+
+// Close ends the goroutines that run the batches of commands, so that a
+// service can be stopped without leaving them behind, and a command made
+// after Close still runs and leaves none.
+func TestCloseEndsTheBackgroundGoroutines(t *testing.T) {
+	st := openStore(t)
+	before := goleak.IgnoreCurrent()
+	s := New(st, Options{})
+	setup(t, s, 2, 1000)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			if _, err := s.TransferUnits(ctx, meta, domain.TransferUnits{RightID: "CEA1", TransferID: fmt.Sprintf("T-%d", g), From: "ACC0", To: "ACC1", Quantity: 1}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	s.Close()
+	goleak.VerifyNone(t, before)
+
+	if _, err := s.TransferUnits(ctx, meta, domain.TransferUnits{RightID: "CEA1", TransferID: "T-after-close", From: "ACC0", To: "ACC1", Quantity: 1}); err != nil {
+		t.Fatalf("a transfer after Close: %v", err)
+	}
+	goleak.VerifyNone(t, before)
+	s.Close()
 }

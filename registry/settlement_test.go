@@ -59,7 +59,7 @@ func storedOutcomes(t testing.TB, st eventstore.Store, right string) []eventstor
 func TestSettleTradeIdempotency(t *testing.T) {
 	t.Run("concurrent identical submissions settle once and all get the same outcome", func(t *testing.T) {
 		st := openStore(t)
-		s := New(st, Options{})
+		s := newService(t, st, Options{})
 		setup(t, s, 2, 1000)
 		cmd := trade("CEA1", "X-1", 10)
 		const n = 64
@@ -95,7 +95,7 @@ func TestSettleTradeIdempotency(t *testing.T) {
 
 	t.Run("the same ids raced on two rights settle on one and are refused on the other", func(t *testing.T) {
 		st := openStore(t)
-		s := New(st, Options{})
+		s := newService(t, st, Options{})
 		setup(t, s, 2, 1000)
 		registerAllowance(t, s, "CEA2", "ACC0", 1000)
 		onOne, onTwo := trade("CEA1", "X-1", 10), trade("CEA2", "X-1", 10)
@@ -136,7 +136,7 @@ func TestSettleTradeIdempotency(t *testing.T) {
 
 	t.Run("after a restart a retry gets the first outcome and the ids stay taken on other rights", func(t *testing.T) {
 		st := openStore(t)
-		s := New(st, Options{})
+		s := newService(t, st, Options{})
 		setup(t, s, 2, 1000)
 		registerAllowance(t, s, "CEA2", "ACC0", 1000)
 		cmd := trade("CEA1", "X-1", 10)
@@ -147,7 +147,7 @@ func TestSettleTradeIdempotency(t *testing.T) {
 			t.Fatalf("refusal %+v", refusedFirst)
 		}
 
-		restarted := New(st, Options{})
+		restarted := newService(t, st, Options{})
 		if err := restarted.LoadTradeIndex(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -170,7 +170,7 @@ func TestSettleTradeIdempotency(t *testing.T) {
 
 	t.Run("a trade on a right that does not exist is refused unrecorded and settles once the right exists", func(t *testing.T) {
 		st := openStore(t)
-		s := New(st, Options{})
+		s := newService(t, st, Options{})
 		setup(t, s, 2, 1000)
 		cmd := trade("CEA9", "X-1", 10)
 		out := mustSettle(t, s, cmd)
@@ -196,7 +196,7 @@ func TestSettleTradesBatch(t *testing.T) {
 
 	t.Run("a retry decided in the batch of a failed original is not answered as settled", func(t *testing.T) {
 		st := &gatedStore{Store: openStore(t), entered: make(chan struct{}), gate: make(chan struct{})}
-		s := New(st, Options{})
+		s := newService(t, st, Options{})
 		setup(t, s, 2, 1000)
 		st.armed.Store(true)
 		blocker := make(chan error, 1)
@@ -241,7 +241,7 @@ func TestSettleTradesBatch(t *testing.T) {
 // batchPositions settles 200 trades at once on one right of st, a quarter
 // of them refused, and checks each outcome against the stored events.
 func batchPositions(t *testing.T, st *appendCounter) {
-	s := New(st, Options{})
+	s := newService(t, st, Options{})
 	setup(t, s, 2, 1000)
 	const n = 200
 	cmds := make([]domain.SettleTrade, n)
@@ -366,7 +366,7 @@ func BenchmarkSettleTradesManyRights(b *testing.B) {
 
 func benchmarkSettleTrades(b *testing.B, rights int) {
 	st := openStore(b)
-	s := New(st, Options{})
+	s := newService(b, st, Options{})
 	setup(b, s, 2, domain.MaxQuantity)
 	for i := 1; i < rights; i++ {
 		registerAllowance(b, s, fmt.Sprintf("CEA%d", i+1), "ACC0", domain.MaxQuantity)

@@ -6,7 +6,7 @@ import (
 )
 
 func TestTradeCountsByExchangeAndOutcome(t *testing.T) {
-	s := New(openStore(t), Options{})
+	s := newService(t, openStore(t), Options{})
 	setup(t, s, 2, 1000)
 	first := trade("CEA1", "X-1", 10)
 	mustSettle(t, s, first)
@@ -36,7 +36,7 @@ func TestTradeCountsByExchangeAndOutcome(t *testing.T) {
 }
 
 func TestCacheStatsCountLookupsAndLoads(t *testing.T) {
-	s := New(openStore(t), Options{CacheSize: 10})
+	s := newService(t, openStore(t), Options{CacheSize: 10})
 	setup(t, s, 2, 1000)
 	before := s.CacheStats()
 	for range 3 {

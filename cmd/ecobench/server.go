@@ -33,6 +33,7 @@ type registryServer struct {
 	projections *projections.Manager
 	// integrity keeps the tree's checkpoints, when asked for.
 	integrity *benchIntegrity
+	svc       *registry.Service
 	server    *grpc.Server
 	served    chan error
 }
@@ -80,6 +81,7 @@ func startRegistry(dir string, walSync time.Duration, readModels, withIntegrity 
 		}
 	}
 	svc := registry.New(writes, registry.Options{Logger: log})
+	s.svc = svc
 	if err := svc.LoadTradeIndex(context.Background()); err != nil {
 		s.close()
 		return nil, err
@@ -136,6 +138,9 @@ func (s *registryServer) close() {
 	if s.server != nil {
 		s.server.Stop()
 		<-s.served
+	}
+	if s.svc != nil {
+		s.svc.Close()
 	}
 	s.closeIntegrity()
 	if s.projections != nil {

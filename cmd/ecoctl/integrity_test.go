@@ -61,7 +61,8 @@ func startStack(t *testing.T, dir string, key *checkpoint.Signer) *stack {
 	if _, err := svc.CheckAtStart(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	srv := grpcserver.New(registry.New(svc.Guard(store), registry.Options{}), zap.NewNop())
+	reg := registry.New(svc.Guard(store), registry.Options{})
+	srv := grpcserver.New(reg, zap.NewNop())
 	grpcserver.RegisterIntegrityService(srv, svc, zap.NewNop())
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -71,6 +72,7 @@ func startStack(t *testing.T, dir string, key *checkpoint.Signer) *stack {
 	s := &stack{dir: dir, addr: lis.Addr().String()}
 	s.close = func() {
 		srv.Stop()
+		reg.Close()
 		if err := errors.Join(m.Close(), cps.Close(), store.Close()); err != nil {
 			t.Error(err)
 		}

@@ -116,7 +116,8 @@ func startRealRegistry(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpcserver.New(registry.New(st, registry.Options{}), zap.NewNop())
+	reg := registry.New(st, registry.Options{})
+	srv := grpcserver.New(reg, zap.NewNop())
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -124,6 +125,7 @@ func startRealRegistry(t *testing.T) string {
 	go srv.Serve(lis) //nolint:errcheck // Serve returns when Stop is called.
 	t.Cleanup(func() {
 		srv.Stop()
+		reg.Close()
 		st.Close()
 	})
 	return lis.Addr().String()

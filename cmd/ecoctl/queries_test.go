@@ -108,6 +108,7 @@ func startRegistryServer(t *testing.T) (*registry.Service, string) {
 	go srv.Serve(lis) //nolint:errcheck // Serve returns when Stop is called.
 	t.Cleanup(func() {
 		srv.Stop()
+		svc.Close()
 		m.Close()
 		store.Close()
 	})

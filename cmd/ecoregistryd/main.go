@@ -255,6 +255,8 @@ type Main struct {
 	StoreOptions pebblestore.Options
 
 	store eventstore.Store
+	// registry runs the commands; Close stops its goroutines.
+	registry *registry.Service
 	// authorizer applies the access policy; nil in development mode.
 	authorizer *access.Authorizer
 	// stopReloads ends the reloading of the policy on SIGHUP.
@@ -343,6 +345,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// once a break in the recorded history was found.
 	svc := registry.New(m.integrity.svc.Guard(appends), registry.Options{Logger: m.Logger, Clock: m.Clock,
 		HeldRights: holdings.HeldRights(m.store, holdings.NewQueries(held))})
+	m.registry = svc
+	defer func() {
+		if err != nil {
+			svc.Close()
+			m.registry = nil
+		}
+	}()
 	// Expiries due while the server was down are recorded before it serves.
 	sched := registry.NewScheduler(svc, registry.SchedulerOptions{Ticker: m.Ticker})
 	// The index of recorded trades is built before serving, so that the
@@ -567,6 +576,10 @@ func (m *Main) close() error {
 	if m.stopScheduler != nil {
 		m.stopScheduler()
 		<-m.scheduled
+	}
+	// No command comes once the calls and the scheduler stopped.
+	if m.registry != nil {
+		m.registry.Close()
 	}
 	// The checkpointer reads the tree: it stops first.
 	err := m.closeIntegrity()
