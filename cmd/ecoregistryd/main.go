@@ -147,7 +147,8 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&cfg.Listen, "listen", env("ECOREGISTRY_LISTEN", "127.0.0.1:50051"), "gRPC listen address (env ECOREGISTRY_LISTEN)")
 	fs.StringVar(&cfg.Data, "data", env("ECOREGISTRY_DATA", "./data"), "directory of the embedded event store (env ECOREGISTRY_DATA)")
 	fs.StringVar(&cfg.Store, "store", env("ECOREGISTRY_STORE", StorePebble), "event store: pebble (embedded, in --data) or esdb (EventStoreDB / KurrentDB at --esdb-url) (env ECOREGISTRY_STORE)")
-	fs.StringVar(&cfg.ESDBURL, "esdb-url", env("ECOREGISTRY_ESDB_URL", ""), "EventStoreDB connection string for --store=esdb, e.g. esdb://host1:2113,host2:2113,host3:2113?tls=true (env ECOREGISTRY_ESDB_URL)")
+	cfg.ESDBURL = env("ECOREGISTRY_ESDB_URL", "")
+	fs.Var(connectionString{&cfg.ESDBURL}, "esdb-url", "EventStoreDB connection string (`url`) for --store=esdb, e.g. esdb://host1:2113,host2:2113,host3:2113?tls=true (env ECOREGISTRY_ESDB_URL)")
 	fs.StringVar(&cfg.LogLevel, "log-level", env("ECOREGISTRY_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env ECOREGISTRY_LOG_LEVEL)")
 	fs.StringVar(&cfg.LogFormat, "log-format", env("ECOREGISTRY_LOG_FORMAT", ""), "log format: json or console; default console when stderr is a terminal, json otherwise (env ECOREGISTRY_LOG_FORMAT)")
 	slow := env("ECOREGISTRY_SLOW_REQUEST", grpcserver.DefaultSlowRequest.String())
@@ -217,6 +218,23 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		return Config{}, fmt.Errorf("--store %q: want %s or %s", cfg.Store, StorePebble, StoreESDB)
 	}
 	return cfg, nil
+}
+
+// connectionString is the --esdb-url flag: its default, shown by --help,
+// comes from the environment and may hold a password, so it shows with its
+// credentials masked.
+type connectionString struct{ url *string }
+
+func (c connectionString) String() string {
+	if c.url == nil {
+		return ""
+	}
+	return esdbstore.Redact(*c.url)
+}
+
+func (c connectionString) Set(v string) error {
+	*c.url = v
+	return nil
 }
 
 // DefaultWALMinSyncInterval is the default least time between two syncs of
@@ -410,8 +428,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("pprof on %s: %w", m.Config.PprofListen, err)
 		}
 	}
-	m.Logger.Info("ecoregistryd serving", zap.String("addr", m.listener.Addr().String()), zap.String("store", m.Config.Store), zap.String("data", m.Config.Data),
-		zap.Bool("tls", m.Config.TLSCert != ""))
+	fields := []zap.Field{zap.String("addr", m.listener.Addr().String()), zap.String("store", m.Config.Store), zap.String("data", m.Config.Data),
+		zap.Bool("tls", m.Config.TLSCert != "")}
+	if m.Config.Store == StoreESDB {
+		// The connection string may carry a password.
+		fields = append(fields, zap.String("esdb_url", esdbstore.Redact(m.Config.ESDBURL)))
+	}
+	m.Logger.Info("ecoregistryd serving", fields...)
 	m.reloadOnHangup()
 	return nil
 }

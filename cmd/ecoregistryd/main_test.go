@@ -547,6 +547,20 @@ func TestConfigFromFlagsAndEnvironment(t *testing.T) {
 			}
 		})
 	}
+	t.Run("--help and errors never show the connection string's password", func(t *testing.T) {
+		env := map[string]string{"ECOREGISTRY_STORE": "esdb", "ECOREGISTRY_ESDB_URL": "esdb://ecoregistry:s3cret-pw@node1:2113?tls=true"}
+		var help strings.Builder
+		if _, err := ParseConfig([]string{"--help"}, func(k string) string { return env[k] }, &help); !errors.Is(err, flag.ErrHelp) {
+			t.Fatalf("err = %v", err)
+		}
+		if strings.Contains(help.String(), "s3cret") || !strings.Contains(help.String(), "(default esdb://***@node1:2113?tls=true)") {
+			t.Fatalf("--help prints:\n%s", help.String())
+		}
+		env["ECOREGISTRY_ESDB_URL"] = "esdb://ecoregistry:s3cret-pw@node1:21x3?tls=true"
+		if _, err := ParseConfig(nil, func(k string) string { return env[k] }, io.Discard); err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Fatalf("a malformed connection string is refused with %v", err)
+		}
+	})
 	t.Run("--help is not an error exit", func(t *testing.T) {
 		if _, err := ParseConfig([]string{"--help"}, getenv, io.Discard); !errors.Is(err, flag.ErrHelp) {
 			t.Fatalf("err = %v", err)

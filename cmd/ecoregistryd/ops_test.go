@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/ecoregistry/ecoregistry/eventstore/esdbstore/esdbfake"
 	"github.com/ecoregistry/ecoregistry/mtls"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 )
@@ -59,5 +61,30 @@ func TestTheRequestLogNamesTheAuthenticatedPrincipal(t *testing.T) {
 	f := lines[0].ContextMap()
 	if p, _ := f["principal"].(string); p == "" || f["actor"] != p || !strings.Contains(p, "li.wei") {
 		t.Fatalf("log fields %v: want the certificate's principal as principal and actor", f)
+	}
+}
+
+// A server on a secure EventStoreDB cluster, whose connection string holds
+// a password, logs where its events are without the password, from the
+// start to the stop, at every level.
+func TestTheLogsNeverShowTheEventStorePassword(t *testing.T) {
+	srv := esdbfake.StartWith(t, esdbfake.Options{TLS: true, Users: []esdbfake.User{{Name: "ecoregistry", Password: "s3cret-pw", Admin: true}}})
+	core, logs := observer.New(zap.DebugLevel)
+	m := NewMain(Config{Store: StoreESDB, ESDBURL: srv.URLAs("ecoregistry", "s3cret-pw"), Data: t.TempDir(), Listen: "127.0.0.1:0", LogLevel: "debug", ShutdownTimeout: 5 * time.Second})
+	m.Logger = zap.New(core)
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	serving := logs.FilterMessage("ecoregistryd serving").All()
+	if len(serving) != 1 || !strings.HasPrefix(serving[0].ContextMap()["esdb_url"].(string), "esdb://***@127.0.0.1:") {
+		t.Fatalf("the serving line: %v", serving)
+	}
+	for _, e := range logs.All() {
+		if line := fmt.Sprint(e.Message, e.ContextMap()); strings.Contains(line, "s3cret") {
+			t.Fatalf("a log line shows the password: %s", line)
+		}
 	}
 }

@@ -78,6 +78,24 @@ func TestConnectionStrings(t *testing.T) {
 			}
 		})
 	}
+	for url, want := range map[string]string{
+		"esdb://admin:changeit@node1:2113?tls=true":                        "esdb://***@node1:2113?tls=true",
+		"esdb://admin:ch/an@ge%40it@node1:2113,node2:2113?tls=true":        "esdb://***@node1:2113,node2:2113?tls=true",
+		"esdb+discover://ecoregistry:s3cret@cluster.example:2113?tls=true": "esdb+discover://***@cluster.example:2113?tls=true",
+		"esdb://node1:2113?tls=true&tlsCAFile=/etc/ca@2.pem":               "esdb://node1:2113?tls=true&tlsCAFile=/etc/ca@2.pem",
+	} {
+		t.Run("Redact("+url+") hides the credentials", func(t *testing.T) {
+			if got := esdbstore.Redact(url); got != want {
+				t.Fatalf("Redact gives %s, want %s", got, want)
+			}
+		})
+	}
+	t.Run("a connection string the parser quotes in its error is refused without its password", func(t *testing.T) {
+		err := esdbstore.CheckURL("esdb://admin:s3cret@node1:21x3?tls=true")
+		if err == nil || strings.Contains(err.Error(), "s3cret") {
+			t.Fatalf("CheckURL gives %v", err)
+		}
+	})
 	t.Run("credentials without TLS are not sent by the client, and Open says so", func(t *testing.T) {
 		core, logs := observer.New(zap.WarnLevel)
 		url := strings.Replace(esdbfake.Start(t).URL(), "esdb://", "esdb://user:pw@", 1)

@@ -125,11 +125,11 @@ func Open(ctx context.Context, url string, opts Options) (*Store, error) {
 	// should not keep the process waiting.
 	if _, err := s.lastPosition(ctx, 0); err != nil {
 		s.clients.close()
-		return nil, fmt.Errorf("esdbstore: connect to %s: %w%s", redact(url), err, accessHint(err))
+		return nil, fmt.Errorf("esdbstore: connect to %s: %w%s", Redact(url), err, accessHint(err))
 	}
 	if err := s.checkServerVersion(); err != nil {
 		s.clients.close()
-		return nil, fmt.Errorf("esdbstore: connect to %s: %w", redact(url), err)
+		return nil, fmt.Errorf("esdbstore: connect to %s: %w", Redact(url), err)
 	}
 	return s, nil
 }
@@ -185,13 +185,53 @@ func parseURL(url string) (*esdb.Configuration, error) {
 	if scheme, _, _ := strings.Cut(url, "://"); strings.HasPrefix(scheme, "kurrent") {
 		err = fmt.Errorf("the %s:// scheme is for the KurrentDB clients; this client (EventStore-Client-Go v4) takes esdb:// and esdb+discover:// with the same hosts and settings: %w", scheme, err)
 	}
-	return nil, fmt.Errorf("connection string %q: %w", redact(url), err)
+	// The parser's errors may quote the connection string whole.
+	return nil, fmt.Errorf("connection string %q: %w", Redact(url), redactedError{err: err, userinfo: userinfo(url)})
 }
 
-// redact hides a password in a connection string.
-func redact(url string) string {
-	return regexp.MustCompile(`://[^@/]*@`).ReplaceAllString(url, "://***@")
+// Redact returns the connection string url with its credentials, the user
+// and password before the hosts, replaced by ***, for help texts, logs and
+// errors.
+func Redact(url string) string {
+	if u := userinfo(url); u != "" {
+		return strings.Replace(url, u+"@", "***@", 1)
+	}
+	return url
 }
+
+// userinfo returns the credentials of a connection string: what comes
+// between the scheme and the last @ before the settings, or "" when it has
+// none. The last @ counts, so that a password that holds one is masked
+// whole.
+func userinfo(url string) string {
+	_, rest, ok := strings.Cut(url, "://")
+	if !ok {
+		return ""
+	}
+	if end := strings.IndexAny(rest, "?#"); end >= 0 {
+		rest = rest[:end]
+	}
+	at := strings.LastIndex(rest, "@")
+	if at < 0 {
+		return ""
+	}
+	return rest[:at]
+}
+
+// redactedError is err with the credentials userinfo masked in its text.
+type redactedError struct {
+	err      error
+	userinfo string
+}
+
+func (e redactedError) Error() string {
+	if e.userinfo == "" {
+		return e.err.Error()
+	}
+	return strings.ReplaceAll(e.err.Error(), e.userinfo, "***")
+}
+
+func (e redactedError) Unwrap() error { return e.err }
 
 // closedErr is ErrClosed once the store is closed, else nil.
 func (s *Store) closedErr() error {
