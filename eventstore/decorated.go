@@ -3,7 +3,8 @@ package eventstore
 // Decorated is the base of a Store that wraps another to add to what it does
 // (timing appends, tracing them): embed it, and override the methods that
 // change. It answers every optional interface of this package
-// (DensePositions, PositionUnits, AppendLimit) as the wrapped store does, so
+// (DensePositions, PositionUnits, AppendLimit, WritesStoppedNotifier) as
+// the wrapped store does, so
 // that a caller that asks for one, as the registry does, sees through the
 // decoration. A new optional interface gets its forwarding method here.
 type Decorated struct {
@@ -15,6 +16,8 @@ var (
 	_ DensePositions = Decorated{}
 	_ PositionUnits  = Decorated{}
 	_ AppendLimit    = Decorated{}
+
+	_ WritesStoppedNotifier = Decorated{}
 )
 
 // DensePositions answers as the wrapped store does; false when it does not
@@ -43,3 +46,7 @@ func (d Decorated) AppendSize(events ...EventData) int {
 	}
 	return 0
 }
+
+// NotifyWritesStopped passes f to the wrapped store; a store that cannot
+// stop taking appends never calls it.
+func (d Decorated) NotifyWritesStopped(f func(error)) { NotifyWritesStopped(d.Store, f) }

@@ -24,7 +24,8 @@ import (
 // New returns a gRPC server with the registry's services, the standard
 // health service (reporting SERVING) and server reflection, so that grpcurl
 // works without the .proto files. Every call is logged; SlowRequest among
-// opts sets when a unary call's line is a warning.
+// opts sets when a unary call's line is a warning, and WatchStore which
+// store turns health NOT_SERVING when it stops taking writes.
 func New(svc *registry.Service, log *zap.Logger, opts ...grpc.ServerOption) *grpc.Server {
 	opts = append([]grpc.ServerOption{grpc.ChainUnaryInterceptor(unaryInterceptor(log, slowRequestIn(opts))), grpc.ChainStreamInterceptor(streamInterceptor(log))}, opts...)
 	s := grpc.NewServer(opts...)
@@ -43,7 +44,27 @@ func New(svc *registry.Service, log *zap.Logger, opts ...grpc.ServerOption) *grp
 	}
 	healthpb.RegisterHealthServer(s, hs)
 	reflection.Register(s)
+	for _, o := range opts {
+		if w, ok := o.(watchStoreOption); ok {
+			eventstore.NotifyWritesStopped(w.store, h.noteStoreFailure)
+		}
+	}
 	return s
+}
+
+// watchStoreOption carries WatchStore's store through New's
+// grpc.ServerOption list; grpc itself ignores it.
+type watchStoreOption struct {
+	grpc.EmptyServerOption
+	store eventstore.Store
+}
+
+// WatchStore has New's health service turn NOT_SERVING as soon as store
+// stops taking writes (eventstore.WritesStoppedNotifier), whichever writer
+// met the failure first: a call, the expiry scheduler or another. Without
+// it, only a call that meets the failure turns health NOT_SERVING.
+func WatchStore(store eventstore.Store) grpc.ServerOption {
+	return watchStoreOption{store: store}
 }
 
 type handlers struct {

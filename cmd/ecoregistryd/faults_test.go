@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/cockroachdb/pebble/v2/vfs"
@@ -18,7 +19,10 @@ import (
 	"github.com/ecoregistry/ecoregistry/eventstore"
 	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
+	"go.uber.org/zap"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 )
@@ -241,6 +245,67 @@ func TestAFailedFsyncStopsWritesUntilARestart(t *testing.T) {
 	}
 	_ = m.Close() // the store's close may report the failed log; it must not crash
 	checkIntact(t, dir, &l, failed)
+}
+
+// ticker is a scheduler ticker the test drives: a send is a round.
+type ticker chan time.Time
+
+func (t ticker) C() <-chan time.Time { return t }
+func (ticker) Stop()                 {}
+
+// When the expiry scheduler is the first writer to meet a failed fsync,
+// health turns NOT_SERVING at once, without waiting for a call to meet the
+// failure too.
+func TestHealthTurnsNotServingWhenTheSchedulerMeetsTheFailure(t *testing.T) {
+	fault := &diskFault{
+		matches: func(op errorfs.Op) bool {
+			return isWAL(op) && (op.Kind == errorfs.OpFileSync || op.Kind == errorfs.OpFileSyncData || op.Kind == errorfs.OpFileSyncTo)
+		},
+		err: func(errorfs.Op) error { return errorfs.ErrInjected },
+	}
+	clock, rounds := &testClock{now: time.Now().UTC()}, make(ticker)
+	m := NewMain(Config{Store: StorePebble, Data: t.TempDir(), Listen: "127.0.0.1:0", LogLevel: "info", ShutdownTimeout: 5 * time.Second})
+	m.Logger, m.Clock, m.Ticker = zap.NewNop(), clock.Now, rounds
+	m.StoreOptions = pebblestore.Options{FS: errorfs.Wrap(vfs.Default, fault)}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	conn, err := grpc.NewClient(m.Addr(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := withLifecycle(&client{conn: conn, accounts: pb.NewAccountServiceClient(conn), rights: pb.NewRightServiceClient(conn)})
+	ctx := as(t, "office-hubei")
+	openAccounts(t, ctx, c, "SELLER")
+	for _, req := range registrations("SELLER") {
+		if _, err := c.rights.RegisterRight(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	watchCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	watch, err := healthpb.NewHealthClient(conn).Watch(watchCtx, &healthpb.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := watch.Recv(); err != nil || st.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Fatalf("health before the fault: %v %v", st, err)
+	}
+
+	// The water right's validity ends in five years: move past it, and
+	// let the scheduler record its expiry on a disk whose syncs fail.
+	fault.set(true)
+	clock.Set(jan1(time.Now().UTC().Year() + 6).AsTime())
+	rounds <- clock.Now()
+	st, err := watch.Recv()
+	if err != nil || st.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
+		t.Fatalf("health after the scheduler met a failed sync: %v %v, want NOT_SERVING", st, err)
+	}
+	if injected, _ := fault.counts(); injected == 0 {
+		t.Fatal("no sync failed; the test tests nothing")
+	}
 }
 
 // A full disk refuses writes with ResourceExhausted and a message that says

@@ -396,7 +396,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	opts = append(append(m.observerOptions(), opts...), grpcserver.SlowRequest(m.Config.SlowRequest))
+	// Health turns NOT_SERVING when the store stops taking writes, whoever
+	// meets the failure first.
+	opts = append(append(m.observerOptions(), opts...), grpcserver.SlowRequest(m.Config.SlowRequest), grpcserver.WatchStore(m.store))
 	m.server = grpcserver.New(svc, m.Logger, opts...)
 	if err = grpcserver.RegisterQueryServices(m.server, m.projections, m.Logger); err != nil {
 		return err

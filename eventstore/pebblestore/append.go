@@ -85,7 +85,28 @@ func (s *Store) stopWrites(cause error) error {
 	if !s.failed.CompareAndSwap(nil, &err) {
 		return *s.failed.Load()
 	}
+	s.watchMu.Lock()
+	watchers := s.watchers
+	s.watchers = nil
+	s.watchMu.Unlock()
+	for _, f := range watchers {
+		f(err)
+	}
 	return err
+}
+
+// NotifyWritesStopped has f called once when the store stops taking
+// appends after a failed write or sync of its log (see stopWrites), with
+// the error appends get from then on; at once when it has stopped already.
+func (s *Store) NotifyWritesStopped(f func(error)) {
+	s.watchMu.Lock()
+	if p := s.failed.Load(); p != nil {
+		s.watchMu.Unlock()
+		f(*p)
+		return
+	}
+	s.watchers = append(s.watchers, f)
+	s.watchMu.Unlock()
 }
 
 // sequencer decides appends and assigns their revisions and positions. Its

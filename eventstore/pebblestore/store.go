@@ -105,9 +105,16 @@ type Store struct {
 	// one, no append is acknowledged again, and none is handed to Pebble:
 	// see stopWrites.
 	failed atomic.Pointer[error]
+	// watchers are told when writes stop (NotifyWritesStopped); watchMu
+	// orders their registration with stopWrites.
+	watchMu  sync.Mutex
+	watchers []func(error)
 }
 
-var _ eventstore.Store = (*Store)(nil)
+var (
+	_ eventstore.Store                 = (*Store)(nil)
+	_ eventstore.WritesStoppedNotifier = (*Store)(nil)
+)
 
 // Open opens the store in dir, creating the directory and an empty store when
 // they do not exist. Only one Store, in one process, may have a directory
