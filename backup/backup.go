@@ -1,14 +1,18 @@
 // Package backup takes consistent copies of a running registry's embedded
-// stores, the event store and the read models' store, and moves them to the
-// operator: the server side takes a copy and streams it as an AdminService
-// Backup response; the client side writes the stream into a directory on
-// which ecoregistryd can be started, which is the restore.
+// stores, the event store, the read models' store and the store of signed
+// checkpoints (with the signing key, when the registry made its own), and
+// moves them to the operator: the server side takes a copy and streams it
+// as an AdminService Backup response; the client side writes the stream
+// into a directory on which ecoregistryd can be started, which is the
+// restore.
 //
-// The read models are copied before the event store, so that their copy is
-// never ahead of the log's: a read model only applies events that are
-// durable in the log, and the log's copy holds every event durable before it
-// was taken. The read models may be behind; a registry started on the copy
-// catches them up from the log.
+// The signed checkpoints are copied first, then the read models, then the
+// event store, so that no copy is ahead of the log's: a checkpoint signs
+// only what the Merkle tree (a read model) applied, a read model only
+// applies events that are durable in the log, and the log's copy holds
+// every event durable before it was taken. The read models may be behind;
+// a registry started on the copy catches them up from the log, and its log
+// extends the latest checkpoint copied.
 package backup
 
 import (
@@ -25,6 +29,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/ecoregistry/ecoregistry/eventstore"
+	"github.com/ecoregistry/ecoregistry/integrity/checkpoint"
 	"github.com/ecoregistry/ecoregistry/projections"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 )
@@ -45,20 +50,50 @@ type ReadModels interface {
 	Checkpoint(ctx context.Context, dir string) ([]projections.ModelPosition, error)
 }
 
+// SignedCheckpoints is a store of signed checkpoints that can copy itself
+// while it serves, as checkpoint.Store does.
+type SignedCheckpoints interface {
+	// Checkpoint writes a copy into dir, which must not exist, and returns
+	// the latest checkpoint in it (found false when it holds none).
+	Checkpoint(dir string) (latest checkpoint.Stored, found bool, err error)
+}
+
+// Integrity is what a backup keeps of the registry's tamper evidence, so
+// that a restored registry goes on from the same signed history, with the
+// same key.
+type Integrity struct {
+	// Checkpoints is the store of signed checkpoints.
+	Checkpoints SignedCheckpoints
+	// VerifierKey is the public key that verifies the checkpoints.
+	VerifierKey string
+	// KeyFile is the signing key's file when the registry made its own
+	// key (<data>/signing.key, its public key beside it in KeyFile+".pub"):
+	// the backup holds both. Empty when the operator keeps the key
+	// elsewhere (--signing-key) and gives it to the restored registry.
+	KeyFile string
+}
+
 // ErrUnsupported reports a registry whose events are not kept in an
 // embedded store this package can copy (EventStoreDB keeps them).
 var ErrUnsupported = errors.New("backup: the events are not kept in the embedded store; back up the event store with its own procedure")
 
-// ReadModelsDir is the directory of a backup, relative to its root, that
-// holds the read models' store: where ecoregistryd keeps it under --data.
-const ReadModelsDir = "projections"
+// Where a backup holds the read models' store, the store of signed
+// checkpoints and the signing key, relative to its root: where
+// ecoregistryd keeps them under --data.
+const (
+	ReadModelsDir  = "projections"
+	CheckpointsDir = "checkpoints"
+	SigningKeyFile = "signing.key"
+)
 
 // Taker takes backups of one registry.
 type Taker struct {
 	staging string
 	events  EventStore
 	models  ReadModels
-	now     func() time.Time
+	// integrity, when set, is copied too.
+	integrity *Integrity
+	now       func() time.Time
 }
 
 // NewTaker returns a Taker that copies events and models (models may be nil
@@ -69,6 +104,10 @@ type Taker struct {
 func NewTaker(staging string, events EventStore, models ReadModels) *Taker {
 	return &Taker{staging: staging, events: events, models: models, now: time.Now}
 }
+
+// KeepIntegrity makes every backup also hold the store of signed
+// checkpoints and, when in.KeyFile is set, the signing key.
+func (t *Taker) KeepIntegrity(in Integrity) { t.integrity = &in }
 
 // ClearStaging removes what backups left under staging: a server that
 // stopped while it streamed a backup leaves its copy behind. Call it before
@@ -84,8 +123,9 @@ type Snapshot struct {
 	dir      string // root/data: what a restore starts ecoregistryd on
 }
 
-// Take copies the read models, then the event store, into a new directory
-// under the staging directory, and lists the copy. Remove the snapshot when
+// Take copies the signed checkpoints, the read models, then the event store
+// (and the signing key) into a new directory under the staging directory,
+// and lists the copy. Remove the snapshot when
 // it has been sent.
 func (t *Taker) Take(ctx context.Context) (*Snapshot, error) {
 	if t.events == nil {
@@ -108,9 +148,13 @@ func (t *Taker) Take(ctx context.Context) (*Snapshot, error) {
 	return s, nil
 }
 
-// copyStores checkpoints the read models first, beside the copy of the event
-// store (whose directory must not exist yet), and then moves them into it.
+// copyStores copies the signed checkpoints and the read models first,
+// beside the copy of the event store (whose directory must not exist yet),
+// then the event store, and then moves the others into it.
 func (t *Taker) copyStores(ctx context.Context, s *Snapshot) error {
+	if err := t.copyCheckpoints(s); err != nil {
+		return err
+	}
 	models := filepath.Join(s.root, ReadModelsDir)
 	if t.models != nil {
 		positions, err := t.models.Checkpoint(ctx, models)
@@ -131,6 +175,55 @@ func (t *Taker) copyStores(ctx context.Context, s *Snapshot) error {
 			return fmt.Errorf("backup: %w", err)
 		}
 	}
+	return t.placeIntegrity(s, pos)
+}
+
+// copyCheckpoints copies the store of signed checkpoints beside the copy
+// of the event store, and notes its latest checkpoint in the manifest.
+func (t *Taker) copyCheckpoints(s *Snapshot) error {
+	if t.integrity == nil {
+		return nil
+	}
+	latest, found, err := t.integrity.Checkpoints.Checkpoint(filepath.Join(s.root, CheckpointsDir))
+	if err != nil {
+		return fmt.Errorf("backup: copy the signed checkpoints: %w", err)
+	}
+	s.Manifest.VerifierKey = t.integrity.VerifierKey
+	if found {
+		s.Manifest.CheckpointSize, s.Manifest.CheckpointPosition = latest.Size, positionToProto(latest.Last)
+	}
+	return nil
+}
+
+// placeIntegrity moves the copy of the signed checkpoints into the copy of
+// the event store, which ends at pos, after checking that the log's copy
+// covers the latest checkpoint, and copies the signing key beside them.
+func (t *Taker) placeIntegrity(s *Snapshot, pos eventstore.Position) error {
+	if t.integrity == nil {
+		return nil
+	}
+	if last := s.Manifest.GetCheckpointPosition(); last != nil && pos.Before(eventstore.Position{Commit: last.GetCommit(), Prepare: last.GetPrepare()}) {
+		return fmt.Errorf("backup: the copy of the log ends at %s, before the latest signed checkpoint's last event at %d", pos, last.GetCommit())
+	}
+	if err := os.Rename(filepath.Join(s.root, CheckpointsDir), filepath.Join(s.dir, CheckpointsDir)); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	if t.integrity.KeyFile == "" {
+		return nil
+	}
+	for _, f := range []struct {
+		from, to string
+		mode     os.FileMode
+	}{{t.integrity.KeyFile, SigningKeyFile, 0o600}, {t.integrity.KeyFile + ".pub", SigningKeyFile + ".pub", 0o644}} {
+		b, err := os.ReadFile(f.from)
+		if err != nil {
+			return fmt.Errorf("backup: copy the signing key: %w", err)
+		}
+		if err := os.WriteFile(filepath.Join(s.dir, f.to), b, f.mode); err != nil {
+			return fmt.Errorf("backup: copy the signing key: %w", err)
+		}
+	}
+	s.Manifest.SigningKeyIncluded = true
 	return nil
 }
 
@@ -153,7 +246,7 @@ func (s *Snapshot) list() error {
 		if err != nil {
 			return err
 		}
-		s.Manifest.Files = append(s.Manifest.Files, &pb.BackupFile{Path: filepath.ToSlash(rel), Size: uint64(info.Size())})
+		s.Manifest.Files = append(s.Manifest.Files, &pb.BackupFile{Path: filepath.ToSlash(rel), Size: uint64(info.Size()), Secret: rel == SigningKeyFile})
 		s.Manifest.TotalBytes += uint64(info.Size())
 		return nil
 	})

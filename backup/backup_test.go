@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/ecoregistry/ecoregistry/eventstore"
+	"github.com/ecoregistry/ecoregistry/integrity/checkpoint"
 	"github.com/ecoregistry/ecoregistry/projections"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 )
@@ -120,6 +121,67 @@ func TestABackupIsReceivedAsTaken(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(staging); len(entries) != 0 {
 		t.Fatalf("the staging directory keeps %v", entries)
+	}
+}
+
+type fakeCheckpoints struct {
+	fakeStore
+	latest checkpoint.Stored
+}
+
+func (f fakeCheckpoints) Checkpoint(dir string) (checkpoint.Stored, bool, error) {
+	*f.calls = append(*f.calls, "checkpoints")
+	return f.latest, f.latest.Size > 0, f.write(dir)
+}
+
+// The signed checkpoints are copied first, the signing key goes with them
+// (readable by its owner only once received), and a copy of the log that
+// would not cover the latest checkpoint is refused.
+func TestABackupKeepsTheSignedCheckpointsAndTheKey(t *testing.T) {
+	var calls []string
+	events := fakeStore{files: map[string][]byte{"000001.log": []byte("log")}, pos: eventstore.Position{Commit: 42, Prepare: 42}, calls: &calls}
+	models := fakeModels{fakeStore{files: map[string][]byte{"000002.sst": []byte("table")}, pos: eventstore.Position{Commit: 40, Prepare: 40}, calls: &calls}}
+	cps := fakeCheckpoints{fakeStore{files: map[string][]byte{"000003.sst": []byte("signed")}, calls: &calls},
+		checkpoint.Stored{Checkpoint: checkpoint.Checkpoint{Size: 30, Last: eventstore.Position{Commit: 30, Prepare: 30}}}}
+	keyDir := t.TempDir()
+	key := filepath.Join(keyDir, SigningKeyFile)
+	if err := os.WriteFile(key, []byte("PRIVATE"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(key+".pub", []byte("PUBLIC"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	taker := NewTaker(filepath.Join(t.TempDir(), "staging"), events, models)
+	taker.KeepIntegrity(Integrity{Checkpoints: cps, VerifierKey: "registry+1234+KEY", KeyFile: key})
+	snap, err := taker.Take(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Remove()
+	if strings.Join(calls, ",") != "checkpoints,models,events" {
+		t.Fatalf("copied %v; the signed checkpoints come first, the events last", calls)
+	}
+	m := snap.Manifest
+	if m.GetCheckpointSize() != 30 || m.GetCheckpointPosition().GetCommit() != 30 || m.GetVerifierKey() != "registry+1234+KEY" || !m.GetSigningKeyIncluded() {
+		t.Fatalf("manifest %v", m)
+	}
+	out := filepath.Join(t.TempDir(), "restore")
+	if _, err := Receive(out, pipe(t, snap), nil); err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{CheckpointsDir + "/000003.sst": "signed", SigningKeyFile: "PRIVATE", SigningKeyFile + ".pub": "PUBLIC"} {
+		if b, err := os.ReadFile(filepath.Join(out, name)); err != nil || string(b) != want {
+			t.Fatalf("%s holds %q (%v)", name, b, err)
+		}
+	}
+	if info, err := os.Stat(filepath.Join(out, SigningKeyFile)); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("the received signing key: %v %v, want mode 0600", info, err)
+	}
+
+	cps.latest.Last = eventstore.Position{Commit: 43, Prepare: 43}
+	taker.KeepIntegrity(Integrity{Checkpoints: cps})
+	if _, err := taker.Take(t.Context()); err == nil || !strings.Contains(err.Error(), "before the latest signed checkpoint") {
+		t.Fatalf("a log copy behind the latest checkpoint: %v", err)
 	}
 }
 

@@ -92,7 +92,11 @@ func (w *writer) receiveFile(f *pb.BackupFile, recv func() (*pb.BackupResponse, 
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
-	file, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	mode := os.FileMode(0o644)
+	if f.GetSecret() {
+		mode = 0o600
+	}
+	file, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, mode)
 	if err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}

@@ -29,7 +29,9 @@ var adminBackupCommand = &command{
 read models, taken while it keeps serving, and writes it into --out (a new or
 empty directory), checking each file's size and SHA-256. The copy holds every
 event up to the position printed; a read model's copy may be behind it, never
-ahead. To restore, start ecoregistryd on the directory:
+ahead. It also holds the signed checkpoints, which the copy of the log
+extends, and the signing key when the registry made its own (without
+--signing-key). To restore, start ecoregistryd on the directory:
 
   ecoregistryd --data DIR
 
@@ -74,7 +76,28 @@ bytes received; raise --timeout for a large registry.`,
 		if err := tw.Flush(); err != nil {
 			return err
 		}
+		renderBackedUpIntegrity(w, m)
 		fmt.Fprintf(w, "\nRestore: ecoregistryd --data %s (the read models catch up from the log).\n", req.out)
 		return nil
 	}),
+}
+
+// renderBackedUpIntegrity says what the backup keeps of the signed
+// history: the latest checkpoint, the key that verifies it, and whether the
+// signing key came with it.
+func renderBackedUpIntegrity(w io.Writer, m *ecov1.BackupManifest) {
+	if m.GetVerifierKey() == "" {
+		return
+	}
+	if m.GetCheckpointSize() == 0 {
+		fmt.Fprintf(w, "\nSigned checkpoints: none signed yet.\n")
+	} else {
+		fmt.Fprintf(w, "\nSigned checkpoints: the latest covers %d events, up to position %s.\n", m.GetCheckpointSize(), positionText(m.GetCheckpointPosition()))
+	}
+	fmt.Fprintf(w, "They verify with %s.\n", m.GetVerifierKey())
+	if m.GetSigningKeyIncluded() {
+		fmt.Fprintf(w, "The signing key is in the backup (signing.key): keep the backup as safe as the key.\n")
+	} else {
+		fmt.Fprintf(w, "The signing key is not in the backup: start the restored registry with the same --signing-key.\n")
+	}
 }

@@ -37,7 +37,8 @@ func (f *fakeAdmin) Backup(_ *ecov1.BackupRequest, stream ecov1.AdminService_Bac
 		{Part: &ecov1.BackupResponse_Manifest{Manifest: &ecov1.BackupManifest{
 			Position:   &ecov1.Position{Commit: 42, Prepare: 42},
 			ReadModels: []*ecov1.ReadModelPosition{{Name: "holdings", Position: &ecov1.Position{Commit: 40, Prepare: 40}}},
-			Files:      []*ecov1.BackupFile{{Path: "000001.log", Size: uint64(len(backedUp))}}, TotalBytes: uint64(len(backedUp))}}},
+			Files:      []*ecov1.BackupFile{{Path: "000001.log", Size: uint64(len(backedUp))}}, TotalBytes: uint64(len(backedUp)),
+			CheckpointSize: 30, CheckpointPosition: &ecov1.Position{Commit: 30, Prepare: 30}, VerifierKey: "registry+1234+KEY", SigningKeyIncluded: true}}},
 		{Part: &ecov1.BackupResponse_Chunk{Chunk: &ecov1.BackupChunk{Path: "000001.log", Data: []byte(backedUp), Sha256: sum[:]}}},
 	}
 	for _, m := range msgs {
@@ -72,7 +73,8 @@ func TestAdminBackup(t *testing.T) {
 		if b, err := os.ReadFile(filepath.Join(out, "000001.log")); err != nil || string(b) != backedUp {
 			t.Fatalf("the backed-up file holds %q (%v)", b, err)
 		}
-		for _, want := range []string{"Backup written to " + out + ": 1 files, 25 bytes", "every event up to position 42", "holdings    40        2", "ecoregistryd --data " + out} {
+		for _, want := range []string{"Backup written to " + out + ": 1 files, 25 bytes", "every event up to position 42", "holdings    40        2", "ecoregistryd --data " + out,
+			"the latest covers 30 events, up to position 30", "verify with registry+1234+KEY", "signing key is in the backup"} {
 			if !strings.Contains(stdout, want) {
 				t.Errorf("output lacks %q:\n%s", want, stdout)
 			}

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -12,6 +14,8 @@ import (
 
 	"github.com/ecoregistry/ecoregistry/backup"
 	"github.com/ecoregistry/ecoregistry/eventstore"
+	"github.com/ecoregistry/ecoregistry/integrity/checkpoint"
+	"github.com/ecoregistry/ecoregistry/integrity/logtree"
 	"github.com/ecoregistry/ecoregistry/projections"
 	"github.com/ecoregistry/ecoregistry/projections/holdings"
 	"github.com/ecoregistry/ecoregistry/projections/market"
@@ -70,13 +74,19 @@ func startSettlementLoad(t *testing.T, c *settlementClient, extra int) *settleme
 }
 
 // TestBackupUnderSettlementLoadRestores takes a backup through the API while
-// trades settle, restores it by starting the server on it, and checks that
-// every chain verifies, that the read models equal a replay of the log up to
-// the backup's position, and that settlement goes on.
+// trades settle and checkpoints are signed, restores it by starting the
+// server on it, and checks that every chain verifies, that the read models
+// equal a replay of the log up to the backup's position, that settlement
+// goes on, and that the restored registry goes on from the latest signed
+// checkpoint with the same key.
 func TestBackupUnderSettlementLoadRestores(t *testing.T) {
-	m, c := startExchangeServer(t, t.TempDir(), true)
+	data := t.TempDir()
+	m, c := startExchangeServerWith(t, Config{Store: StorePebble, Data: data, CheckpointEvery: 50}, true)
 	load := startSettlementLoad(t, c, 25)
 	<-load.started
+	// A certificate has a checkpoint signed now, whatever the checkpointer's
+	// pace; more are signed every 50 events while the load goes on.
+	issueAndVerify(t, pb.NewIntegrityServiceClient(c.conn), "SELLER")
 	before := load.acked.Load()
 	out := filepath.Join(t.TempDir(), "backup")
 	stream, err := pb.NewAdminServiceClient(c.conn).Backup(as(t, "operator"), &pb.BackupRequest{})
@@ -98,10 +108,12 @@ func TestBackupUnderSettlementLoadRestores(t *testing.T) {
 			t.Fatalf("read model %s is at %d in the backup, ahead of the log's %s", rm.GetName(), rm.GetPosition().GetCommit(), at)
 		}
 	}
-	t.Logf("backup at position %d of %d settled trades' log; read models %v", at.Commit, load.acked.Load(), manifest.GetReadModels())
+	t.Logf("backup at position %d of %d settled trades' log; read models %v; signed checkpoint of %d events", at.Commit, load.acked.Load(), manifest.GetReadModels(),
+		manifest.GetCheckpointSize())
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
+	checkBackedUpKey(t, data, out, manifest)
 
 	restored, rc := startExchangeServer(t, out, false)
 	verifyLogEndsAt(t, restored.store, at)
@@ -122,6 +134,70 @@ func TestBackupUnderSettlementLoadRestores(t *testing.T) {
 	}
 	if again := submit(t, ctx, rc, load.first); !again.GetReplay() || again.GetSettled() == nil {
 		t.Fatalf("a trade settled before the backup, submitted again after the restore: %v, want a replay", again)
+	}
+	checkRestoredCheckpoints(t, pb.NewIntegrityServiceClient(rc.conn), manifest, next)
+}
+
+// checkBackedUpKey checks that the backup holds the signing key the server
+// made in data, readable by its owner only, and a signed checkpoint that
+// the copy of the log covers.
+func checkBackedUpKey(t *testing.T, data, out string, manifest *pb.BackupManifest) {
+	t.Helper()
+	if manifest.GetCheckpointSize() == 0 || manifest.GetCheckpointPosition().GetCommit() > manifest.GetPosition().GetCommit() || !manifest.GetSigningKeyIncluded() {
+		t.Fatalf("the manifest: checkpoint of %d events at %v, log to %v, signing key included %v", manifest.GetCheckpointSize(),
+			manifest.GetCheckpointPosition(), manifest.GetPosition(), manifest.GetSigningKeyIncluded())
+	}
+	original, err := os.ReadFile(filepath.Join(data, backup.SigningKeyFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	copied, err := os.ReadFile(filepath.Join(out, backup.SigningKeyFile))
+	if err != nil || !bytes.Equal(copied, original) {
+		t.Fatalf("the backup's signing key differs from the server's (%v)", err)
+	}
+	if info, err := os.Stat(filepath.Join(out, backup.SigningKeyFile)); err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("the backup's signing key: %v %v, want mode 0600", info, err)
+	}
+}
+
+// checkRestoredCheckpoints checks that the restored registry's latest
+// checkpoint is the backup's, verifying with the key the backup names, and
+// that after the trade next it signs with that same key a checkpoint that
+// extends it.
+func checkRestoredCheckpoints(t *testing.T, ig pb.IntegrityServiceClient, manifest *pb.BackupManifest, next *pb.TradeOutcome) {
+	t.Helper()
+	ctx := as(t, "regulator.mee")
+	v, err := checkpoint.NewVerifier(manifest.GetVerifierKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest, err := ig.GetLatestCheckpoint(ctx, &pb.GetLatestCheckpointRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	backedUp := latest.GetCheckpoint()
+	if _, err := checkpoint.Open([]byte(backedUp.GetNote()), v); err != nil || backedUp.GetTreeSize() != manifest.GetCheckpointSize() || latest.GetVerifierKey() != manifest.GetVerifierKey() {
+		t.Fatalf("the restored registry's latest checkpoint is of %d events, verifies %v, with key %s; the backup's is of %d events with key %s",
+			backedUp.GetTreeSize(), err, latest.GetVerifierKey(), manifest.GetCheckpointSize(), manifest.GetVerifierKey())
+	}
+	cert := issueAndVerify(t, ig, "SELLER")
+	if cert.TreeSize <= backedUp.GetTreeSize() || cert.LastChange.Position.Commit != next.GetSettled().GetCommit().GetPosition().GetCommit() {
+		t.Fatalf("a certificate after the restore names a checkpoint of %d events and a last change at %s", cert.TreeSize, cert.LastChange.Position)
+	}
+	now, err := ig.GetLatestCheckpoint(ctx, &pb.GetLatestCheckpointRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := checkpoint.Open([]byte(now.GetCheckpoint().GetNote()), v); err != nil {
+		t.Fatalf("the checkpoint signed after the restore does not verify with the backed-up key: %v", err)
+	}
+	cons, err := ig.GetConsistencyProof(ctx, &pb.GetConsistencyProofRequest{OldSize: backedUp.GetTreeSize()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cons.GetNewSize() != now.GetCheckpoint().GetTreeSize() || !bytes.Equal(cons.GetNewRootHash(), now.GetCheckpoint().GetRootHash()) ||
+		logtree.VerifyConsistency(backedUp.GetTreeSize(), cons.GetNewSize(), cons.GetProof(), backedUp.GetRootHash(), cons.GetNewRootHash()) != nil {
+		t.Fatalf("the restored log does not extend the backed-up checkpoint of %d events: %v", backedUp.GetTreeSize(), cons)
 	}
 }
 

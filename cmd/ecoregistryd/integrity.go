@@ -7,6 +7,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/ecoregistry/ecoregistry/backup"
 	"github.com/ecoregistry/ecoregistry/integrity"
 	"github.com/ecoregistry/ecoregistry/integrity/checkpoint"
 	"github.com/ecoregistry/ecoregistry/projections"
@@ -18,8 +19,11 @@ import (
 type integrityParts struct {
 	checkpoints *checkpoint.Store
 	svc         *integrity.Service
-	stop        context.CancelFunc
-	done        chan struct{}
+	// keyFile is the signing key's file when the server made its own
+	// under --data; empty with --signing-key.
+	keyFile string
+	stop    context.CancelFunc
+	done    chan struct{}
 }
 
 // committedHook passes the tree's commits on to the checkpointer, once it
@@ -43,7 +47,8 @@ func (m *Main) openIntegrity(ctx context.Context) error {
 	if m.Config.SigningKey != "" {
 		signer, err = checkpoint.LoadSigner(m.Config.SigningKey)
 	} else {
-		path := filepath.Join(m.Config.Data, "signing.key")
+		path := filepath.Join(m.Config.Data, backup.SigningKeyFile)
+		m.integrity.keyFile = path
 		signer, created, err = checkpoint.LoadOrCreateSigner(path, checkpoint.DefaultKeyName)
 		if created {
 			m.Logger.Warn("made a signing key for checkpoints and certificates; give regulators its public key, and keep the private key safe or pass your own with --signing-key",
@@ -54,7 +59,7 @@ func (m *Main) openIntegrity(ctx context.Context) error {
 		return fmt.Errorf("signing key: %w", err)
 	}
 	m.Logger.Info("checkpoints and certificates are signed with this key", zap.String("verifier_key", signer.VerifierKey))
-	if m.integrity.checkpoints, err = checkpoint.OpenStore(filepath.Join(m.Config.Data, "checkpoints"), m.Logger); err != nil {
+	if m.integrity.checkpoints, err = checkpoint.OpenStore(filepath.Join(m.Config.Data, backup.CheckpointsDir), m.Logger); err != nil {
 		return err
 	}
 	tree, _ := m.projections.Runner(merkle.Name)

@@ -467,8 +467,9 @@ func (m *Main) PprofAddr() string {
 }
 
 // registerBackups serves AdminService.Backup: copies of the embedded event
-// store and of the read models, staged under the data directory so that
-// they hard-link the stores' tables. Copies left by a server that stopped
+// store, of the read models and of the signed checkpoints (with the signing
+// key the server made), staged under the data directory so that they
+// hard-link the stores' tables. Copies left by a server that stopped
 // while it streamed one are deleted first.
 func (m *Main) registerBackups() error {
 	staging := filepath.Join(m.Config.Data, "backup-staging")
@@ -479,7 +480,11 @@ func (m *Main) registerBackups() error {
 	if st, ok := m.store.(*pebblestore.Store); ok {
 		events = st
 	}
-	grpcserver.RegisterAdminService(m.server, backup.NewTaker(staging, events, m.projections), m.Logger)
+	taker := backup.NewTaker(staging, events, m.projections)
+	// A restored registry goes on from the same signed checkpoints, with
+	// the same key when the server made its own.
+	taker.KeepIntegrity(backup.Integrity{Checkpoints: m.integrity.checkpoints, VerifierKey: m.integrity.svc.VerifierKey(), KeyFile: m.integrity.keyFile})
+	grpcserver.RegisterAdminService(m.server, taker, m.Logger)
 	return nil
 }
 

@@ -28,7 +28,13 @@ type settlementClient struct {
 // registrations of every right type to SELLER.
 func startExchangeServer(t *testing.T, dir string, setUp bool) (*Main, *settlementClient) {
 	t.Helper()
-	m, c := startServer(t, dir)
+	return startExchangeServerWith(t, Config{Store: StorePebble, Data: dir}, setUp)
+}
+
+// startExchangeServerWith is startExchangeServer with the configuration cfg.
+func startExchangeServerWith(t *testing.T, cfg Config, setUp bool) (*Main, *settlementClient) {
+	t.Helper()
+	m, c := startServerWith(t, cfg)
 	sc := &settlementClient{lifecycleClient: withLifecycle(c), settlement: pb.NewSettlementServiceClient(c.conn)}
 	if setUp {
 		ctx := as(t, "office-hubei")

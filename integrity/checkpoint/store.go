@@ -45,6 +45,21 @@ func OpenStore(dir string, log *zap.Logger) (*Store, error) {
 // Close closes the store.
 func (s *Store) Close() error { return s.db.Close() }
 
+// Checkpoint writes a copy of the store into dir, which must not exist,
+// while checkpoints go on being added (Pebble's checkpoint), and returns the
+// latest checkpoint in the copy; found is false when the copy holds none.
+func (s *Store) Checkpoint(dir string) (latest Stored, found bool, err error) {
+	if err := s.db.Checkpoint(dir, pebble.WithFlushedWAL()); err != nil {
+		return Stored{}, false, fmt.Errorf("checkpoint: copy the store into %s: %w", dir, err)
+	}
+	db, err := pebble.Open(dir, &pebble.Options{ReadOnly: true, Logger: pebbleLogger{zap.NewNop().Sugar()}})
+	if err != nil {
+		return Stored{}, false, fmt.Errorf("checkpoint: open the copy in %s: %w", dir, err)
+	}
+	defer db.Close()
+	return (&Store{db: db}).Latest()
+}
+
 func sizeKey(size uint64) []byte { return binary.BigEndian.AppendUint64([]byte{'c'}, size) }
 
 // Add keeps a signed checkpoint. Adding the same checkpoint again does

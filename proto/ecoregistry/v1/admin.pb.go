@@ -164,9 +164,25 @@ type BackupManifest struct {
 	// The sum of the files' sizes in bytes.
 	TotalBytes uint64 `protobuf:"varint,4,opt,name=total_bytes,json=totalBytes,proto3" json:"total_bytes,omitempty"`
 	// When the registry took the copy.
-	TakenAt       *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=taken_at,json=takenAt,proto3" json:"taken_at,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	TakenAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=taken_at,json=takenAt,proto3" json:"taken_at,omitempty"`
+	// The latest signed checkpoint in the copy of the store of signed
+	// checkpoints (checkpoints/): the number of events it covers, 0 when none
+	// was signed yet. The copy of the event store holds every event it
+	// covers, so a restored registry's log extends it.
+	CheckpointSize uint64 `protobuf:"varint,6,opt,name=checkpoint_size,json=checkpointSize,proto3" json:"checkpoint_size,omitempty"`
+	// The position of the last event the latest signed checkpoint covers; at
+	// or before position.
+	CheckpointPosition *Position `protobuf:"bytes,7,opt,name=checkpoint_position,json=checkpointPosition,proto3" json:"checkpoint_position,omitempty"`
+	// The public key that verifies the checkpoints and certificates the
+	// registry signs, in signed-note form (as GetLatestCheckpoint gives it).
+	VerifierKey string `protobuf:"bytes,8,opt,name=verifier_key,json=verifierKey,proto3" json:"verifier_key,omitempty"`
+	// Whether the backup holds the signing key (signing.key, with
+	// signing.key.pub): true when the registry made its own key under --data,
+	// so that the restored registry signs on with it; false when it was given
+	// --signing-key, which the restored registry must be given too.
+	SigningKeyIncluded bool `protobuf:"varint,9,opt,name=signing_key_included,json=signingKeyIncluded,proto3" json:"signing_key_included,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *BackupManifest) Reset() {
@@ -234,6 +250,34 @@ func (x *BackupManifest) GetTakenAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *BackupManifest) GetCheckpointSize() uint64 {
+	if x != nil {
+		return x.CheckpointSize
+	}
+	return 0
+}
+
+func (x *BackupManifest) GetCheckpointPosition() *Position {
+	if x != nil {
+		return x.CheckpointPosition
+	}
+	return nil
+}
+
+func (x *BackupManifest) GetVerifierKey() string {
+	if x != nil {
+		return x.VerifierKey
+	}
+	return ""
+}
+
+func (x *BackupManifest) GetSigningKeyIncluded() bool {
+	if x != nil {
+		return x.SigningKeyIncluded
+	}
+	return false
+}
+
 // ReadModelPosition is the position a read model's copy reflects.
 type ReadModelPosition struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -296,7 +340,10 @@ type BackupFile struct {
 	// directories.
 	Path string `protobuf:"bytes,1,opt,name=path,proto3" json:"path,omitempty"`
 	// The file's size in bytes.
-	Size          uint64 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	Size uint64 `protobuf:"varint,2,opt,name=size,proto3" json:"size,omitempty"`
+	// The file is a secret (the signing key): write it readable by its owner
+	// only.
+	Secret        bool `protobuf:"varint,3,opt,name=secret,proto3" json:"secret,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -343,6 +390,13 @@ func (x *BackupFile) GetSize() uint64 {
 		return x.Size
 	}
 	return 0
+}
+
+func (x *BackupFile) GetSecret() bool {
+	if x != nil {
+		return x.Secret
+	}
+	return false
 }
 
 // BackupChunk is a piece of one file of a backup.
@@ -427,7 +481,7 @@ const file_ecoregistry_v1_admin_proto_rawDesc = "" +
 	"\x0eBackupResponse\x12<\n" +
 	"\bmanifest\x18\x01 \x01(\v2\x1e.ecoregistry.v1.BackupManifestH\x00R\bmanifest\x123\n" +
 	"\x05chunk\x18\x02 \x01(\v2\x1b.ecoregistry.v1.BackupChunkH\x00R\x05chunkB\x06\n" +
-	"\x04part\"\x94\x02\n" +
+	"\x04part\"\xdd\x03\n" +
 	"\x0eBackupManifest\x124\n" +
 	"\bposition\x18\x01 \x01(\v2\x18.ecoregistry.v1.PositionR\bposition\x12B\n" +
 	"\vread_models\x18\x02 \x03(\v2!.ecoregistry.v1.ReadModelPositionR\n" +
@@ -435,14 +489,19 @@ const file_ecoregistry_v1_admin_proto_rawDesc = "" +
 	"\x05files\x18\x03 \x03(\v2\x1a.ecoregistry.v1.BackupFileR\x05files\x12\x1f\n" +
 	"\vtotal_bytes\x18\x04 \x01(\x04R\n" +
 	"totalBytes\x125\n" +
-	"\btaken_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\atakenAt\"]\n" +
+	"\btaken_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\atakenAt\x12'\n" +
+	"\x0fcheckpoint_size\x18\x06 \x01(\x04R\x0echeckpointSize\x12I\n" +
+	"\x13checkpoint_position\x18\a \x01(\v2\x18.ecoregistry.v1.PositionR\x12checkpointPosition\x12!\n" +
+	"\fverifier_key\x18\b \x01(\tR\vverifierKey\x120\n" +
+	"\x14signing_key_included\x18\t \x01(\bR\x12signingKeyIncluded\"]\n" +
 	"\x11ReadModelPosition\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x124\n" +
-	"\bposition\x18\x02 \x01(\v2\x18.ecoregistry.v1.PositionR\bposition\"4\n" +
+	"\bposition\x18\x02 \x01(\v2\x18.ecoregistry.v1.PositionR\bposition\"L\n" +
 	"\n" +
 	"BackupFile\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x12\n" +
-	"\x04size\x18\x02 \x01(\x04R\x04size\"e\n" +
+	"\x04size\x18\x02 \x01(\x04R\x04size\x12\x16\n" +
+	"\x06secret\x18\x03 \x01(\bR\x06secret\"e\n" +
 	"\vBackupChunk\x12\x12\n" +
 	"\x04path\x18\x01 \x01(\tR\x04path\x12\x16\n" +
 	"\x06offset\x18\x02 \x01(\x04R\x06offset\x12\x12\n" +
@@ -483,14 +542,15 @@ var file_ecoregistry_v1_admin_proto_depIdxs = []int32{
 	3, // 3: ecoregistry.v1.BackupManifest.read_models:type_name -> ecoregistry.v1.ReadModelPosition
 	4, // 4: ecoregistry.v1.BackupManifest.files:type_name -> ecoregistry.v1.BackupFile
 	7, // 5: ecoregistry.v1.BackupManifest.taken_at:type_name -> google.protobuf.Timestamp
-	6, // 6: ecoregistry.v1.ReadModelPosition.position:type_name -> ecoregistry.v1.Position
-	0, // 7: ecoregistry.v1.AdminService.Backup:input_type -> ecoregistry.v1.BackupRequest
-	1, // 8: ecoregistry.v1.AdminService.Backup:output_type -> ecoregistry.v1.BackupResponse
-	8, // [8:9] is the sub-list for method output_type
-	7, // [7:8] is the sub-list for method input_type
-	7, // [7:7] is the sub-list for extension type_name
-	7, // [7:7] is the sub-list for extension extendee
-	0, // [0:7] is the sub-list for field type_name
+	6, // 6: ecoregistry.v1.BackupManifest.checkpoint_position:type_name -> ecoregistry.v1.Position
+	6, // 7: ecoregistry.v1.ReadModelPosition.position:type_name -> ecoregistry.v1.Position
+	0, // 8: ecoregistry.v1.AdminService.Backup:input_type -> ecoregistry.v1.BackupRequest
+	1, // 9: ecoregistry.v1.AdminService.Backup:output_type -> ecoregistry.v1.BackupResponse
+	9, // [9:10] is the sub-list for method output_type
+	8, // [8:9] is the sub-list for method input_type
+	8, // [8:8] is the sub-list for extension type_name
+	8, // [8:8] is the sub-list for extension extendee
+	0, // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_ecoregistry_v1_admin_proto_init() }
