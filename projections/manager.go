@@ -100,6 +100,9 @@ type Options struct {
 	// Committed, when set, is called after every commit of any generation,
 	// from the runner's goroutine; it must not block.
 	Committed func(name string, generation uint64, c *Checkpoint)
+	// Applied, when set, is told of every commit's batch of events, from
+	// the runner's goroutine, to trace it; it must not block.
+	Applied func(AppliedBatch)
 	// CacheSize is the size of the read store's block cache in bytes; 0
 	// means 64 MiB.
 	CacheSize int64

@@ -189,6 +189,7 @@ func (r *Runner) follow(ctx context.Context, g *generation) error {
 	batch := r.m.db.NewBatch(pebble.WithMaxRetainedSizeBytes(64 << 20))
 	defer batch.Close()
 	var buf []item
+	var batchAt batchStart
 	uncommitted := 0
 	lastCommit := time.Now()
 	delay := time.NewTimer(time.Hour)
@@ -199,6 +200,7 @@ func (r *Runner) follow(ctx context.Context, g *generation) error {
 		if err != nil {
 			return err
 		}
+		batchAt.begin(r.m.opts.Applied, uncommitted, items, ck)
 		for i := range items {
 			items[i].decode(decodes)
 			ev := &items[i].ev
@@ -247,6 +249,7 @@ func (r *Runner) follow(ctx context.Context, g *generation) error {
 		if err := r.commit(g, b, ck, batch); err != nil {
 			return err
 		}
+		batchAt.committed(r.m.opts.Applied, r.name, g.id, uncommitted, ck)
 		uncommitted = 0
 		lastCommit = time.Now()
 		g.setErr(nil)

@@ -177,6 +177,8 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 		acc  = make([]accepted, 0, len(batch))
 		data = make([]eventstore.EventData, 0, len(batch))
 		head = e.head
+		// traced are the contexts of the commands appended, for a tracer.
+		traced []context.Context
 	)
 	// Each command is decided on the state its predecessors in the batch
 	// left, so the state is changed as the batch goes; if the append then
@@ -190,7 +192,7 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 			r.finish(nil, Commit{}, err)
 			continue
 		}
-		evs, derr := r.decide(&e.state, e.exists || dirty, now)
+		evs, derr := c.decide(stream, r, &e.state, e.exists || dirty, now)
 		if derr == nil && len(evs) == 0 && dirty {
 			// Nothing to record, but the answer may rest on commands of
 			// this batch that are not durable yet (a retry of one of them):
@@ -220,6 +222,9 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 		dirty = true
 		head = h
 		acc = append(acc, accepted{req: r, events: evs, first: len(data), last: len(data) + len(stored) - 1})
+		if c.tracer != nil {
+			traced = append(traced, r.ctx)
+		}
 		data = append(data, stored...)
 	}
 	if len(data) == 0 {
@@ -229,7 +234,7 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 	if e.exists {
 		expected = eventstore.Exact(e.rev)
 	}
-	res, aerr := c.store.Append(ctx, stream, expected, data...)
+	res, aerr := c.store.Append(c.appendContext(ctx, traced), stream, expected, data...)
 	if errors.Is(aerr, eventstore.ErrWrongExpectedRevision) {
 		// Another writer got there first. The speculative state is wrong:
 		// reload it, including what the other writer appended, so that the

@@ -70,6 +70,9 @@ type Options struct {
 	// pledges of an account can be listed across rights. Nil leaves both
 	// out: the right streams alone cannot say which rights an account holds.
 	HeldRights HeldRights
+	// Tracer, when set, is told of every decision and append, to trace
+	// them; nil traces nothing.
+	Tracer Tracer
 }
 
 // HeldRights lists the rights of which an account holds units in a state it
@@ -111,7 +114,7 @@ func New(store eventstore.Store, opts Options) *Service {
 	if opts.CacheSize <= 0 {
 		opts.CacheSize = 100_000
 	}
-	return &Service{
+	s := &Service{
 		store:    store,
 		log:      opts.Logger,
 		clock:    func() time.Time { return opts.Clock().UTC() },
@@ -122,6 +125,8 @@ func New(store eventstore.Store, opts Options) *Service {
 		trades:     newTradeIndex(),
 		heldRights: opts.HeldRights,
 	}
+	s.accounts.tracer, s.rights.tracer = opts.Tracer, opts.Tracer
+	return s
 }
 
 // Close stops the service's background goroutines, which run the batches

@@ -52,6 +52,8 @@ type streams[S any, P aggregate[S]] struct {
 	drainers *drainers
 	// counts feed CacheStats.
 	counts cacheCounters
+	// tracer, when set, is told of decisions and appends.
+	tracer Tracer
 }
 
 func newStreams[S any, P aggregate[S]](store eventstore.Store, maxEntries, maxRetries int) *streams[S, P] {

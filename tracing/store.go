@@ -12,20 +12,22 @@ import (
 	"github.com/ecoregistry/ecoregistry/eventstore"
 )
 
-// InstrumentAppends returns store with a span for every append, from tp.
-// It answers the optional interfaces of package eventstore as store does
-// (see eventstore.Decorated).
-func InstrumentAppends(store eventstore.Store, tp trace.TracerProvider) eventstore.Store {
-	return &tracedStore{Decorated: eventstore.Decorated{Store: store}, tracer: tp.Tracer(InstrumentationName)}
+// InstrumentAppends returns store with a span for every append. The span
+// links the spans of the calls whose commands it writes, when the registry
+// says which (Appending), and is remembered for the spans of the read
+// models that apply its events. It answers the optional interfaces of
+// package eventstore as store does (see eventstore.Decorated).
+func (t *Tracer) InstrumentAppends(store eventstore.Store) eventstore.Store {
+	return &tracedStore{Decorated: eventstore.Decorated{Store: store}, t: t}
 }
 
 type tracedStore struct {
 	eventstore.Decorated
-	tracer trace.Tracer
+	t *Tracer
 }
 
 func (s *tracedStore) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
-	ctx, span := s.tracer.Start(ctx, "eventstore.Append", trace.WithSpanKind(trace.SpanKindClient),
+	ctx, span := s.t.tracer.Start(ctx, "eventstore.Append", trace.WithSpanKind(trace.SpanKindClient), trace.WithLinks(callLinks(ctx)...),
 		trace.WithAttributes(attribute.String("ecoregistry.stream", stream), attribute.Int("ecoregistry.events", len(events))))
 	defer span.End()
 	if span.IsRecording() {
@@ -38,6 +40,7 @@ func (s *tracedStore) Append(ctx context.Context, stream string, expected events
 		return res, err
 	}
 	span.SetAttributes(attribute.Int64("ecoregistry.position", int64(res.Position.Commit)), attribute.Int64("ecoregistry.revision", int64(res.NextExpectedRevision)))
+	s.t.appends.add(res.Position.Commit, span.SpanContext())
 	return res, nil
 }
 

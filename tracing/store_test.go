@@ -15,7 +15,7 @@ func (limitedStore) MaxAppendSize() int                            { return 1 <<
 func (limitedStore) AppendSize(events ...eventstore.EventData) int { return len(events) }
 
 func TestTracedAppendsKeepTheStoresAppendLimit(t *testing.T) {
-	l, ok := InstrumentAppends(limitedStore{}, noop.NewTracerProvider()).(eventstore.AppendLimit)
+	l, ok := New(noop.NewTracerProvider()).InstrumentAppends(limitedStore{}).(eventstore.AppendLimit)
 	if !ok || l.MaxAppendSize() != 1<<20 {
 		t.Fatal("the registry would not see the store's append limit through the tracing")
 	}

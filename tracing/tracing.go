@@ -1,12 +1,27 @@
 // Package tracing sends OpenTelemetry traces of ecoregistryd to an OTLP
-// collector: a span for every RPC (otelgrpc), carrying the request's
-// correlation id, and a span for every append to the event store, carrying
-// the stream, the number of events, the position written and the
-// correlation ids of the commands whose events it holds.
+// collector:
+//
+//   - a span for every RPC (otelgrpc), carrying the request's correlation
+//     id;
+//   - a span for every decision of a command (registry.Decide), a child of
+//     its call's span, with the stream and the correlation id;
+//   - a span for every append to the event store (eventstore.Append), with
+//     the stream, the number of events, the position written and the
+//     correlation ids of the commands whose events it holds;
+//   - a span for every commit of a read model (projections.Apply): the
+//     batch of events applied since the previous commit, with the
+//     positions of its first and last events.
 //
 // The registry gathers the commands of many calls on one right into one
-// append, made on a context of its own, so an append's span is a root span,
-// tied to the calls by their correlation ids rather than by parenthood.
+// append, made on a context of its own: an append's span is a root span,
+// with a link to the span of each call whose commands it writes. An apply
+// span links the appends whose events it applied. So the trace of a call
+// leads to the append that wrote its command, and on to the commits of
+// the read models that applied it.
+//
+// Tracing is off unless ecoregistryd is given a collector; then the
+// registry and the read models are given no tracer, and their hooks cost a
+// comparison with nil.
 package tracing
 
 import (
@@ -57,6 +72,24 @@ func hasScheme(endpoint string) bool {
 		}
 	}
 	return false
+}
+
+// linkKind says what a link of ecoregistry's spans points at: "call" or
+// "append".
+const linkKind = attribute.Key("ecoregistry.link")
+
+// Tracer makes ecoregistry's own spans from one provider: the decisions
+// and appends of the registry (it is a registry.Tracer), the appends to
+// the store (InstrumentAppends) and the commits of the read models
+// (Applied, for projections.Options).
+type Tracer struct {
+	tracer  trace.Tracer
+	appends recentAppends
+}
+
+// New returns a Tracer that makes its spans with tp.
+func New(tp trace.TracerProvider) *Tracer {
+	return &Tracer{tracer: tp.Tracer(InstrumentationName)}
 }
 
 // ServerOptions are the gRPC server options that make a span of every call

@@ -261,12 +261,14 @@ type Main struct {
 	Clock func() time.Time
 	// Ticker paces the rounds of the expiry scheduler; nil means every second.
 	Ticker registry.Ticker
-	// TracerProvider, when set, traces calls and appends; else Run makes
-	// one that exports to Config.OTLPEndpoint, when that is set. Tests set
-	// it to see the spans.
+	// TracerProvider, when set, traces calls, decisions, appends and the
+	// read models' commits; else Run makes one that exports to
+	// Config.OTLPEndpoint, when that is set. Tests set it to see the spans.
 	TracerProvider trace.TracerProvider
 	// stopTracing flushes and stops the provider Run made.
 	stopTracing func(context.Context) error
+	// tracing makes ecoregistry's own spans; nil when nothing is traced.
+	tracing *tracing.Tracer
 	// StoreOptions are the embedded store's options, for tests: a file
 	// system that injects faults, a smaller cache. Run sets their logger and
 	// WAL sync interval from the configuration.
@@ -315,6 +317,14 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return fmt.Errorf("logger: %w", err)
 		}
 	}
+	if err := m.startTracing(ctx); err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			m.flushTraces()
+		}
+	}()
 	if m.Config.Store == StoreESDB {
 		m.store, err = esdbstore.Open(ctx, m.Config.ESDBURL, esdbstore.Options{Logger: m.Logger})
 		if err != nil {
@@ -340,7 +350,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// pledges across rights).
 	m.projections, err = projections.Open(filepath.Join(m.Config.Data, "projections"), m.store,
 		[]projections.Projection{holdings.New(), market.New(), statistics.New(), merkle.New()},
-		projections.Options{Logger: m.Logger, Committed: m.committedHook})
+		projections.Options{Logger: m.Logger, Committed: m.committedHook, Applied: m.appliedHook()})
 	if err != nil {
 		return fmt.Errorf("open the projections: %w", err)
 	}
@@ -355,14 +365,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		return err
 	}
 	held, _ := m.projections.Runner(holdings.Name)
-	appends, err := m.instrumentAppends(ctx)
-	if err != nil {
-		return err
-	}
+	appends := m.instrumentAppends()
 	// Every write goes through the guarded store, which refuses appends
 	// once a break in the recorded history was found.
 	svc := registry.New(m.integrity.svc.Guard(appends), registry.Options{Logger: m.Logger, Clock: m.Clock,
-		HeldRights: holdings.HeldRights(m.store, holdings.NewQueries(held))})
+		HeldRights: holdings.HeldRights(m.store, holdings.NewQueries(held)), Tracer: m.registryTracer()})
 	m.registry = svc
 	defer func() {
 		if err != nil {
@@ -488,26 +495,66 @@ func (m *Main) registerBackups() error {
 	return nil
 }
 
-// instrumentAppends prepares the metrics and the tracing asked for, and
-// returns the store the registry appends to: timed and traced as asked.
-func (m *Main) instrumentAppends(ctx context.Context) (eventstore.Store, error) {
-	appends := m.store
-	if m.Config.MetricsListen != "" {
-		m.metrics = metrics.New(m.Logger)
-		appends = m.metrics.InstrumentAppends(appends)
-	}
+// startTracing makes the provider of the traces asked for, exporting to
+// Config.OTLPEndpoint, unless the TracerProvider was set; without either
+// nothing is traced.
+func (m *Main) startTracing(ctx context.Context) error {
 	if m.TracerProvider == nil && m.Config.OTLPEndpoint != "" {
 		tp, err := tracing.Exporter(ctx, m.Config.OTLPEndpoint)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		m.TracerProvider, m.stopTracing = tp, tp.Shutdown
 		m.Logger.Info("tracing to an OTLP collector", zap.String("endpoint", m.Config.OTLPEndpoint))
 	}
 	if m.TracerProvider != nil {
-		appends = tracing.InstrumentAppends(appends, m.TracerProvider)
+		m.tracing = tracing.New(m.TracerProvider)
 	}
-	return appends, nil
+	return nil
+}
+
+// flushTraces sends the last spans of the provider Run made and stops it.
+func (m *Main) flushTraces() {
+	if m.stopTracing == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := m.stopTracing(ctx); err != nil {
+		m.Logger.Warn("flush the last traces", zap.Error(err))
+	}
+	m.stopTracing = nil
+}
+
+// registryTracer is the registry's tracer: nil, which costs the registry
+// nothing, unless tracing is on.
+func (m *Main) registryTracer() registry.Tracer {
+	if m.tracing == nil {
+		return nil
+	}
+	return m.tracing
+}
+
+// appliedHook traces the commits of the read models when tracing is on.
+func (m *Main) appliedHook() func(projections.AppliedBatch) {
+	if m.tracing == nil {
+		return nil
+	}
+	return m.tracing.Applied
+}
+
+// instrumentAppends prepares the metrics asked for, and returns the store
+// the registry appends to: timed and traced as asked.
+func (m *Main) instrumentAppends() eventstore.Store {
+	appends := m.store
+	if m.Config.MetricsListen != "" {
+		m.metrics = metrics.New(m.Logger)
+		appends = m.metrics.InstrumentAppends(appends)
+	}
+	if m.tracing != nil {
+		appends = m.tracing.InstrumentAppends(appends)
+	}
+	return appends
 }
 
 // observerOptions are the gRPC server options that count, time and trace
@@ -620,14 +667,8 @@ func (m *Main) close() error {
 	if m.store != nil {
 		err = errors.Join(err, m.store.Close())
 	}
-	if m.stopTracing != nil {
-		// The last spans are sent before the server says it stopped.
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if terr := m.stopTracing(ctx); terr != nil {
-			m.Logger.Warn("flush the last traces", zap.Error(terr))
-		}
-		cancel()
-	}
+	// The last spans are sent before the server says it stopped.
+	m.flushTraces()
 	m.Logger.Info("ecoregistryd stopped")
 	_ = m.Logger.Sync()
 	return err

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +19,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
+	"github.com/ecoregistry/ecoregistry/eventstore"
 	"github.com/ecoregistry/ecoregistry/grpcserver"
 	pb "github.com/ecoregistry/ecoregistry/proto/ecoregistry/v1"
 )
@@ -63,35 +66,88 @@ func attr(kvs []attribute.KeyValue, key string) (attribute.Value, bool) {
 	return attribute.Value{}, false
 }
 
-func TestCallsAndAppendsAreTracedWithTheCorrelationID(t *testing.T) {
+// A call is traced from its span to its decision (a child), to the append
+// that wrote its command (a root span linking the call) and to the commits
+// of the read models that applied it (linking the append), each with the
+// correlation id or the positions that tie them together.
+func TestACallIsTracedFromItsDecisionToTheReadModels(t *testing.T) {
 	rec := tracetest.NewSpanRecorder()
-	_, accounts := startTracedServer(t, Config{}, sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))
+	m, accounts := startTracedServer(t, Config{}, sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(rec)))
 	resp := openTracedAccount(t, accounts)
+	pos := eventstore.Position{Commit: resp.GetCommit().GetPosition().GetCommit(), Prepare: resp.GetCommit().GetPosition().GetPrepare()}
+	for _, name := range m.projections.Names() {
+		r, _ := m.projections.Runner(name)
+		if err := r.Wait(t.Context(), pos); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The read models have committed the account; once they have stopped,
+	// the spans of their commits have ended.
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
 
-	var rpc, appended sdktrace.ReadOnlySpan
+	var rpc, decided, appended sdktrace.ReadOnlySpan
+	var applied []sdktrace.ReadOnlySpan
 	for _, s := range rec.Ended() {
 		switch s.Name() {
 		case "ecoregistry.v1.AccountService/OpenAccount":
 			rpc = s
+		case "registry.Decide":
+			decided = s
 		case "eventstore.Append":
 			appended = s
+		case "projections.Apply":
+			applied = append(applied, s)
 		}
 	}
-	if rpc == nil || appended == nil {
-		t.Fatalf("spans %v: want the call's and the append's", rec.Ended())
+	if rpc == nil || decided == nil || appended == nil || len(applied) != len(m.projections.Names()) {
+		t.Fatalf("spans %v: want the call's, its decision's, the append's and one commit of each read model", rec.Ended())
 	}
-	for _, s := range []sdktrace.ReadOnlySpan{rpc, appended} {
-		t.Logf("span %s trace %s kind %s attributes %v", s.Name(), s.SpanContext().TraceID(), s.SpanKind(), s.Attributes())
+	for _, s := range append([]sdktrace.ReadOnlySpan{rpc, decided, appended}, applied...) {
+		t.Log(describeSpan(s))
 	}
 	if v, _ := attr(rpc.Attributes(), grpcserver.CorrelationIDAttribute); v.AsString() != "corr-traced" {
 		t.Errorf("the call's span has correlation id %q", v.AsString())
 	}
+	if v, _ := attr(decided.Attributes(), "ecoregistry.correlation_id"); v.AsString() != "corr-traced" || decided.Parent().SpanID() != rpc.SpanContext().SpanID() {
+		t.Errorf("the decision's span: parent %s, attributes %v", decided.Parent().SpanID(), decided.Attributes())
+	}
 	ids, _ := attr(appended.Attributes(), "ecoregistry.correlation_ids")
 	stream, _ := attr(appended.Attributes(), "ecoregistry.stream")
-	pos, _ := attr(appended.Attributes(), "ecoregistry.position")
-	if !slices.Contains(ids.AsStringSlice(), "corr-traced") || stream.AsString() != "account-TRACED" || uint64(pos.AsInt64()) != resp.GetCommit().GetPosition().GetCommit() {
-		t.Errorf("the append's span has %v", appended.Attributes())
+	at, _ := attr(appended.Attributes(), "ecoregistry.position")
+	if !slices.Contains(ids.AsStringSlice(), "corr-traced") || stream.AsString() != "account-TRACED" || uint64(at.AsInt64()) != pos.Commit ||
+		len(appended.Links()) != 1 || appended.Links()[0].SpanContext.SpanID() != rpc.SpanContext().SpanID() {
+		t.Errorf("the append's span: attributes %v, links %v", appended.Attributes(), appended.Links())
 	}
+	for _, s := range applied {
+		first, _ := attr(s.Attributes(), "ecoregistry.position.first")
+		last, _ := attr(s.Attributes(), "ecoregistry.position.last")
+		if uint64(first.AsInt64()) > pos.Commit || uint64(last.AsInt64()) < pos.Commit || len(s.Links()) != 1 ||
+			s.Links()[0].SpanContext.SpanID() != appended.SpanContext().SpanID() {
+			t.Errorf("a read model's commit: attributes %v, links %v", s.Attributes(), s.Links())
+		}
+	}
+}
+
+// describeSpan is a span as the README shows it: name, trace and span ids,
+// parent, links and attributes.
+func describeSpan(s sdktrace.ReadOnlySpan) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s trace=%s span=%s", s.Name(), s.SpanContext().TraceID(), s.SpanContext().SpanID())
+	if s.Parent().IsValid() {
+		fmt.Fprintf(&b, " parent=%s", s.Parent().SpanID())
+	}
+	for _, l := range s.Links() {
+		kind, _ := attr(l.Attributes, "ecoregistry.link")
+		fmt.Fprintf(&b, " link(%s)=%s/%s", kind.AsString(), l.SpanContext.TraceID(), l.SpanContext.SpanID())
+	}
+	for _, kv := range s.Attributes() {
+		if strings.HasPrefix(string(kv.Key), "ecoregistry.") {
+			fmt.Fprintf(&b, " %s=%s", kv.Key, kv.Value.Emit())
+		}
+	}
+	return b.String()
 }
 
 // collector is an OTLP/gRPC trace collector that keeps the names of the
@@ -134,7 +190,7 @@ func TestOTLPEndpointReceivesTheSpans(t *testing.T) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !slices.Contains(c.names, "ecoregistry.v1.AccountService/OpenAccount") || !slices.Contains(c.names, "eventstore.Append") {
+	if !slices.Contains(c.names, "ecoregistry.v1.AccountService/OpenAccount") || !slices.Contains(c.names, "registry.Decide") || !slices.Contains(c.names, "eventstore.Append") {
 		t.Fatalf("the collector received %v", c.names)
 	}
 }
