@@ -45,6 +45,7 @@ func (h *adminHandlers) Backup(_ *pb.BackupRequest, stream pb.AdminService_Backu
 	for _, rm := range m.GetReadModels() {
 		fields = append(fields, zap.Uint64(rm.GetName()+"_position", rm.GetPosition().GetCommit()))
 	}
+	fields = append(fields, zap.Uint64("checkpoint_size", m.GetCheckpointSize()), zap.Bool("signing_key_included", m.GetSigningKeyIncluded()))
 	h.log.Info("backup taken; streaming it", fields...)
 	if err := snap.Send(ctx, stream.Send); err != nil {
 		if _, ok := status.FromError(err); ok {
