@@ -75,8 +75,7 @@ func startClockedServer(t *testing.T, dir string, clock *testClock) (*Main, *lif
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &client{conn: conn, accounts: pb.NewAccountServiceClient(conn), rights: pb.NewRightServiceClient(conn),
-		transfers: pb.NewTransferServiceClient(conn), retirements: pb.NewRetirementServiceClient(conn)}
+	c := clientOf(conn)
 	t.Cleanup(func() {
 		conn.Close()
 		m.Close()
