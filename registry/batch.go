@@ -134,6 +134,19 @@ func (c *streams[S, P]) runBatch(stream string, batch []*request[S], clock func(
 	}
 }
 
+// appendFailed is the error of an append that failed in a way that does
+// not say whether it was written: a timeout of the store's own, an I/O
+// error, storage that stopped taking writes.
+type appendFailed struct {
+	stream string
+	err    error
+}
+
+func (e *appendFailed) Error() string {
+	return fmt.Sprintf("registry: append to %s: %v", e.stream, e.err)
+}
+func (e *appendFailed) Unwrap() error { return e.err }
+
 // failUnfinished finishes with err every request of reqs still waiting.
 func failUnfinished[S any](reqs []*request[S], err error) {
 	for _, r := range reqs {
@@ -244,7 +257,7 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 		// The append may or may not have happened (an I/O error, a closing
 		// store): forget the cached state and read it again next time.
 		e.loaded = false
-		return n, nil, fmt.Errorf("registry: append to %s: %w", stream, aerr)
+		return n, nil, &appendFailed{stream: stream, err: aerr}
 	}
 	first := res.NextExpectedRevision + 1 - uint64(len(data))
 	e.exists, e.rev, e.head = true, res.NextExpectedRevision, head

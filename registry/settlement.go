@@ -242,19 +242,18 @@ func (s *Service) finishTrade(ctx context.Context, p *pendingTrade) (TradeOutcom
 }
 
 // recordedBy tells whether a decision of a trade left its outcome recorded
-// on the right: a new outcome appended, or a prior one found. When the
-// append failed for an unknown reason the outcome may be recorded, so the
-// trade stays tied to the right rather than risk a second settlement
-// elsewhere.
+// on the right: a new outcome appended, or a prior one found. When its
+// append failed without saying whether it was written, the outcome may be
+// recorded, so the trade stays tied to the right rather than risk a second
+// settlement elsewhere; that includes a store's own timeout, which comes as
+// the context's error although the caller's context never reaches the
+// append. Any other failure came before an append or instead of one.
 func recordedBy(decided bool, evs []domain.Event, prior *domain.PriorTrade, err error) bool {
-	switch {
-	case err == nil:
+	if err == nil {
 		return len(evs) > 0 || prior != nil
-	case !decided, errors.Is(err, ErrContention), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
-		len(domain.ViolationsOf(err)) > 0:
-		return false
 	}
-	return true
+	var unknown *appendFailed
+	return decided && errors.As(err, &unknown)
 }
 
 // reusedElsewhere answers a trade whose ids are recorded on another right.
