@@ -79,6 +79,19 @@ var table = map[string]Permissions{
 	pb.ProjectionAdminService_RebuildProjection_FullMethodName:   {admin: anyData},
 	pb.AdminService_Backup_FullMethodName:                        {admin: anyData},
 
+	// Checkpoints and consistency proofs are sizes and hashes: anyone who
+	// checks a certificate or a saved checkpoint needs them. An inclusion
+	// proof names an event's stream, and a verification reads everything.
+	// A certificate is a holder's of its own holdings, or an office's, a
+	// regulator's or a court's of a right in scope.
+	pb.IntegrityService_GetLatestCheckpoint_FullMethodName: everyRole,
+	pb.IntegrityService_ListCheckpoints_FullMethodName:     everyRole,
+	pb.IntegrityService_GetConsistencyProof_FullMethodName: everyRole,
+	pb.IntegrityService_GetInclusionProof_FullMethodName:   {regulator: anyData, court: anyData, auditor: anyData},
+	pb.IntegrityService_VerifyIntegrity_FullMethodName:     {regulator: anyData, auditor: anyData, admin: anyData},
+	pb.IntegrityService_IssueHoldingCertificate_FullMethodName: {holder: accountInScope, office: rightInScope, regulator: rightInScope,
+		court: rightInScope},
+
 	healthpb.Health_Check_FullMethodName:                                   everyRole,
 	healthpb.Health_Watch_FullMethodName:                                   everyRole,
 	healthpb.Health_List_FullMethodName:                                    everyRole,

@@ -1,10 +1,8 @@
 package domain
 
 import (
-	"errors"
 	"fmt"
 	"maps"
-	"slices"
 	"strings"
 	"time"
 )
@@ -83,29 +81,6 @@ func (a *Account) View() AccountView {
 		v.FreezeOrder = orders[0]
 	}
 	return v
-}
-
-// FreezeOrders returns the numbers of the account-wide freeze orders in
-// effect, sorted; nil when the account is not frozen.
-func (a *Account) FreezeOrders() []string {
-	var out []string
-	for n, o := range a.orders {
-		if o.active {
-			out = append(out, n)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
-// Frozen reports whether an account-wide freeze order is in effect.
-func (a *Account) Frozen() bool {
-	for _, o := range a.orders {
-		if o.active {
-			return true
-		}
-	}
-	return false
 }
 
 // Apply changes the account by one event of its stream. It returns an error
@@ -224,9 +199,56 @@ type ChangeAccountStatus struct {
 	Reason string
 }
 
-// errZeroTime is returned when a decision is asked for without a time: a
-// programming error of the caller, not a refusal of the command.
-var errZeroTime = errors.New("domain: decision time is zero")
+// AccountOpened records that an account was opened. The account's status is
+// then AccountStatusOpen.
+type AccountOpened struct {
+	// AccountID is the account's id.
+	AccountID string
+	// Holder is who owns the account.
+	Holder Holder
+	// Jurisdiction is the GB/T 2260 code of the division the account belongs to.
+	Jurisdiction string
+	// Type is the account's role.
+	Type AccountType
+	// OpenedAt is when the account was opened.
+	OpenedAt time.Time
+}
+
+// EventType returns EventTypeAccountOpened.
+func (AccountOpened) EventType() string { return EventTypeAccountOpened }
+
+// StreamID returns the account's stream.
+func (e AccountOpened) StreamID() string { return AccountStream(e.AccountID) }
+
+// OccurredAt returns OpenedAt.
+func (e AccountOpened) OccurredAt() time.Time { return e.OpenedAt }
+
+func (AccountOpened) isEvent() {}
+
+// AccountStatusChanged records that an account's status changed.
+type AccountStatusChanged struct {
+	// AccountID is the account's id.
+	AccountID string
+	// From is the status before the change.
+	From AccountStatus
+	// To is the status after the change.
+	To AccountStatus
+	// Reason says why, e.g. the order that required it.
+	Reason string
+	// ChangedAt is when the status changed.
+	ChangedAt time.Time
+}
+
+// EventType returns EventTypeAccountStatusChanged.
+func (AccountStatusChanged) EventType() string { return EventTypeAccountStatusChanged }
+
+// StreamID returns the account's stream.
+func (e AccountStatusChanged) StreamID() string { return AccountStream(e.AccountID) }
+
+// OccurredAt returns ChangedAt.
+func (e AccountStatusChanged) OccurredAt() time.Time { return e.ChangedAt }
+
+func (AccountStatusChanged) isEvent() {}
 
 // DecideOpenAccount decides whether account a, which must not exist yet, may
 // be opened as cmd says. It returns one AccountOpened event, a
@@ -289,6 +311,27 @@ func checkHolder(v *violations, field string, h Holder) {
 	if r := validateCreditCode(h.CreditCode); r != nil {
 		v.add(r.Check, ccField, "%s", r.Detail)
 	}
+}
+
+// open runs the opening of the decisions of an authority on an existing
+// account: the time must be given, every malformed field is reported at
+// once, and the account must exist and not be closed.
+func (a *Account) open(now time.Time, accountID string, check func(v *violations)) error {
+	if now.IsZero() {
+		return errZeroTime
+	}
+	var v violations
+	check(&v)
+	if err := v.err(); err != nil {
+		return err
+	}
+	switch {
+	case !a.Opened():
+		return reject(CheckAccountNotFound, "account_id", "account %s does not exist", accountID)
+	case a.status == AccountStatusClosed:
+		return reject(CheckAccountClosed, "account_id", "account %s is closed", a.id)
+	}
+	return nil
 }
 
 // DecideChangeAccountStatus decides whether account a may change to the status

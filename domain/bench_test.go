@@ -10,6 +10,7 @@ import (
 // accounts, which then sends part of it on by serial range, so that
 // holdings fragment as they do under real trading.
 func BenchmarkDecideApplyTransfer(b *testing.B) {
+	asTheRegistryApplies(b)
 	cmd := ceaCommand()
 	cmd.Quantity = MaxQuantity
 	r := register(b, cmd)
@@ -31,8 +32,8 @@ func BenchmarkDecideApplyTransfer(b *testing.B) {
 		} else {
 			// Send on 3 of the 7 units just received, from the middle.
 			from := ids[(i-1)%accountsN]
-			h := r.holdings[from]
-			last := h.available[len(h.available)-1]
+			avail := r.holdings[from].Blocks(StateAvailable)
+			last := avail[len(avail)-1]
 			c.From, c.To = from, ids[(i*7+3)%accountsN]
 			if c.From == c.To {
 				c.To = "issuer"
@@ -56,6 +57,7 @@ func BenchmarkDecideApplyTransfer(b *testing.B) {
 // BenchmarkDecideTransferFragmented measures deciding a transfer by range for
 // a holder whose holding is split into 100000 blocks.
 func BenchmarkDecideTransferFragmented(b *testing.B) {
+	asTheRegistryApplies(b)
 	cmd := ceaCommand()
 	cmd.Quantity = 1_000_000
 	r := register(b, cmd)
@@ -65,9 +67,12 @@ func BenchmarkDecideTransferFragmented(b *testing.B) {
 	for s := int64(3); s <= cmd.Quantity; s += 4 {
 		gave = append(gave, Block{s, s + 1})
 	}
-	h.available, _ = SubtractBlocks(h.available, gave)
-	h.availableCount -= BlocksTotal(gave)
-	r.holdings["a"] = &holding{available: gave, availableCount: BlocksTotal(gave)}
+	if err := h.Take(StateAvailable, gave, BlocksTotal(gave)); err != nil {
+		b.Fatal(err)
+	}
+	a := &Units{}
+	a.Put(StateAvailable, gave, BlocksTotal(gave))
+	r.holdings["a"] = a
 	if err := r.CheckInvariants(); err != nil {
 		b.Fatal(err)
 	}

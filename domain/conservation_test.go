@@ -37,10 +37,11 @@ func TestConservationUnderRandomTransfersAndRetirements(t *testing.T) {
 		switch k := rnd.IntN(10); {
 		case k < 4:
 			quantity = 1 + rnd.Int64N(300)
-		case k < 8 && held != nil && len(held.available) > 0:
+		case k < 8 && held != nil && len(held.Blocks(StateAvailable)) > 0:
 			// Mostly a range the holder has, so that most steps succeed and
 			// split blocks; the other cases exercise the refusals.
-			b := held.available[rnd.IntN(len(held.available))]
+			avail := held.Blocks(StateAvailable)
+			b := avail[rnd.IntN(len(avail))]
 			s := b.Start + rnd.Int64N(b.Size())
 			rg = &Block{s, min(b.End, s+rnd.Int64N(40))}
 		default:
@@ -151,33 +152,42 @@ func TestCheckInvariantsDetectsCorruption(t *testing.T) {
 		corrupt func(r *Right)
 	}{
 		{"a unit counted twice", func(r *Right) {
-			r.holdings["b"] = &holding{available: blocks(1, 1), availableCount: 1}
-			r.availableTotal++
+			b := &Units{}
+			b.Put(StateAvailable, blocks(1, 1), 1)
+			r.holdings["b"] = b
+			r.held[StateAvailable]++
 			r.quantity++
 		}},
 		{"a unit held by no one", func(r *Right) {
-			h := r.holdings["a"]
-			h.available, _ = SubtractBlocks(h.available, blocks(50, 50))
-			h.availableCount--
-			r.availableTotal--
+			r.holdings["a"].Take(StateAvailable, blocks(50, 50), 1)
+			r.held[StateAvailable]--
 			r.quantity--
 		}},
-		{"a count that disagrees with the blocks", func(r *Right) { r.holdings["a"].availableCount++; r.availableTotal++ }},
-		{"a total that disagrees with the holdings", func(r *Right) { r.retiredTotal++ }},
+		{"a count that disagrees with the blocks", func(r *Right) {
+			r.holdings["a"].lists[StateAvailable].count++
+			r.held[StateAvailable]++
+		}},
+		{"a total that disagrees with the holdings", func(r *Right) { r.held[StateRetired]++ }},
 		{"more units than issued", func(r *Right) { r.quantity-- }},
-		{"blocks that are not normalised", func(r *Right) { r.holdings["a"].retired = blocks(1, 5, 6, 10) }},
-		{"a negative count", func(r *Right) { r.holdings["a"].retiredCount = -1 }},
-		{"an empty holding kept", func(r *Right) { r.holdings["z"] = &holding{} }},
+		{"blocks that are not normalised", func(r *Right) { r.holdings["a"].lists[StateRetired].blocks = blocks(1, 5, 6, 10) }},
+		{"a negative count", func(r *Right) { r.holdings["a"].lists[StateRetired].count = -1 }},
+		{"an empty holding kept", func(r *Right) { r.holdings["z"] = &Units{} }},
+		{"a buffer pool of two blocks", func(r *Right) {
+			// Two serials of the issuer apart from each other go to the
+			// pool, so that everything but the pool's shape adds up.
+			s := r.holdings["issuer"].Blocks(StateAvailable)[0].Start
+			two := blocks(s, s, s+2, s+2)
+			r.holdings["issuer"].Take(StateAvailable, two, 2)
+			r.held[StateAvailable] -= 2
+			r.ownList(StateBuffer).put(two, 2)
+		}},
 		{"units beyond the issuance", func(r *Right) {
 			// Move serial 1 from a's retired blocks to a serial past the end,
 			// so that every count still adds up and only coverage is wrong.
-			a, issuer := r.holdings["a"], r.holdings["issuer"]
-			a.retired, _ = SubtractBlocks(a.retired, blocks(1, 1))
-			a.retiredCount--
-			r.retiredTotal--
-			issuer.available, _ = AddBlocks(issuer.available, blocks(10001, 10001))
-			issuer.availableCount++
-			r.availableTotal++
+			r.holdings["a"].Take(StateRetired, blocks(1, 1), 1)
+			r.held[StateRetired]--
+			r.holdings["issuer"].Put(StateAvailable, blocks(10001, 10001), 1)
+			r.held[StateAvailable]++
 		}},
 	}
 	for _, tt := range tests {

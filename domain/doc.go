@@ -23,6 +23,24 @@
 // modify the state they are given, so callers may decide speculatively on
 // cached state.
 //
+// # How units move
+//
+// Movements(e) says, for every event, which units it moves from which
+// place to which (Movement, Place, UnitState): a place is a state of one
+// account's holding (available, pledged, frozen, reserved, retired) or one
+// of the right's own (the buffer pool, cancelled, expired). Right.Apply
+// moves units only as it says, and keeps beside it each event's own
+// bookkeeping; the read models apply the same movements, so an event's
+// effect on units is written once. A holding's units by state are a Units.
+// VerifyEveryApply makes every Apply check CheckInvariants afterwards, as
+// the tests do.
+//
+// Each capability (registration, transfer, retirement, pledge, freeze,
+// reservation, cancellation, expiry, correction, trade, account) is one
+// file with its command, events, decision and effect; every decision on a
+// right opens with the same step (the time, the command's fields, the right
+// it names, an id seen before).
+//
 // # Rejections
 //
 // Every refusal carries a Check from one table (see AllChecks): a stable code

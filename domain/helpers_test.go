@@ -21,6 +21,8 @@ var seenChecks sync.Map
 // TestMain runs the tests, then fails the package when a goroutine
 // outlives them or when a check of the table is exercised by no test.
 func TestMain(m *testing.M) {
+	// Every Apply of every test checks the invariants afterwards.
+	VerifyEveryApply(true)
 	code := m.Run()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
@@ -42,6 +44,13 @@ func TestMain(m *testing.M) {
 		}
 	}
 	os.Exit(code)
+}
+
+// asTheRegistryApplies turns VerifyEveryApply off for the rest of a
+// benchmark, which measures Apply as the registry runs it.
+func asTheRegistryApplies(b *testing.B) {
+	VerifyEveryApply(false)
+	b.Cleanup(func() { VerifyEveryApply(true) })
 }
 
 // expectCheck fails unless err is a rejection by check want (directly or

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -8,52 +9,6 @@ import (
 	"strings"
 	"time"
 )
-
-// holding is what one account holds of one right, by state. Each state is a
-// normalised block list; the counts are kept alongside so that balances are
-// O(1). The pledged, frozen and reserved lists are the union of the blocks of
-// the account's open pledges, freeze orders and reservations on the right.
-type holding struct {
-	available      []Block
-	availableCount int64
-	retired        []Block
-	retiredCount   int64
-	pledged        []Block
-	pledgedCount   int64
-	frozen         []Block
-	frozenCount    int64
-	reserved       []Block
-	reservedCount  int64
-}
-
-func (h *holding) empty() bool {
-	return h.availableCount == 0 && h.retiredCount == 0 && h.pledgedCount == 0 && h.frozenCount == 0 && h.reservedCount == 0
-}
-
-func (h *holding) clone() *holding {
-	c := *h
-	c.available = slices.Clone(h.available)
-	c.retired = slices.Clone(h.retired)
-	c.pledged = slices.Clone(h.pledged)
-	c.frozen = slices.Clone(h.frozen)
-	c.reserved = slices.Clone(h.reserved)
-	return &c
-}
-
-// transferRecord is what a right remembers of a past transfer to tell a retry
-// from a conflicting re-use of its id, in 40 bytes however long the fields:
-// a fingerprint of the request's text and accounts, its quantity, its single
-// block when it moved one, and where in the stream it was recorded.
-type transferRecord struct {
-	quantity    int64
-	span        Block
-	fingerprint uint64
-	// revision is the stream revision (Version-1 after applying) of the
-	// event that recorded the transaction, so that a correction can read it.
-	revision int64
-	// reversed is set once a correction reversed the transaction.
-	reversed bool
-}
 
 // Right is the state of one registered right and all its holdings, rebuilt
 // from the right's event stream by Apply. The zero Right is a right that has
@@ -76,19 +31,14 @@ type Right struct {
 	registeredAt time.Time
 	version      int64
 
-	holdings       map[string]*holding
-	buffer         Block
-	availableTotal int64
-	retiredTotal   int64
-	pledgedTotal   int64
-	frozenTotal    int64
-	reservedTotal  int64
-
-	// cancelled and expired units belong to no holder any more.
-	cancelled      []Block
-	cancelledCount int64
-	expired        []Block
-	expiredCount   int64
+	// holdings are the holders' units by account; a holding is kept while
+	// it has any unit in any state.
+	holdings map[string]*Units
+	// held are the units of every holder in each held state, summed.
+	held [HeldStates]int64
+	// own are the units in the right's own states, which belong to no
+	// account: the buffer pool (at most one block), cancelled and expired.
+	own [3]unitList
 	// expiredAt is when RightExpired was recorded; zero while it was not.
 	expiredAt time.Time
 
@@ -97,11 +47,11 @@ type Right struct {
 	freezes      map[string]*freeze
 	reservations map[string]*reservation
 
-	transfers   map[string]transferRecord
-	retirements map[string]transferRecord
+	transfers   map[string]opRecord
+	retirements map[string]opRecord
 	// ops remembers every lifecycle operation by kind and id, to tell a
 	// retry from a re-used id and to find the transaction a correction names.
-	ops map[opKey]transferRecord
+	ops map[opKey]opRecord
 	// trades remembers every trade submitted on the right, settled or
 	// refused, to answer a retry with its first outcome; nil until one is.
 	trades map[TradeKey]tradeRecord
@@ -158,19 +108,15 @@ func (r *Right) RegisteredAt() time.Time { return r.registeredAt }
 func (r *Right) Version() int64 { return r.version }
 
 // Buffer returns the block of the non-tradable buffer pool; the zero Block when none.
-func (r *Right) Buffer() Block { return r.buffer }
-
-// HasTransfer reports whether a transfer with this id has been recorded on the right.
-func (r *Right) HasTransfer(transferID string) bool {
-	_, ok := r.transfers[transferID]
-	return ok
+func (r *Right) Buffer() Block {
+	if b := r.ownList(StateBuffer).blocks; len(b) > 0 {
+		return b[0]
+	}
+	return Block{}
 }
 
-// HasRetirement reports whether a retirement with this id has been recorded on the right.
-func (r *Right) HasRetirement(retirementID string) bool {
-	_, ok := r.retirements[retirementID]
-	return ok
-}
+// ownList returns the list of one of the right's own states.
+func (r *Right) ownList(s UnitState) *unitList { return &r.own[s-StateBuffer] }
 
 // HoldingView is what one account holds of one right.
 type HoldingView struct {
@@ -201,34 +147,43 @@ type HoldingView struct {
 // Holding returns what the account holds of the right; an empty view when
 // it holds nothing. The block lists are copies.
 func (r *Right) Holding(accountID string) HoldingView {
-	h := r.holdings[accountID]
-	if h == nil {
+	u := r.holdings[accountID]
+	if u == nil {
 		return HoldingView{AccountID: accountID}
 	}
-	return h.view(accountID)
+	return viewOf(accountID, u)
 }
 
 // AvailableQuantity returns the number of units the account has available, in O(1).
 func (r *Right) AvailableQuantity(accountID string) int64 {
-	if h := r.holdings[accountID]; h != nil {
-		return h.availableCount
+	if u := r.holdings[accountID]; u != nil {
+		return u.Count(StateAvailable)
 	}
 	return 0
 }
 
-func (h *holding) view(accountID string) HoldingView {
+// Units returns the units the account holds of the right, by state; the
+// zero Units when it holds nothing. The result is a copy.
+func (r *Right) Units(accountID string) Units {
+	if u := r.holdings[accountID]; u != nil {
+		return u.Clone()
+	}
+	return Units{}
+}
+
+func viewOf(accountID string, u *Units) HoldingView {
 	return HoldingView{
 		AccountID:       accountID,
-		Available:       h.availableCount,
-		Retired:         h.retiredCount,
-		AvailableBlocks: slices.Clone(h.available),
-		RetiredBlocks:   slices.Clone(h.retired),
-		Pledged:         h.pledgedCount,
-		Frozen:          h.frozenCount,
-		Reserved:        h.reservedCount,
-		PledgedBlocks:   slices.Clone(h.pledged),
-		FrozenBlocks:    slices.Clone(h.frozen),
-		ReservedBlocks:  slices.Clone(h.reserved),
+		Available:       u.Count(StateAvailable),
+		Retired:         u.Count(StateRetired),
+		AvailableBlocks: slices.Clone(u.Blocks(StateAvailable)),
+		RetiredBlocks:   slices.Clone(u.Blocks(StateRetired)),
+		Pledged:         u.Count(StatePledged),
+		Frozen:          u.Count(StateFrozen),
+		Reserved:        u.Count(StateReserved),
+		PledgedBlocks:   slices.Clone(u.Blocks(StatePledged)),
+		FrozenBlocks:    slices.Clone(u.Blocks(StateFrozen)),
+		ReservedBlocks:  slices.Clone(u.Blocks(StateReserved)),
 	}
 }
 
@@ -241,7 +196,7 @@ func (r *Right) Holdings() []HoldingView {
 	sort.Strings(ids)
 	out := make([]HoldingView, len(ids))
 	for i, id := range ids {
-		out[i] = r.holdings[id].view(id)
+		out[i] = viewOf(id, r.holdings[id])
 	}
 	return out
 }
@@ -271,13 +226,9 @@ type Totals struct {
 // Totals returns the right's unit counts by state, in O(1). Issued always
 // equals the sum of the other counts.
 func (r *Right) Totals() Totals {
-	t := Totals{Issued: r.quantity, Available: r.availableTotal, Retired: r.retiredTotal,
-		Pledged: r.pledgedTotal, Frozen: r.frozenTotal, Reserved: r.reservedTotal,
-		Cancelled: r.cancelledCount, Expired: r.expiredCount}
-	if !r.buffer.IsZero() {
-		t.Buffer = r.buffer.Size()
-	}
-	return t
+	return Totals{Issued: r.quantity, Available: r.held[StateAvailable], Retired: r.held[StateRetired],
+		Pledged: r.held[StatePledged], Frozen: r.held[StateFrozen], Reserved: r.held[StateReserved],
+		Buffer: r.ownList(StateBuffer).count, Cancelled: r.ownList(StateCancelled).count, Expired: r.ownList(StateExpired).count}
 }
 
 // Clone returns a deep copy of the right that shares nothing mutable with it,
@@ -286,31 +237,301 @@ func (r *Right) Totals() Totals {
 func (r *Right) Clone() Right {
 	c := *r
 	if r.holdings != nil {
-		c.holdings = make(map[string]*holding, len(r.holdings))
-		for id, h := range r.holdings {
-			c.holdings[id] = h.clone()
+		c.holdings = make(map[string]*Units, len(r.holdings))
+		for id, u := range r.holdings {
+			clone := u.Clone()
+			c.holdings[id] = &clone
 		}
+	}
+	for i := range c.own {
+		c.own[i].blocks = slices.Clone(r.own[i].blocks)
 	}
 	c.transfers = maps.Clone(r.transfers)
 	c.retirements = maps.Clone(r.retirements)
 	c.ops = maps.Clone(r.ops)
 	c.trades = maps.Clone(r.trades)
-	c.cancelled = slices.Clone(r.cancelled)
-	c.expired = slices.Clone(r.expired)
 	c.pledges = cloneEncumbrances(r.pledges)
 	c.freezes = cloneEncumbrances(r.freezes)
 	c.reservations = cloneEncumbrances(r.reservations)
 	return c
 }
 
+// String returns a one-line summary of the right, for logs and test failures.
+func (r *Right) String() string {
+	if !r.Registered() {
+		return "right(unregistered)"
+	}
+	var b strings.Builder
+	t := r.Totals()
+	fmt.Fprintf(&b, "right %s (%s, %d %s: %d available, %d pledged, %d frozen, %d reserved, %d retired, %d cancelled, %d expired, %d buffer; %d holders)",
+		r.id, r.typ, t.Issued, r.unit.Symbol(), t.Available, t.Pledged, t.Frozen, t.Reserved, t.Retired, t.Cancelled, t.Expired, t.Buffer, len(r.holdings))
+	return b.String()
+}
+
+// Apply changes the right by one event of its stream. It returns an error
+// wrapping ErrEventDoesNotApply, and leaves the right unchanged, when the
+// event cannot follow the current state (for example, units moved that the
+// holder does not have). The units move as Movements says; the event's own
+// bookkeeping (a pledge's record, a trade's outcome) is its capability's.
+func (r *Right) Apply(e Event) error {
+	var buf [2]Movement
+	moves, err := AppendMovements(buf[:0], e)
+	if err != nil {
+		return err
+	}
+	switch e := e.(type) {
+	case RightRegistered:
+		err = r.applyRegistered(e, moves)
+	case UnitsTransferred:
+		err = r.applyTransferred(e, moves)
+	case UnitsRetired:
+		err = r.applyRetired(e, moves)
+	case TradeSettled:
+		err = r.applyTradeSettled(e, moves)
+	case TradeRefused:
+		err = r.applyTradeRefused(e)
+	case UnitsPledged:
+		err = r.applyPledged(e, moves)
+	case PledgeReleased:
+		err = r.applyPledgeEnded(moves, "release", e.RightID, e.PledgeID, e.Pledgor, e.Pledgor, e.Blocks)
+	case PledgeEnforced:
+		err = r.applyPledgeEnded(moves, "enforcement", e.RightID, e.PledgeID, e.Pledgor, e.To, e.Blocks)
+	case UnitsFrozen:
+		err = r.applyFrozen(e, moves)
+	case UnitsUnfrozen:
+		err = r.applyUnfrozen(e, moves)
+	case UnitsReserved:
+		err = r.applyReserved(e, moves)
+	case ReservationSettled:
+		err = r.applySettled(e, moves)
+	case ReservationVoided:
+		err = r.applyReservationEnded(moves, "void", e.RightID, e.ReservationID, e.Holder, e.Blocks)
+	case ReservationExpired:
+		err = r.applyReservationEnded(moves, "expiry", e.RightID, e.ReservationID, e.Holder, e.Blocks)
+	case UnitsCancelled:
+		err = r.applyCancelled(e, moves)
+	case RightExpired:
+		err = r.applyRightExpired(e, moves)
+	case TransactionReversed:
+		err = r.applyReversed(e, moves)
+	default:
+		err = fmt.Errorf("%w: %T is not an event of a right", ErrEventDoesNotApply, e)
+	}
+	if err != nil {
+		return err
+	}
+	r.version++
+	if verifyApplies.Load() {
+		if err := r.CheckInvariants(); err != nil {
+			panic(fmt.Sprintf("domain: %s (version %d) breaks an invariant: %v", e.EventType(), r.version, err))
+		}
+	}
+	return nil
+}
+
+// RebuildRight returns the right that results from applying events, in
+// order, to an unregistered right.
+func RebuildRight(events []Event) (Right, error) {
+	var r Right
+	for _, e := range events {
+		if err := r.Apply(e); err != nil {
+			return Right{}, err
+		}
+	}
+	return r, nil
+}
+
+// checkNewOp checks that an event recording a new operation of the kind
+// applies to this right and that the right did not record its id before.
+func (r *Right) checkNewOp(kind opKind, id, rightID string) error {
+	name := opKinds[kind].name
+	if err := r.checkRightEvent(name, id, rightID); err != nil {
+		return err
+	}
+	if _, ok := r.record(kind, id); ok {
+		return fmt.Errorf("%w: %s %s recorded twice", ErrEventDoesNotApply, name, id)
+	}
+	return nil
+}
+
+// checkRightOf checks that an event of a right applies to this right.
+func (r *Right) checkRightOf(kind, id, rightID string) error {
+	if !r.Registered() || rightID != r.id {
+		return fmt.Errorf("%w: %s %s of right %q applied to right %q", ErrEventDoesNotApply, kind, id, rightID, r.id)
+	}
+	return nil
+}
+
+// checkRightEvent checks that an event of a right applies to this right.
+func (r *Right) checkRightEvent(kind, id, rightID string) error {
+	if !r.Registered() || rightID != r.id {
+		return fmt.Errorf("%w: %s %s of right %q applied to right %q", ErrEventDoesNotApply, kind, id, rightID, r.id)
+	}
+	if !r.expiredAt.IsZero() {
+		return fmt.Errorf("%w: %s %s on right %s, which expired at %s", ErrEventDoesNotApply, kind, id, r.id, r.expiredAt.Format(time.RFC3339))
+	}
+	return nil
+}
+
+// moveAll applies the movements of an event, in order. It changes nothing
+// and returns an error wrapping ErrEventDoesNotApply unless every movement
+// applies.
+func (r *Right) moveAll(moves []Movement) error {
+	for i, m := range moves {
+		if err := r.move(m); err != nil {
+			for j := i - 1; j >= 0; j-- {
+				// Put back what the earlier movements moved.
+				back := moves[j]
+				back.From, back.To = back.To, back.From
+				r.move(back)
+			}
+			return fmt.Errorf("%w: %v", ErrEventDoesNotApply, err)
+		}
+	}
+	return nil
+}
+
+// list returns the units of a place: a state of a holding, or one of the
+// right's own states; nil for a holding that does not exist (unless create
+// makes it) and for the unissued and outstanding states.
+func (r *Right) list(p Place, create bool) *unitList {
+	switch {
+	case p.State.Held():
+		u := r.holdings[p.Account]
+		if u == nil {
+			if !create {
+				return nil
+			}
+			u = &Units{}
+			r.holdings[p.Account] = u
+		}
+		return &u.lists[p.State]
+	case p.State >= StateBuffer && p.State <= StateExpired:
+		return r.ownList(p.State)
+	}
+	return nil
+}
+
+// move applies one movement, keeping the totals; it drops a holding that
+// it leaves empty. It fails, without change, unless the source holds every
+// block. Units come from StateUnissued only at registration, and go to it
+// only when a failed registration is undone.
+func (r *Right) move(m Movement) error {
+	switch {
+	case m.From.State == StateOutstanding:
+		return r.moveOutstanding(m)
+	case m.From == m.To:
+		return fmt.Errorf("moves %d units from %s to where they are", m.Quantity, m.From)
+	}
+	var src *unitList
+	if m.From.State != StateUnissued {
+		if src = r.list(m.From, false); src == nil {
+			return fmt.Errorf("moves %d units from %s, which has none", m.Quantity, m.From)
+		}
+		if err := src.take(m.Blocks, m.Quantity); err != nil {
+			return fmt.Errorf("moves %d units from %s: %v", m.Quantity, m.From, err)
+		}
+	}
+	if m.To.State != StateUnissued {
+		_, existed := r.holdings[m.To.Account]
+		dst := r.list(m.To, true)
+		err := errNoPlace(dst, m.To)
+		if err == nil {
+			err = dst.put(m.Blocks, m.Quantity)
+		}
+		if err != nil {
+			// Unreachable while the invariants hold; undo, so that a
+			// failed Apply leaves the state unchanged.
+			if src != nil {
+				src.put(m.Blocks, m.Quantity)
+			}
+			if !existed && m.To.State.Held() {
+				delete(r.holdings, m.To.Account)
+			}
+			return fmt.Errorf("moves %d units to %s: %v", m.Quantity, m.To, err)
+		}
+	}
+	if m.From.State.Held() {
+		r.held[m.From.State] -= m.Quantity
+		if u := r.holdings[m.From.Account]; u.Empty() {
+			delete(r.holdings, m.From.Account)
+		}
+	}
+	if m.To.State.Held() {
+		r.held[m.To.State] += m.Quantity
+	}
+	return nil
+}
+
+func errNoPlace(l *unitList, p Place) error {
+	if l == nil {
+		return fmt.Errorf("no unit can be in the %s state", p.State)
+	}
+	return nil
+}
+
+// moveOutstanding moves serials from wherever each is outstanding (see
+// StateOutstanding): it finds them in the holders' available, pledged,
+// frozen and reserved units and in the buffer pool, and moves each part
+// from where it is.
+func (r *Right) moveOutstanding(m Movement) error {
+	var parts []Movement
+	var found int64
+	add := func(from Place, l *unitList) {
+		if part := intersectBlocks(l.blocks, m.Blocks); len(part) > 0 {
+			n := BlocksTotal(part)
+			parts = append(parts, Movement{From: from, To: m.To, Blocks: part, Quantity: n})
+			found += n
+		}
+	}
+	for _, id := range sortedKeys(r.holdings) {
+		for s := StateAvailable; s < StateRetired; s++ {
+			add(Place{Account: id, State: s}, &r.holdings[id].lists[s])
+		}
+	}
+	add(Place{State: StateBuffer}, r.ownList(StateBuffer))
+	if found != m.Quantity {
+		return fmt.Errorf("moves %d outstanding units, %d of its serials are outstanding", m.Quantity, found)
+	}
+	for i, p := range parts {
+		if err := r.move(p); err != nil {
+			for j := i - 1; j >= 0; j-- {
+				back := parts[j]
+				back.From, back.To = back.To, back.From
+				r.move(back)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// intersectBlocks returns the serials that the normalised lists a and b
+// share, as a normalised list.
+func intersectBlocks(a, b []Block) []Block {
+	var out []Block
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		lo, hi := max(a[i].Start, b[j].Start), min(a[i].End, b[j].End)
+		if lo <= hi {
+			out = append(out, Block{lo, hi})
+		}
+		if a[i].End < b[j].End {
+			i++
+		} else {
+			j++
+		}
+	}
+	return out
+}
+
 // CheckInvariants verifies the conservation of units: every list is
 // normalised and matches its count, no count is negative, the holdings'
 // available, pledged, frozen, reserved and retired blocks, the cancelled and
 // expired blocks and the buffer are disjoint and together cover 1..Quantity
-// exactly, the totals add up, and each holder's pledged, frozen and reserved
-// lists are exactly the union of its open pledges, freezes and reservations.
-// It returns nil or an error describing the first violation; it costs
-// O(B log B) for B blocks.
+// exactly, the buffer is at most one block, the totals add up, and each
+// holder's pledged, frozen and reserved lists are exactly the union of its
+// open pledges, freezes and reservations. It returns nil or an error
+// describing the first violation; it costs O(B log B) for B blocks.
 func (r *Right) CheckInvariants() error {
 	if !r.Registered() {
 		if len(r.holdings) > 0 || r.quantity != 0 {
@@ -318,78 +539,48 @@ func (r *Right) CheckInvariants() error {
 		}
 		return nil
 	}
-	type list struct {
-		name   string
-		blocks []Block
-		count  int64
-	}
 	var all []Block
-	checkList := func(owner string, l list) error {
-		if l.count < 0 {
-			return fmt.Errorf("domain: right %s: %s has %d %s units", r.id, owner, l.count, l.name)
-		}
-		if !BlocksNormalized(l.blocks) {
-			return fmt.Errorf("domain: right %s: %s's %s blocks %v are not normalised", r.id, owner, l.name, l.blocks)
-		}
-		if n := BlocksTotal(l.blocks); n != l.count {
-			return fmt.Errorf("domain: right %s: %s's %s blocks hold %d units, the count says %d", r.id, owner, l.name, n, l.count)
-		}
-		all = append(all, l.blocks...)
-		return nil
-	}
-	var sum Totals
-	for id, h := range r.holdings {
-		for _, l := range []list{
-			{"available", h.available, h.availableCount}, {"retired", h.retired, h.retiredCount},
-			{"pledged", h.pledged, h.pledgedCount}, {"frozen", h.frozen, h.frozenCount}, {"reserved", h.reserved, h.reservedCount},
-		} {
-			if err := checkList(id, l); err != nil {
-				return err
+	var sum [HeldStates]int64
+	for id, u := range r.holdings {
+		for s := range u.lists {
+			if err := u.lists[s].check(); err != nil {
+				return fmt.Errorf("domain: right %s: %s's %s units: %v", r.id, id, UnitState(s), err)
 			}
+			all = append(all, u.lists[s].blocks...)
+			sum[s] += u.lists[s].count
 		}
-		if h.empty() {
+		if u.Empty() {
 			return fmt.Errorf("domain: right %s: empty holding of %s is kept", r.id, id)
 		}
-		sum.Available += h.availableCount
-		sum.Retired += h.retiredCount
-		sum.Pledged += h.pledgedCount
-		sum.Frozen += h.frozenCount
-		sum.Reserved += h.reservedCount
 	}
-	if err := checkList("the right", list{"cancelled", r.cancelled, r.cancelledCount}); err != nil {
-		return err
+	if sum != r.held {
+		return fmt.Errorf("domain: right %s: the holdings sum to %v units by state, the totals say %v", r.id, sum, r.held)
 	}
-	if err := checkList("the right", list{"expired", r.expired, r.expiredCount}); err != nil {
-		return err
-	}
-	sum.Cancelled, sum.Expired = r.cancelledCount, r.expiredCount
-	if !r.buffer.IsZero() {
-		if !r.buffer.Valid() {
-			return fmt.Errorf("domain: right %s: buffer %s is not a valid block", r.id, r.buffer)
+	n := sum[StateAvailable] + sum[StatePledged] + sum[StateFrozen] + sum[StateReserved] + sum[StateRetired]
+	for i := range r.own {
+		if err := r.own[i].check(); err != nil {
+			return fmt.Errorf("domain: right %s: %s units: %v", r.id, StateBuffer+UnitState(i), err)
 		}
-		all = append(all, r.buffer)
-		sum.Buffer = r.buffer.Size()
+		all = append(all, r.own[i].blocks...)
+		n += r.own[i].count
 	}
-	sum.Issued = r.quantity
-	if t := r.Totals(); t != sum {
-		return fmt.Errorf("domain: right %s: the lists sum to %+v, the totals say %+v", r.id, sum, t)
+	if len(r.ownList(StateBuffer).blocks) > 1 {
+		return fmt.Errorf("domain: right %s: the buffer pool %v is not one block", r.id, r.ownList(StateBuffer).blocks)
 	}
-	if n := sum.Available + sum.Pledged + sum.Frozen + sum.Reserved + sum.Retired + sum.Cancelled + sum.Expired + sum.Buffer; n != r.quantity {
+	if n != r.quantity {
+		t := r.Totals()
 		return fmt.Errorf("domain: right %s: %d available + %d pledged + %d frozen + %d reserved + %d retired + %d cancelled + %d expired + %d buffer = %d units, %d issued",
-			r.id, sum.Available, sum.Pledged, sum.Frozen, sum.Reserved, sum.Retired, sum.Cancelled, sum.Expired, sum.Buffer, n, r.quantity)
+			r.id, t.Available, t.Pledged, t.Frozen, t.Reserved, t.Retired, t.Cancelled, t.Expired, t.Buffer, n, r.quantity)
 	}
 	if err := r.checkEncumbrances(); err != nil {
 		return err
 	}
-	slices.SortFunc(all, func(a, b Block) int {
-		switch {
-		case a.Start < b.Start:
-			return -1
-		case a.Start > b.Start:
-			return 1
-		}
-		return 0
-	})
+	return r.checkCover(all)
+}
+
+// checkCover verifies that the blocks are disjoint and cover 1..Quantity.
+func (r *Right) checkCover(all []Block) error {
+	slices.SortFunc(all, func(a, b Block) int { return cmp.Compare(a.Start, b.Start) })
 	next := int64(1)
 	for _, b := range all {
 		if b.Start != next {
@@ -406,227 +597,69 @@ func (r *Right) CheckInvariants() error {
 	return nil
 }
 
-// Apply changes the right by one event of its stream. It returns an error
-// wrapping ErrEventDoesNotApply, and leaves the right unchanged, when the
-// event cannot follow the current state (for example, units moved that the
-// holder does not have).
-func (r *Right) Apply(e Event) error {
-	var err error
-	switch e := e.(type) {
-	case RightRegistered:
-		err = r.applyRegistered(e)
-	case UnitsTransferred:
-		err = r.applyTransferred(e)
-	case UnitsRetired:
-		err = r.applyRetired(e)
-	case TradeSettled:
-		err = r.applyTradeSettled(e)
-	case TradeRefused:
-		err = r.applyTradeRefused(e)
-	default:
-		err = r.applyLifecycle(e)
+// checkEncumbrances verifies that each holder's pledged, frozen and reserved
+// lists are exactly the union of its open pledges, freezes and reservations.
+func (r *Right) checkEncumbrances() error {
+	type part struct {
+		holder, id string
+		blocks     []Block
+		count      int64
 	}
-	if err == nil {
-		r.version++
+	kinds := []struct {
+		state UnitState
+		parts []part
+	}{{state: StatePledged}, {state: StateFrozen}, {state: StateReserved}}
+	for id, p := range r.pledges {
+		kinds[0].parts = append(kinds[0].parts, part{p.pledgor, id, p.blocks, p.count})
 	}
-	return err
-}
-
-// RebuildRight returns the right that results from applying events, in
-// order, to an unregistered right.
-func RebuildRight(events []Event) (Right, error) {
-	var r Right
-	for _, e := range events {
-		if err := r.Apply(e); err != nil {
-			return Right{}, err
+	for id, f := range r.freezes {
+		kinds[1].parts = append(kinds[1].parts, part{f.holder, id, f.blocks, f.count})
+	}
+	for id, v := range r.reservations {
+		kinds[2].parts = append(kinds[2].parts, part{v.holder, id, v.blocks, v.count})
+	}
+	for _, k := range kinds {
+		union := map[string][]Block{}
+		for _, p := range k.parts {
+			if !BlocksNormalized(p.blocks) || BlocksTotal(p.blocks) != p.count || p.count <= 0 {
+				return fmt.Errorf("domain: right %s: %s %s has blocks %v and count %d", r.id, k.state, p.id, p.blocks, p.count)
+			}
+			u, err := AddBlocks(slices.Clone(union[p.holder]), p.blocks)
+			if err != nil {
+				return fmt.Errorf("domain: right %s: %s %s overlaps another: %v", r.id, k.state, p.id, err)
+			}
+			union[p.holder] = u
+		}
+		for holder, u := range r.holdings {
+			l := u.Blocks(k.state)
+			if !slices.Equal(l, union[holder]) && !(len(l) == 0 && len(union[holder]) == 0) {
+				return fmt.Errorf("domain: right %s: %s's %s blocks %v are not its open ones %v", r.id, holder, k.state, l, union[holder])
+			}
+			delete(union, holder)
+		}
+		for holder, u := range union {
+			return fmt.Errorf("domain: right %s: %s has %s blocks %v but no holding", r.id, holder, k.state, u)
 		}
 	}
-	return r, nil
-}
-
-func (r *Right) applyRegistered(e RightRegistered) error {
-	switch {
-	case r.Registered():
-		return fmt.Errorf("%w: right %s registered twice", ErrEventDoesNotApply, r.id)
-	case !e.Type.Valid() || e.Quantity <= 0 || e.Serial != (Block{1, e.Quantity}):
-		return fmt.Errorf("%w: registration of %s has type %s, quantity %d and serial %s", ErrEventDoesNotApply, e.RightID, e.Type, e.Quantity, e.Serial)
-	case e.HolderAccountID == "" && e.Buffer != e.Serial:
-		return fmt.Errorf("%w: registration of %s names no holder", ErrEventDoesNotApply, e.RightID)
-	case !e.Buffer.IsZero() && !(e.Serial.Contains(e.Buffer) && e.Buffer.Valid()):
-		return fmt.Errorf("%w: buffer %s of %s lies outside its serial %s", ErrEventDoesNotApply, e.Buffer, e.RightID, e.Serial)
-	}
-	available := []Block{e.Serial}
-	if !e.Buffer.IsZero() {
-		var err error
-		if available, err = SubtractBlocks(available, []Block{e.Buffer}); err != nil {
-			return fmt.Errorf("%w: %v", ErrEventDoesNotApply, err)
-		}
-	}
-	*r = Right{
-		id:           e.RightID,
-		typ:          e.Type,
-		jurisdiction: e.Jurisdiction,
-		vintage:      e.Vintage,
-		unit:         e.Unit,
-		quantity:     e.Quantity,
-		serialPrefix: e.SerialPrefix,
-		issuedTo:     e.HolderAccountID,
-		attributes:   derefAttributes(e.Attributes),
-		validFrom:    e.ValidFrom,
-		validUntil:   e.ValidUntil,
-		registeredAt: e.RegisteredAt,
-		version:      r.version,
-		holdings:     make(map[string]*holding),
-		buffer:       e.Buffer,
-		transfers:    make(map[string]transferRecord),
-		retirements:  make(map[string]transferRecord),
-		ops:          make(map[opKey]transferRecord),
-		pledges:      make(map[string]*pledge),
-		freezes:      make(map[string]*freeze),
-		reservations: make(map[string]*reservation),
-	}
-	if n := BlocksTotal(available); n > 0 {
-		r.holdings[e.HolderAccountID] = &holding{available: available, availableCount: n}
-		r.availableTotal = n
-	}
 	return nil
 }
 
-// checkMovedBlocks checks the blocks of a transfer or retirement event
-// against its quantity, before any state changes.
-func (r *Right) checkMovedBlocks(kind, id string, rightID string, blocks []Block, quantity int64) error {
-	switch {
-	case !r.Registered() || rightID != r.id:
-		return fmt.Errorf("%w: %s %s of right %q applied to right %q", ErrEventDoesNotApply, kind, id, rightID, r.id)
-	case !BlocksNormalized(blocks) || len(blocks) == 0:
-		return fmt.Errorf("%w: %s %s moves blocks %v, not a normalised list", ErrEventDoesNotApply, kind, id, blocks)
-	case BlocksTotal(blocks) != quantity:
-		return fmt.Errorf("%w: %s %s moves %d units in blocks of %d", ErrEventDoesNotApply, kind, id, quantity, BlocksTotal(blocks))
+func cloneEncumbrances[E interface{ clone() E }](m map[string]E) map[string]E {
+	if m == nil {
+		return nil
 	}
-	return nil
+	out := make(map[string]E, len(m))
+	for k, v := range m {
+		out[k] = v.clone()
+	}
+	return out
 }
 
-func (r *Right) applyTransferred(e UnitsTransferred) error {
-	if err := r.checkMovedBlocks("transfer", e.TransferID, e.RightID, e.Blocks, e.Quantity); err != nil {
-		return err
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
 	}
-	from := r.holdings[e.From]
-	if from == nil || from.availableCount < e.Quantity || e.From == e.To {
-		return fmt.Errorf("%w: transfer %s moves %d units from %s, which has fewer available", ErrEventDoesNotApply, e.TransferID, e.Quantity, e.From)
-	}
-	to := r.holdings[e.To]
-	if to == nil {
-		to = &holding{}
-	}
-	// Subtract first: it fails, without change, unless the sender holds every
-	// block. Then the receiver cannot already hold any of them, since each
-	// serial has one place, so the add cannot fail half-way.
-	avail, err := SubtractBlocks(from.available, e.Blocks)
-	if err != nil {
-		return fmt.Errorf("%w: transfer %s: %v", ErrEventDoesNotApply, e.TransferID, err)
-	}
-	added, err := AddBlocks(to.available, e.Blocks)
-	if err != nil {
-		// Unreachable while the invariants hold; restore the sender so that
-		// a failed Apply leaves the state unchanged.
-		from.available, _ = AddBlocks(avail, e.Blocks)
-		return fmt.Errorf("%w: transfer %s: %v", ErrEventDoesNotApply, e.TransferID, err)
-	}
-	from.available = avail
-	from.availableCount -= e.Quantity
-	to.available = added
-	to.availableCount += e.Quantity
-	r.holdings[e.To] = to
-	if from.empty() {
-		delete(r.holdings, e.From)
-	}
-	r.transfers[e.TransferID] = transferRecordOf(e.Blocks, e.Quantity, transferFingerprint(e.From, e.To, e.Reference, e.Reason, e.TradePrice), r.version)
-	return nil
-}
-
-func (r *Right) applyRetired(e UnitsRetired) error {
-	if err := r.checkMovedBlocks("retirement", e.RetirementID, e.RightID, e.Blocks, e.Quantity); err != nil {
-		return err
-	}
-	h := r.holdings[e.Holder]
-	if h == nil || h.availableCount < e.Quantity {
-		return fmt.Errorf("%w: retirement %s retires %d units of %s, which has fewer available", ErrEventDoesNotApply, e.RetirementID, e.Quantity, e.Holder)
-	}
-	avail, err := SubtractBlocks(h.available, e.Blocks)
-	if err != nil {
-		return fmt.Errorf("%w: retirement %s: %v", ErrEventDoesNotApply, e.RetirementID, err)
-	}
-	retired, err := AddBlocks(h.retired, e.Blocks)
-	if err != nil {
-		h.available, _ = AddBlocks(avail, e.Blocks)
-		return fmt.Errorf("%w: retirement %s: %v", ErrEventDoesNotApply, e.RetirementID, err)
-	}
-	h.available, h.retired = avail, retired
-	h.availableCount -= e.Quantity
-	h.retiredCount += e.Quantity
-	r.availableTotal -= e.Quantity
-	r.retiredTotal += e.Quantity
-	r.retirements[e.RetirementID] = transferRecordOf(e.Blocks, e.Quantity,
-		retirementFingerprint(e.Holder, e.Purpose, e.Beneficiary, e.CompliancePeriod, e.Reason), r.version)
-	return nil
-}
-
-// transferRecordOf builds the record of a transaction applied as the event
-// at revision (the right's version before it was applied).
-func transferRecordOf(blocks []Block, quantity int64, fp uint64, revision int64) transferRecord {
-	rec := transferRecord{quantity: quantity, fingerprint: fp, revision: revision}
-	if len(blocks) == 1 {
-		rec.span = blocks[0]
-	}
-	return rec
-}
-
-// fingerprint is an FNV-1a hash over length-prefixed strings and integers,
-// written out so that it does not allocate.
-type fingerprint uint64
-
-func newFingerprint() fingerprint { return 14695981039346656037 }
-
-func (f fingerprint) byte(b byte) fingerprint { return (f ^ fingerprint(b)) * 1099511628211 }
-
-func (f fingerprint) int(n int64) fingerprint {
-	for i := 0; i < 8; i++ {
-		f = f.byte(byte(n >> (8 * i)))
-	}
-	return f
-}
-
-func (f fingerprint) str(s string) fingerprint {
-	// The length prefix keeps ("ab","c") and ("a","bc") apart.
-	f = f.int(int64(len(s)))
-	for i := 0; i < len(s); i++ {
-		f = f.byte(s[i])
-	}
-	return f
-}
-
-func transferFingerprint(from, to, reference, reason string, price *Price) uint64 {
-	f := newFingerprint().str(from).str(to).str(reference).str(reason)
-	if price != nil {
-		f = f.byte(1).int(price.Amount).str(price.Currency)
-	} else {
-		f = f.byte(0)
-	}
-	return uint64(f)
-}
-
-func retirementFingerprint(holder string, purpose RetirementPurpose, beneficiary, period, reason string) uint64 {
-	return uint64(newFingerprint().str(holder).int(int64(purpose)).str(beneficiary).str(period).str(reason))
-}
-
-// String returns a one-line summary of the right, for logs and test failures.
-func (r *Right) String() string {
-	if !r.Registered() {
-		return "right(unregistered)"
-	}
-	var b strings.Builder
-	t := r.Totals()
-	fmt.Fprintf(&b, "right %s (%s, %d %s: %d available, %d pledged, %d frozen, %d reserved, %d retired, %d cancelled, %d expired, %d buffer; %d holders)",
-		r.id, r.typ, t.Issued, r.unit.Symbol(), t.Available, t.Pledged, t.Frozen, t.Reserved, t.Retired, t.Cancelled, t.Expired, t.Buffer, len(r.holdings))
-	return b.String()
+	sort.Strings(keys)
+	return keys
 }

@@ -469,6 +469,7 @@ func TestTradeFingerprint(t *testing.T) {
 // hot right: the seller sells the lowest of its serials to one of 1000
 // buyers. It is the share of package domain in settling a trade.
 func BenchmarkDecideApplyTrade(b *testing.B) {
+	asTheRegistryApplies(b)
 	cmd := ceaCommand()
 	cmd.Quantity = MaxQuantity
 	r := register(b, cmd)

@@ -37,42 +37,32 @@ func Encode(e domain.Event) (eventType string, data []byte, err error) {
 	return e.EventType(), data, nil
 }
 
-// Decode parses a stored event's payload into the domain event its type
-// names. It returns ErrUnknownEventType (wrapped) for a type it does not know.
-func Decode(eventType string, data []byte) (domain.Event, error) {
-	var m proto.Message
+// accountMessage returns an empty stored message for an account event or
+// a registration, transfer or retirement, or nil for other types.
+func accountMessage(eventType string) proto.Message {
 	switch eventType {
 	case domain.EventTypeAccountOpened:
-		m = &eventsv1.AccountOpened{}
+		return &eventsv1.AccountOpened{}
 	case domain.EventTypeAccountStatusChanged:
-		m = &eventsv1.AccountStatusChanged{}
+		return &eventsv1.AccountStatusChanged{}
 	case domain.EventTypeRightRegistered:
-		m = &eventsv1.RightRegistered{}
+		return &eventsv1.RightRegistered{}
 	case domain.EventTypeUnitsTransferred:
-		m = &eventsv1.UnitsTransferred{}
+		return eventsv1.UnitsTransferredFromVTPool()
 	case domain.EventTypeUnitsRetired:
-		m = &eventsv1.UnitsRetired{}
-	default:
-		if m = lifecycleMessage(eventType); m == nil {
-			if m = settlementMessage(eventType); m == nil {
-				return nil, fmt.Errorf("%w %q", ErrUnknownEventType, eventType)
-			}
-		}
+		return eventsv1.UnitsRetiredFromVTPool()
 	}
-	if err := proto.Unmarshal(data, m); err != nil {
-		return nil, fmt.Errorf("eventcodec: unmarshal %s: %w", eventType, err)
-	}
-	return fromProto(m)
+	return nil
 }
 
-func ts(t time.Time) *timestamppb.Timestamp {
+func timestampOf(t time.Time) *timestamppb.Timestamp {
 	if t.IsZero() {
 		return nil
 	}
 	return timestamppb.New(t)
 }
 
-func tm(t *timestamppb.Timestamp) time.Time {
+func timeOf(t *timestamppb.Timestamp) time.Time {
 	if t == nil {
 		return time.Time{}
 	}
@@ -122,7 +112,7 @@ func toProto(e domain.Event) (proto.Message, error) {
 			},
 			Jurisdiction: e.Jurisdiction,
 			Type:         eventsv1.AccountType(e.Type),
-			OpenedAt:     ts(e.OpenedAt),
+			OpenedAt:     timestampOf(e.OpenedAt),
 		}, nil
 	case domain.AccountStatusChanged:
 		return &eventsv1.AccountStatusChanged{
@@ -130,7 +120,7 @@ func toProto(e domain.Event) (proto.Message, error) {
 			From:      eventsv1.AccountStatus(e.From),
 			To:        eventsv1.AccountStatus(e.To),
 			Reason:    e.Reason,
-			ChangedAt: ts(e.ChangedAt),
+			ChangedAt: timestampOf(e.ChangedAt),
 		}, nil
 	case domain.RightRegistered:
 		m := &eventsv1.RightRegistered{
@@ -143,9 +133,9 @@ func toProto(e domain.Event) (proto.Message, error) {
 			SerialPrefix:    e.SerialPrefix,
 			Serial:          blockToProto(e.Serial),
 			HolderAccountId: e.HolderAccountID,
-			ValidFrom:       ts(e.ValidFrom),
-			ValidUntil:      ts(e.ValidUntil),
-			RegisteredAt:    ts(e.RegisteredAt),
+			ValidFrom:       timestampOf(e.ValidFrom),
+			ValidUntil:      timestampOf(e.ValidUntil),
+			RegisteredAt:    timestampOf(e.RegisteredAt),
 			Buffer:          blockToProto(e.Buffer),
 		}
 		switch a := e.Attributes.(type) {
@@ -177,12 +167,12 @@ func toProto(e domain.Event) (proto.Message, error) {
 			m.Attributes = &eventsv1.RightRegistered_CarbonSink{CarbonSink: &eventsv1.CarbonSinkAttributes{
 				ProjectId:         a.ProjectID,
 				Methodology:       a.Methodology,
-				MonitoringStart:   ts(a.MonitoringStart),
-				MonitoringEnd:     ts(a.MonitoringEnd),
+				MonitoringStart:   timestampOf(a.MonitoringStart),
+				MonitoringEnd:     timestampOf(a.MonitoringEnd),
 				Location:          a.Location,
 				AreaSquareMetres:  a.AreaSquareMetres,
 				VerificationBody:  a.VerificationBody,
-				VerificationDate:  ts(a.VerificationReportDate),
+				VerificationDate:  timestampOf(a.VerificationReportDate),
 				Kind:              eventsv1.SinkKind(a.Kind),
 				BufferBasisPoints: a.BufferBasisPoints,
 			}}
@@ -200,7 +190,7 @@ func toProto(e domain.Event) (proto.Message, error) {
 			Quantity:      e.Quantity,
 			Reference:     e.Reference,
 			Reason:        e.Reason,
-			TransferredAt: ts(e.TransferredAt),
+			TransferredAt: timestampOf(e.TransferredAt),
 		}
 		if e.TradePrice != nil {
 			m.Price = &eventsv1.Price{AmountMinor: e.TradePrice.Amount, Currency: e.TradePrice.Currency}
@@ -217,7 +207,7 @@ func toProto(e domain.Event) (proto.Message, error) {
 			Beneficiary:      e.Beneficiary,
 			CompliancePeriod: e.CompliancePeriod,
 			Reason:           e.Reason,
-			RetiredAt:        ts(e.RetiredAt),
+			RetiredAt:        timestampOf(e.RetiredAt),
 		}, nil
 	}
 	if m, ok := lifecycleToProto(e); ok {
@@ -241,7 +231,7 @@ func fromProto(m proto.Message) (domain.Event, error) {
 			},
 			Jurisdiction: m.GetJurisdiction(),
 			Type:         domain.AccountType(m.GetType()),
-			OpenedAt:     tm(m.GetOpenedAt()),
+			OpenedAt:     timeOf(m.GetOpenedAt()),
 		}, nil
 	case *eventsv1.AccountStatusChanged:
 		return domain.AccountStatusChanged{
@@ -249,7 +239,7 @@ func fromProto(m proto.Message) (domain.Event, error) {
 			From:      domain.AccountStatus(m.GetFrom()),
 			To:        domain.AccountStatus(m.GetTo()),
 			Reason:    m.GetReason(),
-			ChangedAt: tm(m.GetChangedAt()),
+			ChangedAt: timeOf(m.GetChangedAt()),
 		}, nil
 	case *eventsv1.RightRegistered:
 		e := domain.RightRegistered{
@@ -263,9 +253,9 @@ func fromProto(m proto.Message) (domain.Event, error) {
 			Serial:          blockFromProto(m.GetSerial()),
 			Buffer:          blockFromProto(m.GetBuffer()),
 			HolderAccountID: m.GetHolderAccountId(),
-			ValidFrom:       tm(m.GetValidFrom()),
-			ValidUntil:      tm(m.GetValidUntil()),
-			RegisteredAt:    tm(m.GetRegisteredAt()),
+			ValidFrom:       timeOf(m.GetValidFrom()),
+			ValidUntil:      timeOf(m.GetValidUntil()),
+			RegisteredAt:    timeOf(m.GetRegisteredAt()),
 		}
 		switch a := m.GetAttributes().(type) {
 		case *eventsv1.RightRegistered_CarbonAllowance:
@@ -300,12 +290,12 @@ func fromProto(m proto.Message) (domain.Event, error) {
 			e.Attributes = domain.CarbonSink{
 				ProjectID:              x.GetProjectId(),
 				Methodology:            x.GetMethodology(),
-				MonitoringStart:        tm(x.GetMonitoringStart()),
-				MonitoringEnd:          tm(x.GetMonitoringEnd()),
+				MonitoringStart:        timeOf(x.GetMonitoringStart()),
+				MonitoringEnd:          timeOf(x.GetMonitoringEnd()),
 				Location:               x.GetLocation(),
 				AreaSquareMetres:       x.GetAreaSquareMetres(),
 				VerificationBody:       x.GetVerificationBody(),
-				VerificationReportDate: tm(x.GetVerificationDate()),
+				VerificationReportDate: timeOf(x.GetVerificationDate()),
 				Kind:                   domain.SinkKind(x.GetKind()),
 				BufferBasisPoints:      x.GetBufferBasisPoints(),
 			}
@@ -323,7 +313,7 @@ func fromProto(m proto.Message) (domain.Event, error) {
 			Quantity:      m.GetQuantity(),
 			Reference:     m.GetReference(),
 			Reason:        m.GetReason(),
-			TransferredAt: tm(m.GetTransferredAt()),
+			TransferredAt: timeOf(m.GetTransferredAt()),
 		}
 		if p := m.GetPrice(); p != nil {
 			e.TradePrice = &domain.Price{Amount: p.GetAmountMinor(), Currency: p.GetCurrency()}
@@ -340,7 +330,7 @@ func fromProto(m proto.Message) (domain.Event, error) {
 			Beneficiary:      m.GetBeneficiary(),
 			CompliancePeriod: m.GetCompliancePeriod(),
 			Reason:           m.GetReason(),
-			RetiredAt:        tm(m.GetRetiredAt()),
+			RetiredAt:        timeOf(m.GetRetiredAt()),
 		}, nil
 	}
 	if e, ok := lifecycleFromProto(m); ok {

@@ -14,9 +14,9 @@ import (
 func settlementMessage(eventType string) proto.Message {
 	switch eventType {
 	case domain.EventTypeTradeSettled:
-		return &eventsv1.TradeSettled{}
+		return eventsv1.TradeSettledFromVTPool()
 	case domain.EventTypeTradeRefused:
-		return &eventsv1.TradeRefused{}
+		return eventsv1.TradeRefusedFromVTPool()
 	}
 	return nil
 }
@@ -45,13 +45,13 @@ func settlementToProto(e domain.Event) (m proto.Message, ok bool) {
 	case domain.TradeSettled:
 		return &eventsv1.TradeSettled{RightId: e.RightID, ExchangeId: e.ExchangeID, TradeId: e.TradeID,
 			SellerAccountId: e.Seller, BuyerAccountId: e.Buyer, Range: optionalBlockToProto(e.Range),
-			Blocks: blocksToProto(e.Blocks), Quantity: e.Quantity, Price: priceToProto(&e.Price), MatchedAt: ts(e.MatchedAt),
-			ReservationId: e.ReservationID, ReservationRemaining: e.ReservationRemaining, SettledAt: ts(e.SettledAt)}, true
+			Blocks: blocksToProto(e.Blocks), Quantity: e.Quantity, Price: priceToProto(&e.Price), MatchedAt: timestampOf(e.MatchedAt),
+			ReservationId: e.ReservationID, ReservationRemaining: e.ReservationRemaining, SettledAt: timestampOf(e.SettledAt)}, true
 	case domain.TradeRefused:
 		return &eventsv1.TradeRefused{RightId: e.RightID, ExchangeId: e.ExchangeID, TradeId: e.TradeID,
 			SellerAccountId: e.Seller, BuyerAccountId: e.Buyer, Quantity: e.Quantity, Range: optionalBlockToProto(e.Range),
-			Price: priceToProto(&e.Price), MatchedAt: ts(e.MatchedAt), ReservationId: e.ReservationID,
-			CheckCode: e.CheckCode, CheckName: e.CheckName, Field: e.Field, Detail: e.Detail, RefusedAt: ts(e.RefusedAt)}, true
+			Price: priceToProto(&e.Price), MatchedAt: timestampOf(e.MatchedAt), ReservationId: e.ReservationID,
+			CheckCode: e.CheckCode, CheckName: e.CheckName, Field: e.Field, Detail: e.Detail, RefusedAt: timestampOf(e.RefusedAt)}, true
 	}
 	return nil, false
 }
@@ -63,14 +63,14 @@ func settlementFromProto(m proto.Message) (e domain.Event, ok bool) {
 		return domain.TradeSettled{RightID: m.GetRightId(), ExchangeID: m.GetExchangeId(), TradeID: m.GetTradeId(),
 			Seller: m.GetSellerAccountId(), Buyer: m.GetBuyerAccountId(), Range: optionalBlockFromProto(m.GetRange()),
 			Blocks: blocksFromProto(m.GetBlocks()), Quantity: m.GetQuantity(), Price: priceValueFromProto(m.GetPrice()),
-			MatchedAt: tm(m.GetMatchedAt()), ReservationID: m.GetReservationId(), ReservationRemaining: m.GetReservationRemaining(),
-			SettledAt: tm(m.GetSettledAt())}, true
+			MatchedAt: timeOf(m.GetMatchedAt()), ReservationID: m.GetReservationId(), ReservationRemaining: m.GetReservationRemaining(),
+			SettledAt: timeOf(m.GetSettledAt())}, true
 	case *eventsv1.TradeRefused:
 		return domain.TradeRefused{RightID: m.GetRightId(), ExchangeID: m.GetExchangeId(), TradeID: m.GetTradeId(),
 			Seller: m.GetSellerAccountId(), Buyer: m.GetBuyerAccountId(), Quantity: m.GetQuantity(), Range: optionalBlockFromProto(m.GetRange()),
-			Price: priceValueFromProto(m.GetPrice()), MatchedAt: tm(m.GetMatchedAt()), ReservationID: m.GetReservationId(),
+			Price: priceValueFromProto(m.GetPrice()), MatchedAt: timeOf(m.GetMatchedAt()), ReservationID: m.GetReservationId(),
 			CheckCode: m.GetCheckCode(), CheckName: m.GetCheckName(), Field: m.GetField(), Detail: m.GetDetail(),
-			RefusedAt: tm(m.GetRefusedAt())}, true
+			RefusedAt: timeOf(m.GetRefusedAt())}, true
 	}
 	return nil, false
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/ecoregistry/ecoregistry/domain"
 	"github.com/ecoregistry/ecoregistry/eventstore"
+	"github.com/ecoregistry/ecoregistry/integrity"
 	"github.com/ecoregistry/ecoregistry/registry"
 	"go.uber.org/zap"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -62,6 +63,11 @@ func toStatus(ctx context.Context, log *zap.Logger, method string, err error) er
 	}
 	if violations := domain.ViolationsOf(err); len(violations) > 0 {
 		return rejectionStatus(ctx, err, violations)
+	}
+	// A write refused after a break in the recorded history says where.
+	var halt *integrity.Halt
+	if errors.As(err, &halt) {
+		return status.Error(codes.FailedPrecondition, halt.Error())
 	}
 	for _, row := range errorTable {
 		if errors.Is(err, row.target) {

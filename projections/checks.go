@@ -5,8 +5,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/ecoregistry/ecoregistry/domain"
-	"github.com/ecoregistry/ecoregistry/eventcodec"
-	"github.com/ecoregistry/ecoregistry/eventstore"
 )
 
 // The checks below refuse malformed query filters with the same checks the
@@ -54,19 +52,4 @@ func truncate(s string) string {
 		}
 	}
 	return ""
-}
-
-// Decode decodes a stored event into its domain event. The event types that
-// make up most of the log go through eventcodec's wire decoders, which
-// return what eventcodec.Decode returns at a fraction of the cost.
-func Decode(ev *eventstore.RecordedEvent) (domain.Event, error) {
-	switch ev.Type {
-	case domain.EventTypeUnitsTransferred:
-		return eventcodec.DecodeUnitsTransferred(ev.Data)
-	case domain.EventTypeUnitsRetired:
-		return eventcodec.DecodeUnitsRetired(ev.Data)
-	case domain.EventTypeTradeSettled:
-		return eventcodec.DecodeTradeSettled(ev.Data)
-	}
-	return eventcodec.Decode(ev.Type, ev.Data)
 }

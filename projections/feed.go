@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ecoregistry/ecoregistry/domain"
+	"github.com/ecoregistry/ecoregistry/eventcodec"
 	"github.com/ecoregistry/ecoregistry/eventstore"
 )
 
@@ -22,7 +23,7 @@ type item struct {
 // not decoded yet.
 func (it *item) decode(decodes map[string]bool) {
 	if !it.done && decodes[it.ev.Type] {
-		it.decoded, it.err = Decode(&it.ev)
+		it.decoded, it.err = eventcodec.Decode(it.ev.Type, it.ev.Data)
 	}
 	it.done = true
 }

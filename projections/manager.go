@@ -53,6 +53,16 @@ type OlderVersionReader interface {
 	ReadsSchemaVersion(v uint32) bool
 }
 
+// CommitDelayer is implemented by a projection whose readers can wait
+// longer for live events than the manager's CommitDelay: it commits less
+// often, and each commit (a batch written to the read store) costs the
+// same whatever it holds.
+type CommitDelayer interface {
+	// CommitDelay is how long the runner waits for more live events
+	// before it commits; it only ever lengthens Options.CommitDelay.
+	CommitDelay() time.Duration
+}
+
 // Builder applies events to a projection's state, keeping changes in memory
 // until Flush.
 type Builder interface {

@@ -226,7 +226,7 @@ func (r *Runner) follow(ctx context.Context, g *generation) error {
 			continue
 		}
 		if !more && uncommitted < r.m.opts.BatchEvents {
-			if wait := r.m.opts.CommitDelay - time.Since(lastCommit); wait > 0 {
+			if wait := r.commitDelay() - time.Since(lastCommit); wait > 0 {
 				// Let a few more live events join this commit.
 				delay.Reset(wait)
 				select {
@@ -256,6 +256,17 @@ func (r *Runner) follow(ctx context.Context, g *generation) error {
 			}
 		}
 	}
+}
+
+// commitDelay is how long the runner waits for more live events before it
+// commits: the manager's CommitDelay, or the projection's own when it is a
+// CommitDelayer that asks for longer.
+func (r *Runner) commitDelay() time.Duration {
+	d := r.m.opts.CommitDelay
+	if cd, ok := r.proj.(CommitDelayer); ok && cd.CommitDelay() > d {
+		return cd.CommitDelay()
+	}
+	return d
 }
 
 // commit writes the builder's changes and the checkpoint in one batch and

@@ -21,33 +21,6 @@ type Recorded struct {
 	Commit Commit
 }
 
-// lazyAccounts returns an AccountLookup that reads the cached state of
-// whichever account a decision asks about, and a function that reports the
-// first read error. Decisions on pledges, reservations and freezes learn the
-// accounts involved from the right's state, so they cannot be listed before.
-func (s *Service) lazyAccounts(ctx context.Context) (domain.AccountLookup, func() error) {
-	var failed error
-	lookup := func(id string) (domain.AccountView, bool) {
-		if !domain.ValidID(id) {
-			return domain.AccountView{}, false
-		}
-		var (
-			view domain.AccountView
-			ok   bool
-		)
-		err := s.accounts.cached(ctx, domain.AccountStream(id), func(a *domain.Account, exists bool) {
-			if exists && a.Opened() {
-				view, ok = a.View(), true
-			}
-		})
-		if err != nil && failed == nil {
-			failed = err
-		}
-		return view, ok
-	}
-	return lookup, func() error { return failed }
-}
-
 // lifecycleCommand runs a lifecycle command whose decision takes the right,
 // the command, the accounts it names and the time: the shape of every
 // lifecycle decision of package domain but the correction's. The command's
@@ -62,18 +35,20 @@ func lifecycleCommand[C any](ctx context.Context, s *Service, meta Meta, rightID
 	})
 }
 
-// onRightWithAccounts runs a lifecycle decision on a right with a lazy
-// account lookup and returns its single event.
+// onRightWithAccounts runs a lifecycle decision on a right, which reads
+// the accounts it involves when it asks (knownAccounts), and returns its
+// single event.
 func (s *Service) onRightWithAccounts(ctx context.Context, rightID string, meta Meta,
 	decide func(r *domain.Right, accounts domain.AccountLookup, now time.Time) ([]domain.Event, error)) (Recorded, error) {
 	var prefix string
 	evs, commit, err := s.onRight(ctx, rightID, meta, func(r *domain.Right, now time.Time) ([]domain.Event, error) {
 		prefix = r.SerialPrefix()
-		accounts, failed := s.lazyAccounts(ctx)
-		evs, err := decide(r, accounts, now)
-		if ferr := failed(); ferr != nil {
+		var accounts knownAccounts
+		accounts.init(s, ctx)
+		evs, err := decide(r, accounts.lookup, now)
+		if accounts.err != nil {
 			// A refusal for a missing account may only reflect a failed read.
-			return nil, ferr
+			return nil, accounts.err
 		}
 		return evs, err
 	})

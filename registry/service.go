@@ -190,29 +190,6 @@ func (s *Service) Account(ctx context.Context, id string) (domain.Account, uint6
 	return out, revOut, nil
 }
 
-// accountViews loads what decisions need to know of the named accounts.
-// Accounts that do not exist are left out, for the decision to refuse.
-func (s *Service) accountViews(ctx context.Context, ids ...string) (domain.AccountLookup, error) {
-	m := make(map[string]domain.AccountView, len(ids))
-	for _, id := range ids {
-		if !domain.ValidID(id) {
-			continue
-		}
-		if _, done := m[id]; done {
-			continue
-		}
-		err := s.accounts.cached(ctx, domain.AccountStream(id), func(a *domain.Account, exists bool) {
-			if exists && a.Opened() {
-				m[id] = a.View()
-			}
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return domain.AccountsFromMap(m), nil
-}
-
 // RegisterRight registers a right and returns it as registered.
 func (s *Service) RegisterRight(ctx context.Context, meta Meta, cmd domain.RegisterRight) (domain.Right, Commit, error) {
 	accounts, err := s.accountViews(ctx, cmd.HolderAccountID)

@@ -100,9 +100,8 @@ type pendingTrade struct {
 	out   *TradeOutcome
 	err   error
 	req   request[domain.Right]
-	// views are the seller's and the buyer's accounts, when they exist.
-	views [2]domain.AccountView
-	found [2]bool
+	// accounts are the seller's and the buyer's, read before the batch.
+	accounts knownAccounts
 	// Set by the decision, in the batch.
 	prior   *domain.PriorTrade
 	reused  error
@@ -132,7 +131,8 @@ func (s *Service) startTrade(ctx context.Context, meta Meta, cmd domain.SettleTr
 		p.out, p.err = &out, err
 		return p
 	}
-	if err := p.loadAccounts(ctx); err != nil {
+	p.accounts.init(s, ctx)
+	if err := p.accounts.load(cmd.Seller, cmd.Buyer); err != nil {
 		if claimed {
 			s.trades.release(p.key, cmd.RightID, false)
 		}
@@ -154,7 +154,7 @@ func (s *Service) startTrade(ctx context.Context, meta Meta, cmd domain.SettleTr
 // decide decides the trade on its right's state, in the batch.
 func (p *pendingTrade) decide(r *domain.Right, _ bool, now time.Time) ([]domain.Event, error) {
 	p.prefix = r.SerialPrefix()
-	evs, prior, err := domain.DecideSettleTrade(*r, p.cmd, p.account, now)
+	evs, prior, err := domain.DecideSettleTrade(*r, p.cmd, p.accounts.lookup, now)
 	p.decided, p.prior, p.reused = true, prior, nil
 	if prior != nil {
 		// A retry or a re-used id: nothing to record, and the answer waits
@@ -168,33 +168,6 @@ func (p *pendingTrade) decide(r *domain.Right, _ bool, now time.Time) ([]domain.
 // release gives back the trade's claim once its decision is known.
 func (p *pendingTrade) release(evs []domain.Event, err error) {
 	p.s.trades.release(p.key, p.cmd.RightID, recordedBy(p.decided, evs, p.prior, err))
-}
-
-// loadAccounts reads what the decision needs to know of the seller and the
-// buyer; accounts that do not exist are left out, for the decision to
-// refuse.
-func (p *pendingTrade) loadAccounts(ctx context.Context) error {
-	for i, id := range [2]string{p.cmd.Seller, p.cmd.Buyer} {
-		err := p.s.accounts.cached(ctx, domain.AccountStream(id), func(a *domain.Account, exists bool) {
-			if exists && a.Opened() {
-				p.views[i], p.found[i] = a.View(), true
-			}
-		})
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// account is the decision's domain.AccountLookup.
-func (p *pendingTrade) account(id string) (domain.AccountView, bool) {
-	for i := range p.views {
-		if p.found[i] && p.views[i].ID == id {
-			return p.views[i], true
-		}
-	}
-	return domain.AccountView{}, false
 }
 
 // finishTrade waits for a started trade and returns its outcome.

@@ -62,53 +62,53 @@ type tradeClaim struct {
 }
 
 func newTradeIndex() *tradeIndex {
-	x := &tradeIndex{rightNums: make(map[string]uint32)}
-	for i := range x.shards {
-		x.shards[i].recorded = make(map[domain.TradeKey]uint32)
-		x.shards[i].claims = make(map[domain.TradeKey]*tradeClaim)
+	idx := &tradeIndex{rightNums: make(map[string]uint32)}
+	for i := range idx.shards {
+		idx.shards[i].recorded = make(map[domain.TradeKey]uint32)
+		idx.shards[i].claims = make(map[domain.TradeKey]*tradeClaim)
 	}
-	return x
+	return idx
 }
 
-func (x *tradeIndex) shard(key domain.TradeKey) *tradeShard {
+func (idx *tradeIndex) shard(key domain.TradeKey) *tradeShard {
 	// Keys are digests, so any byte spreads them evenly.
-	return &x.shards[key[0]%tradeShards]
+	return &idx.shards[key[0]%tradeShards]
 }
 
 // number returns the number of a right id, giving it one when it has none.
-func (x *tradeIndex) number(rightID string) uint32 {
-	x.rmu.RLock()
-	n, ok := x.rightNums[rightID]
-	x.rmu.RUnlock()
+func (idx *tradeIndex) number(rightID string) uint32 {
+	idx.rmu.RLock()
+	n, ok := idx.rightNums[rightID]
+	idx.rmu.RUnlock()
 	if ok {
 		return n
 	}
-	x.rmu.Lock()
-	defer x.rmu.Unlock()
-	n, ok = x.rightNums[rightID]
+	idx.rmu.Lock()
+	defer idx.rmu.Unlock()
+	n, ok = idx.rightNums[rightID]
 	if !ok {
-		n = uint32(len(x.rightIDs))
-		x.rightIDs = append(x.rightIDs, rightID)
-		x.rightNums[rightID] = n
+		n = uint32(len(idx.rightIDs))
+		idx.rightIDs = append(idx.rightIDs, rightID)
+		idx.rightNums[rightID] = n
 	}
 	return n
 }
 
-func (x *tradeIndex) rightID(n uint32) string {
-	x.rmu.RLock()
-	defer x.rmu.RUnlock()
-	return x.rightIDs[n]
+func (idx *tradeIndex) rightID(n uint32) string {
+	idx.rmu.RLock()
+	defer idx.rmu.RUnlock()
+	return idx.rightIDs[n]
 }
 
 // load scans the store's log for the recorded trades, once. A failed scan
 // is tried again by the next call.
-func (x *tradeIndex) load(ctx context.Context, store eventstore.Store) error {
-	if x.loaded.Load() {
+func (idx *tradeIndex) load(ctx context.Context, store eventstore.Store) error {
+	if idx.loaded.Load() {
 		return nil
 	}
-	x.lmu.Lock()
-	defer x.lmu.Unlock()
-	if x.loaded.Load() {
+	idx.lmu.Lock()
+	defer idx.lmu.Unlock()
+	if idx.loaded.Load() {
 		return nil
 	}
 	from := eventstore.Start
@@ -134,10 +134,10 @@ func (x *tradeIndex) load(ctx context.Context, store eventstore.Store) error {
 				continue
 			}
 			key := domain.TradeKeyOf(exchange, trade)
-			s := x.shard(key)
+			s := idx.shard(key)
 			s.mu.Lock()
 			if _, ok := s.recorded[key]; !ok {
-				s.recorded[key] = x.number(right)
+				s.recorded[key] = idx.number(right)
 			}
 			s.mu.Unlock()
 			from = rec.Position
@@ -146,7 +146,7 @@ func (x *tradeIndex) load(ctx context.Context, store eventstore.Store) error {
 			break
 		}
 	}
-	x.loaded.Store(true)
+	idx.loaded.Store(true)
 	return nil
 }
 
@@ -156,13 +156,13 @@ func (x *tradeIndex) load(ctx context.Context, store eventstore.Store) error {
 // give back with release; a trade recorded on this very right needs none,
 // since the right's own state answers it. While another right holds a
 // claim on the trade, claim waits for the outcome there, or for ctx.
-func (x *tradeIndex) claim(ctx context.Context, key domain.TradeKey, right string) (other string, claimed bool, err error) {
-	s := x.shard(key)
+func (idx *tradeIndex) claim(ctx context.Context, key domain.TradeKey, right string) (other string, claimed bool, err error) {
+	s := idx.shard(key)
 	for {
 		s.mu.Lock()
 		if n, ok := s.recorded[key]; ok {
 			s.mu.Unlock()
-			if id := x.rightID(n); id != right {
+			if id := idx.rightID(n); id != right {
 				return id, false, nil
 			}
 			return "", false, nil
@@ -195,13 +195,13 @@ func (x *tradeIndex) claim(ctx context.Context, key domain.TradeKey, right strin
 
 // release gives back a claim on trade key on right; recorded tells whether
 // the decision recorded the trade's outcome there (or found it recorded).
-func (x *tradeIndex) release(key domain.TradeKey, right string, recorded bool) {
-	s := x.shard(key)
+func (idx *tradeIndex) release(key domain.TradeKey, right string, recorded bool) {
+	s := idx.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if recorded {
 		if _, ok := s.recorded[key]; !ok {
-			s.recorded[key] = x.number(right)
+			s.recorded[key] = idx.number(right)
 		}
 	}
 	c := s.claims[key]

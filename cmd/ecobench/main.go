@@ -10,7 +10,8 @@
 // Without --server it starts a registry itself, in this process, on a
 // temporary embedded (Pebble) store on 127.0.0.1:0, wired as ecoregistryd
 // wires it (the store, the registry service, the read models unless
-// --read-models=false, and the gRPC server with its request logging); with
+// --read-models=false, the Merkle tree and its signed checkpoints unless
+// --integrity=false, and the gRPC server with its request logging); with
 // --server ADDR it loads a running ecoregistryd. It submits trades with
 // --concurrency callers of the unary SubmitTrade (default 64), or over
 // --streams SubmitTrades streams with --stream, for --duration (default

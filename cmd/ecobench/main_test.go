@@ -28,7 +28,7 @@ func bench(t *testing.T, args ...string) (int, string, string) {
 // read models, for the test's length.
 func testRegistry(t *testing.T, readModels bool) *registryServer {
 	t.Helper()
-	srv, err := startRegistry(t.TempDir(), 0, readModels)
+	srv, err := startRegistry(t.TempDir(), 0, readModels, true)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,6 +33,7 @@ type config struct {
 	memprofile  string
 	walSync     time.Duration
 	readModels  bool
+	integrity   bool
 	// serverPID is the process of the --server, for its CPU time; 0 finds
 	// it by the port it listens on.
 	serverPID int
@@ -75,6 +76,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&c.data, "data", "", "directory of the in-process registry's store; empty means a temporary one, removed at the end")
 	fs.DurationVar(&c.walSync, "wal-min-sync-interval", 500*time.Microsecond, "least time between two syncs of the in-process registry's log, as ecoregistryd's flag of that name")
 	fs.BoolVar(&c.readModels, "read-models", true, "run the holdings, market and statistics read models in the in-process registry, as ecoregistryd does; false measures the settlement path alone")
+	fs.BoolVar(&c.integrity, "integrity", true, "keep the Merkle tree of the log and sign checkpoints in the in-process registry, as ecoregistryd does; false leaves them out")
 	fs.StringVar(&c.memprofile, "memprofile", "", "write a memory profile (allocations since the start, load generator and in-process registry) to this file at the end")
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "write a CPU profile of the measured window (load generator and in-process registry) to this file")
 	fs.IntVar(&c.serverPID, "server-pid", 0, "process id of the --server, for its CPU time per trade; 0 finds the process listening on the --server port on this machine")

@@ -9,11 +9,13 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ecoregistry/ecoregistry/eventstore"
 	"github.com/ecoregistry/ecoregistry/eventstore/pebblestore"
 	"github.com/ecoregistry/ecoregistry/grpcserver"
 	"github.com/ecoregistry/ecoregistry/projections"
 	"github.com/ecoregistry/ecoregistry/projections/holdings"
 	"github.com/ecoregistry/ecoregistry/projections/market"
+	"github.com/ecoregistry/ecoregistry/projections/merkle"
 	"github.com/ecoregistry/ecoregistry/projections/statistics"
 	"github.com/ecoregistry/ecoregistry/registry"
 	"go.uber.org/zap"
@@ -29,19 +31,22 @@ type registryServer struct {
 	store *pebblestore.Store
 	// projections are the read models, when asked for.
 	projections *projections.Manager
-	server      *grpc.Server
-	served      chan error
+	// integrity keeps the tree's checkpoints, when asked for.
+	integrity *benchIntegrity
+	server    *grpc.Server
+	served    chan error
 }
 
 // startRegistry runs the registry as ecoregistryd wires it: the embedded
 // store in dir (a new temporary directory when empty) with the given least
 // time between syncs of its log (ecoregistryd's default is 500µs), the
 // registry service, the read models when readModels is set (they follow the
-// log and compete for the CPU, as in ecoregistryd) and the gRPC server, on
+// log and compete for the CPU, as in ecoregistryd), the Merkle tree and
+// signed checkpoints when withIntegrity is set, and the gRPC server, on
 // 127.0.0.1:0. Its request log is encoded as
 // ecoregistryd's is, at info level, and thrown away, so that the cost of
 // logging each call is part of what is measured.
-func startRegistry(dir string, walSync time.Duration, readModels bool) (*registryServer, error) {
+func startRegistry(dir string, walSync time.Duration, readModels, withIntegrity bool) (*registryServer, error) {
 	st, dir, temp, err := openStore(dir, "ecobench-", walSync)
 	if err != nil {
 		return nil, err
@@ -51,24 +56,46 @@ func startRegistry(dir string, walSync time.Duration, readModels bool) (*registr
 	// lines of a message, then every 100th.
 	log := zap.New(zapcore.NewSamplerWithOptions(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(io.Discard), zapcore.InfoLevel),
 		time.Second, 100, 100))
-	svc := registry.New(st, registry.Options{Logger: log})
+	// The read models and the Merkle tree share one manager, as in
+	// ecoregistryd; writes go through the integrity guard when it runs.
+	var projs []projections.Projection
+	if readModels {
+		projs = append(projs, holdings.New(), market.New(), statistics.New())
+	}
+	if withIntegrity {
+		projs = append(projs, merkle.New())
+	}
+	if len(projs) > 0 {
+		s.projections, err = projections.Open(filepath.Join(s.dir, "projections"), st, projs, projections.Options{Logger: log, Committed: s.committed})
+		if err != nil {
+			s.close()
+			return nil, fmt.Errorf("open the read models: %w", err)
+		}
+	}
+	var writes eventstore.Store = st
+	if withIntegrity {
+		if writes, err = s.openIntegrity(log); err != nil {
+			s.close()
+			return nil, err
+		}
+	}
+	svc := registry.New(writes, registry.Options{Logger: log})
 	if err := svc.LoadTradeIndex(context.Background()); err != nil {
 		s.close()
 		return nil, err
 	}
 	s.server = grpcserver.New(svc, log)
 	if readModels {
-		s.projections, err = projections.Open(filepath.Join(s.dir, "projections"), st,
-			[]projections.Projection{holdings.New(), market.New(), statistics.New()}, projections.Options{Logger: log})
-		if err != nil {
-			s.close()
-			return nil, fmt.Errorf("open the read models: %w", err)
-		}
-		s.projections.Start()
 		if err := grpcserver.RegisterQueryServices(s.server, s.projections, log); err != nil {
 			s.close()
 			return nil, err
 		}
+	}
+	if s.projections != nil {
+		s.projections.Start()
+	}
+	if withIntegrity {
+		s.startIntegrity(log)
 	}
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -110,6 +137,7 @@ func (s *registryServer) close() {
 		s.server.Stop()
 		<-s.served
 	}
+	s.closeIntegrity()
 	if s.projections != nil {
 		_ = s.projections.Close()
 	}

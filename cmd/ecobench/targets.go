@@ -118,7 +118,7 @@ func registryTarget(cfg config, stderr io.Writer) (*target, error) {
 		}
 		return t, nil
 	}
-	srv, err := startRegistry(cfg.data, cfg.walSync, cfg.readModels)
+	srv, err := startRegistry(cfg.data, cfg.walSync, cfg.readModels, cfg.integrity)
 	if err != nil {
 		return t, err
 	}

@@ -61,6 +61,32 @@ type command struct {
 	// that runs on this machine and sends nothing: it declares the flags
 	// and returns the function that does the work and gives the exit code.
 	local func(fs *flagSet) func(pos []string, stdout, stderr io.Writer) (int, error)
+	// act, when set, replaces define, call and render, for a command that
+	// is more than one call: it declares the command's flags and returns
+	// the function that makes its action once they are parsed.
+	act func(fs *flagSet) func(pos []string) (action, error)
+}
+
+// action is what an act command does: its calls over cc (none for
+// offline commands), its own output, and its exit code.
+type action func(ctx context.Context, cc grpc.ClientConnInterface, env actionEnv) int
+
+// actionEnv is what an action writes to and the global flags it runs
+// with; serverGiven tells whether --server was given, for commands that
+// ask a registry only when told to.
+type actionEnv struct {
+	stdout, stderr io.Writer
+	g              globals
+	serverGiven    bool
+}
+
+// declare declares the command's flags on fs.
+func (c *command) declare(fs *flagSet) {
+	if c.act != nil {
+		c.act(fs)
+		return
+	}
+	defineCommand(c, fs)
 }
 
 // rpc adapts a typed client method to command.call.
@@ -91,8 +117,13 @@ var groups = map[string]string{
 	"holdings":    "list an account's holdings and totals per type and jurisdiction (read model)",
 	"market":      "show market statistics and daily bars (read model)",
 	"trade":       "submit a matched trade of an exchange for settlement",
-	"admin":       "operate a running registry: backups",
-	"dev":         "development helpers that run on this machine and send nothing",
+	// Tamper evidence (integrity.go).
+	"keys":             "make the ed25519 key that signs checkpoints and certificates",
+	"audit":            "prove that the registry's history was not rewritten",
+	"audit checkpoint": "keep a signed checkpoint outside the registry, and prove later that the log extends it",
+	"certificate":      "issue and check signed certificates of what an account holds",
+	"admin":            "operate a running registry: backups",
+	"dev":              "development helpers that run on this machine and send nothing",
 }
 
 // commands lists every subcommand in the order help shows them.
@@ -110,6 +141,9 @@ var commands = []*command{
 	holdingsListCommand, holdingsTotalsCommand, holdersCommand,
 	tradesCommand, marketStatsCommand, marketDailyCommand, statsCommand,
 	projectionsStatusCommand, projectionsRebuildCommand,
+	// Tamper evidence (integrity.go).
+	keysGenerateCommand, auditCheckpointSaveCommand, auditCheckpointCheckCommand, auditVerifyCommand,
+	certificateIssueCommand, certificateVerifyCommand,
 	adminBackupCommand,
 	// Local commands (dev.go).
 	devCertsCommand,
@@ -128,9 +162,12 @@ func findCommand(path string) *command {
 type invocation struct {
 	cmd     *command
 	req     proto.Message
+	act     action
 	globals globals
 	// local runs a local command; nil for a call of the registry.
 	local func(stdout, stderr io.Writer) (int, error)
+	// serverGiven tells whether a registry was named (see actionEnv).
+	serverGiven bool
 }
 
 // usageError is a command line ecoctl cannot act on. usage is the short
@@ -199,14 +236,15 @@ func parse(args []string) (*invocation, error) {
 		return nil, helpFor(rest, root)
 	}
 	path := word
-	if _, ok := groups[word]; ok {
+	// A group's subcommand may be a group of its own ("audit checkpoint").
+	for _, ok := groups[path]; ok; _, ok = groups[path] {
 		switch {
 		case len(rest) == 0:
-			return nil, &usageError{msg: fmt.Sprintf("%q needs a subcommand", word), usage: groupUsage(word)}
+			return nil, &usageError{msg: fmt.Sprintf("%q needs a subcommand", path), usage: groupUsage(path)}
 		case rest[0] == "-h" || rest[0] == "--help" || rest[0] == "-help":
-			return nil, &helpRequest{text: groupUsage(word)}
+			return nil, &helpRequest{text: groupUsage(path)}
 		}
-		path = word + " " + rest[0]
+		path += " " + rest[0]
 		rest = rest[1:]
 	}
 	cmd := findCommand(path)
@@ -218,7 +256,14 @@ func parse(args []string) (*invocation, error) {
 	}
 
 	fs := newFlagSet("ecoctl " + cmd.path)
-	build, runLocal := defineCommand(cmd, fs)
+	var build func(pos []string) (proto.Message, error)
+	var runLocal func([]string, io.Writer, io.Writer) (int, error)
+	var buildAction func(pos []string) (action, error)
+	if cmd.act != nil {
+		buildAction = cmd.act(fs)
+	} else {
+		build, runLocal = defineCommand(cmd, fs)
+	}
 	g.register(fs)
 	pos, err := fs.parseInterleaved(rest)
 	if err != nil {
@@ -236,6 +281,14 @@ func parse(args []string) (*invocation, error) {
 	}
 	if missing := fs.missing(); len(missing) > 0 {
 		return nil, commandError(cmd, "missing required flag(s): %s", strings.Join(missing, ", "))
+	}
+	serverGiven := root.given("server") || fs.given("server")
+	if buildAction != nil {
+		a, err := buildAction(pos)
+		if err != nil {
+			return nil, commandError(cmd, "%s", err)
+		}
+		return &invocation{cmd: cmd, act: a, globals: g, serverGiven: serverGiven}, nil
 	}
 	if runLocal != nil {
 		return &invocation{cmd: cmd, globals: g, local: func(stdout, stderr io.Writer) (int, error) { return runLocal(pos, stdout, stderr) }}, nil
@@ -267,20 +320,18 @@ func flagError(err error) string {
 }
 
 func helpFor(words []string, root *flagSet) error {
-	switch len(words) {
-	case 0:
+	if len(words) == 0 {
 		return &helpRequest{text: rootUsage(root)}
-	case 1:
-		if _, ok := groups[words[0]]; ok {
-			return &helpRequest{text: groupUsage(words[0])}
-		}
+	}
+	if _, ok := groups[strings.Join(words, " ")]; ok {
+		return &helpRequest{text: groupUsage(strings.Join(words, " "))}
 	}
 	cmd := findCommand(strings.Join(words, " "))
 	if cmd == nil {
 		return rootError("no help for unknown command %q", strings.Join(words, " "))
 	}
 	fs := newFlagSet("ecoctl " + cmd.path)
-	defineCommand(cmd, fs)
+	cmd.declare(fs)
 	g := defaultGlobals()
 	g.register(fs)
 	return &helpRequest{text: commandUsage(cmd, fs)}
@@ -324,6 +375,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer conn.Close()
 
+	if inv.act != nil {
+		// An action bounds each of its calls itself: a verification of the
+		// whole log takes longer than --timeout allows one call.
+		if g.actor != "" {
+			ctx = metadata.AppendToOutgoingContext(ctx, ActorHeader, g.actor)
+		}
+		return inv.act(ctx, conn, actionEnv{stdout: stdout, stderr: stderr, g: g, serverGiven: inv.serverGiven})
+	}
 	if g.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, g.timeout)

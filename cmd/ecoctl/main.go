@@ -34,6 +34,16 @@
 //	projections status    where each read model stands, and its lag
 //	projections rebuild   rebuild a read model while it keeps answering
 //
+// Tamper evidence: these make several calls, or none, and are not bounded
+// as a whole by --timeout:
+//
+//	keys generate            make an ed25519 key that signs checkpoints and certificates
+//	audit checkpoint save    keep the registry's latest signed checkpoint in a file
+//	audit checkpoint check   prove that today's log extends a saved checkpoint
+//	audit verify             have the registry verify its whole history (progress bar)
+//	certificate issue        have the registry sign a certificate of a holding
+//	certificate verify       check a certificate offline; with --server, whether it is current
+//
 // The operator's maintenance of a running registry:
 //
 //	admin backup          copy the registry's data, while it serves, into a

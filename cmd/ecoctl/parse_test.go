@@ -358,7 +358,7 @@ func TestHelp(t *testing.T) {
 				t.Error("-h and help differ")
 			}
 			fs := newFlagSet(c.path)
-			defineCommand(c, fs)
+			c.declare(fs)
 			fs.VisitAll(func(f *flag.Flag) {
 				if !strings.Contains(out, "  --"+f.Name) {
 					t.Errorf("help lacks --%s", f.Name)

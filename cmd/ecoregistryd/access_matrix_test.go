@@ -385,9 +385,20 @@ var matrixCases = map[string][]matrixCase{
 	pb.ProjectionAdminService_GetProjectionStatus_FullMethodName: {{"status", fixed(&pb.GetProjectionStatusRequest{}), []access.Role{rAdmin, rAuditor}}},
 	pb.ProjectionAdminService_RebuildProjection_FullMethodName:   {{"statistics", fixed(&pb.RebuildProjectionRequest{Name: "statistics"}), []access.Role{rAdmin}}},
 	pb.AdminService_Backup_FullMethodName:                        {{"the stores", fixed(&pb.BackupRequest{}), []access.Role{rAdmin}}},
-	healthpb.Health_Check_FullMethodName:                         {{"the server", fixed(&healthpb.HealthCheckRequest{}), every}},
-	healthpb.Health_Watch_FullMethodName:                         {{"the server", fixed(&healthpb.HealthCheckRequest{}), every}},
-	healthpb.Health_List_FullMethodName:                          {{"the server", fixed(&healthpb.HealthListRequest{}), every}},
+	pb.IntegrityService_GetLatestCheckpoint_FullMethodName:       {{"the latest", checkpointed(&pb.GetLatestCheckpointRequest{}), every}},
+	pb.IntegrityService_ListCheckpoints_FullMethodName:           {{"all", checkpointed(&pb.ListCheckpointsRequest{}), every}},
+	pb.IntegrityService_GetConsistencyProof_FullMethodName:       {{"from the first event", checkpointed(&pb.GetConsistencyProofRequest{OldSize: 1}), every}},
+	pb.IntegrityService_GetInclusionProof_FullMethodName: {{"of the first event", checkpointed(&pb.GetInclusionProofRequest{Position: &pb.Position{Commit: 1, Prepare: 1}}),
+		[]access.Role{rRegulator, rCourt, rAuditor}}},
+	pb.IntegrityService_VerifyIntegrity_FullMethodName: {{"the whole log", fixed(&pb.VerifyIntegrityRequest{}), []access.Role{rRegulator, rAuditor, rAdmin}}},
+	pb.IntegrityService_IssueHoldingCertificate_FullMethodName: {
+		{"of HB-STEEL's carbon", fixed(&pb.IssueHoldingCertificateRequest{RightId: "CEA-HB", AccountId: "HB-STEEL"}), []access.Role{rOffice, rHolder, rCourt}},
+		{"of HB-STEEL's water", fixed(&pb.IssueHoldingCertificateRequest{RightId: "WUR-HB", AccountId: "HB-STEEL"}), []access.Role{rOffice, rHolder, rRegulator, rCourt}},
+		{"of BJ-CORP's carbon of 110000", fixed(&pb.IssueHoldingCertificateRequest{RightId: "CEA-BJ", AccountId: "BJ-CORP"}), nil},
+	},
+	healthpb.Health_Check_FullMethodName: {{"the server", fixed(&healthpb.HealthCheckRequest{}), every}},
+	healthpb.Health_Watch_FullMethodName: {{"the server", fixed(&healthpb.HealthCheckRequest{}), every}},
+	healthpb.Health_List_FullMethodName:  {{"the server", fixed(&healthpb.HealthListRequest{}), every}},
 	reflectionpb.ServerReflection_ServerReflectionInfo_FullMethodName: {{"list services", fixed(&reflectionpb.ServerReflectionRequest{
 		MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}), every}},
 	reflectionalphapb.ServerReflection_ServerReflectionInfo_FullMethodName: {{"list services", fixed(&reflectionalphapb.ServerReflectionRequest{
@@ -396,6 +407,15 @@ var matrixCases = map[string][]matrixCase{
 
 func fixed(m proto.Message) func(*fixtures, access.Role) proto.Message {
 	return func(*fixtures, access.Role) proto.Message { return m }
+}
+
+// checkpointed is fixed with a signed checkpoint made first: a certificate
+// signs one that covers the right.
+func checkpointed(m proto.Message) func(*fixtures, access.Role) proto.Message {
+	return func(f *fixtures, _ access.Role) proto.Message {
+		f.must(pb.IntegrityService_IssueHoldingCertificate_FullMethodName, &pb.IssueHoldingCertificateRequest{RightId: "CEA-HB", AccountId: "HB-STEEL"})
+		return m
+	}
 }
 
 func retire(id, holder string) *pb.RetireUnitsRequest {

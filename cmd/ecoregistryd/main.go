@@ -33,6 +33,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -49,6 +50,7 @@ import (
 	"github.com/ecoregistry/ecoregistry/projections"
 	"github.com/ecoregistry/ecoregistry/projections/holdings"
 	"github.com/ecoregistry/ecoregistry/projections/market"
+	"github.com/ecoregistry/ecoregistry/projections/merkle"
 	"github.com/ecoregistry/ecoregistry/projections/statistics"
 	"github.com/ecoregistry/ecoregistry/registry"
 	"github.com/ecoregistry/ecoregistry/tracing"
@@ -115,6 +117,13 @@ type Config struct {
 	// embedded store's write-ahead log (pebblestore.Options); 0 syncs at
 	// once.
 	WALMinSyncInterval time.Duration
+	// SigningKey is the file of the ed25519 key that signs checkpoints and
+	// certificates; empty means <Data>/signing.key, made on first start.
+	SigningKey string
+	// CheckpointEvery and CheckpointInterval pace the signed checkpoints:
+	// every so many events, and at least every so long while events arrive.
+	CheckpointEvery    uint64
+	CheckpointInterval time.Duration
 	// PprofListen, when set, is the address of an HTTP endpoint serving
 	// Go's runtime profiles (net/http/pprof); empty serves none.
 	PprofListen string
@@ -149,6 +158,11 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	fs.StringVar(&shutdown, "shutdown-timeout", shutdown, "how long a graceful stop waits for calls in flight (env ECOREGISTRY_SHUTDOWN_TIMEOUT)")
 	walSync := env("ECOREGISTRY_WAL_MIN_SYNC_INTERVAL", DefaultWALMinSyncInterval.String())
 	fs.StringVar(&walSync, "wal-min-sync-interval", walSync, "least time between two syncs of the embedded store's log; under load one sync then covers more appends; 0 syncs at once (env ECOREGISTRY_WAL_MIN_SYNC_INTERVAL)")
+	fs.StringVar(&cfg.SigningKey, "signing-key", env("ECOREGISTRY_SIGNING_KEY", ""), "file of the ed25519 key (ecoctl keys generate) that signs checkpoints and certificates; default <data>/signing.key, made on first start (env ECOREGISTRY_SIGNING_KEY)")
+	every := env("ECOREGISTRY_CHECKPOINT_EVERY", "10000")
+	fs.StringVar(&every, "checkpoint-every", every, "sign a checkpoint of the log's Merkle tree every so many events (env ECOREGISTRY_CHECKPOINT_EVERY)")
+	interval := env("ECOREGISTRY_CHECKPOINT_INTERVAL", "1m")
+	fs.StringVar(&interval, "checkpoint-interval", interval, "and at least this often while events arrive (env ECOREGISTRY_CHECKPOINT_INTERVAL)")
 	fs.StringVar(&cfg.PprofListen, "pprof-listen", env("ECOREGISTRY_PPROF_LISTEN", ""), "serve Go's runtime profiles (net/http/pprof) over HTTP on this address, e.g. 127.0.0.1:6060; empty (the default) serves none (env ECOREGISTRY_PPROF_LISTEN)")
 	sec := defineSecurityFlags(fs, env)
 	fs.Usage = func() {
@@ -168,6 +182,12 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	cfg.ShutdownTimeout = d
 	if cfg.WALMinSyncInterval, err = time.ParseDuration(walSync); err != nil || cfg.WALMinSyncInterval < 0 || cfg.WALMinSyncInterval > time.Second {
 		return Config{}, fmt.Errorf("--wal-min-sync-interval %q: want a duration from 0 to 1s such as 500us", walSync)
+	}
+	if cfg.CheckpointEvery, err = strconv.ParseUint(every, 10, 64); err != nil || cfg.CheckpointEvery == 0 {
+		return Config{}, fmt.Errorf("--checkpoint-every %q: want a positive number of events such as 10000", every)
+	}
+	if cfg.CheckpointInterval, err = time.ParseDuration(interval); err != nil || cfg.CheckpointInterval <= 0 {
+		return Config{}, fmt.Errorf("--checkpoint-interval %q: want a positive duration such as 1m", interval)
 	}
 	if cfg.SlowRequest, err = time.ParseDuration(slow); err != nil || cfg.SlowRequest < 0 {
 		return Config{}, fmt.Errorf("--slow-request %q: want a duration such as 1s, or 0", slow)
@@ -254,6 +274,8 @@ type Main struct {
 	closeOnce sync.Once
 	closeErr  error
 
+	// integrity signs checkpoints and refuses writes after a break.
+	integrity integrityParts
 	// pprof serves runtime profiles when Config.PprofListen is set.
 	pprof *pprofServer
 }
@@ -297,22 +319,29 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// model what an account holds across rights (closing an account, its
 	// pledges across rights).
 	m.projections, err = projections.Open(filepath.Join(m.Config.Data, "projections"), m.store,
-		[]projections.Projection{holdings.New(), market.New(), statistics.New()}, projections.Options{Logger: m.Logger})
+		[]projections.Projection{holdings.New(), market.New(), statistics.New(), merkle.New()},
+		projections.Options{Logger: m.Logger, Committed: m.committedHook})
 	if err != nil {
 		return fmt.Errorf("open the projections: %w", err)
 	}
 	defer func() {
 		if err != nil {
+			m.closeIntegrity()
 			m.projections.Close()
 			m.projections = nil
 		}
 	}()
+	if err := m.openIntegrity(ctx); err != nil {
+		return err
+	}
 	held, _ := m.projections.Runner(holdings.Name)
 	appends, err := m.instrumentAppends(ctx)
 	if err != nil {
 		return err
 	}
-	svc := registry.New(appends, registry.Options{Logger: m.Logger, Clock: m.Clock,
+	// Every write goes through the guarded store, which refuses appends
+	// once a break in the recorded history was found.
+	svc := registry.New(m.integrity.svc.Guard(appends), registry.Options{Logger: m.Logger, Clock: m.Clock,
 		HeldRights: holdings.HeldRights(m.store, holdings.NewQueries(held))})
 	// Expiries due while the server was down are recorded before it serves.
 	sched := registry.NewScheduler(svc, registry.SchedulerOptions{Ticker: m.Ticker})
@@ -321,16 +350,13 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := svc.LoadTradeIndex(ctx); err != nil {
 		return fmt.Errorf("index the recorded trades: %w", err)
 	}
-	if err := sched.Start(ctx); err != nil {
-		return fmt.Errorf("start the expiry scheduler: %w", err)
+	if err := m.startScheduler(ctx, sched); err != nil {
+		return err
 	}
-	schedCtx, stop := context.WithCancel(context.Background())
-	m.stopScheduler, m.scheduled = stop, make(chan struct{})
-	go func() { sched.Run(schedCtx); close(m.scheduled) }()
 	defer func() {
 		// A server that fails to start leaves no scheduler on a closed store.
-		if err != nil {
-			stop()
+		if err != nil && m.stopScheduler != nil {
+			m.stopScheduler()
 			<-m.scheduled
 			m.stopScheduler = nil
 		}
@@ -338,6 +364,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	// The read models follow the log in the background; queries wait for
 	// the positions they ask for.
 	m.projections.Start()
+	m.startCheckpointer()
 	opts, err := m.serverOptions(svc)
 	if err != nil {
 		return err
@@ -347,6 +374,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err = grpcserver.RegisterQueryServices(m.server, m.projections, m.Logger); err != nil {
 		return err
 	}
+	grpcserver.RegisterIntegrityService(m.server, m.integrity.svc, m.Logger)
 	if err = m.registerBackups(); err != nil {
 		return err
 	}
@@ -376,6 +404,23 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	m.Logger.Info("ecoregistryd serving", zap.String("addr", m.listener.Addr().String()), zap.String("store", m.Config.Store), zap.String("data", m.Config.Data),
 		zap.Bool("tls", m.Config.TLSCert != ""))
 	m.reloadOnHangup()
+	return nil
+}
+
+// startScheduler records the expiries due while the server was down and
+// runs the expiry scheduler, unless writes are refused after a break in the
+// recorded history: expiries are writes.
+func (m *Main) startScheduler(ctx context.Context, sched *registry.Scheduler) error {
+	if m.integrity.svc.Halted() != nil {
+		m.Logger.Warn("the expiry scheduler does not run while writes are refused")
+		return nil
+	}
+	if err := sched.Start(ctx); err != nil {
+		return fmt.Errorf("start the expiry scheduler: %w", err)
+	}
+	schedCtx, stop := context.WithCancel(context.Background())
+	m.stopScheduler, m.scheduled = stop, make(chan struct{})
+	go func() { sched.Run(schedCtx); close(m.scheduled) }()
 	return nil
 }
 
@@ -523,10 +568,11 @@ func (m *Main) close() error {
 		m.stopScheduler()
 		<-m.scheduled
 	}
-	var err error
-	// The projections follow the store: they stop first.
+	// The checkpointer reads the tree: it stops first.
+	err := m.closeIntegrity()
+	// The projections follow the store: they stop next.
 	if m.projections != nil {
-		err = m.projections.Close()
+		err = errors.Join(err, m.projections.Close())
 	}
 	if m.store != nil {
 		err = errors.Join(err, m.store.Close())

@@ -174,7 +174,8 @@ func TestReadYourWrites(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(st.GetProjections()) != 3 || !proto.Equal(st.GetHead(), at) {
+		// holdings, market, statistics and the Merkle tree.
+		if len(st.GetProjections()) != 4 || !proto.Equal(st.GetHead(), at) {
 			t.Fatalf("status: %v", st)
 		}
 		for _, p := range st.GetProjections() {

@@ -19,20 +19,19 @@
 //
 // # Events
 //
-// Builder.Apply has one case per event type, and Decodes lists the types it
-// decodes. Every movement of units is a call of move, which takes blocks
-// from one holding and state and puts them in another (a transfer, a
-// retirement, a pledge and its release or enforcement, a freeze, a
-// reservation and its settlement, a settled exchange trade, a correction)
-// and keeps the right's and the type's totals; cancel and expire take units
-// out of the holdings. A new event type becomes a case and an entry of
-// Decodes, and a bump of SchemaVersion, which rebuilds stores that skipped
-// the event.
+// The units move as domain.Movements says: Builder.Apply applies each
+// movement of an event to the holdings (move takes the blocks from one
+// holding and state and puts them in another, or in one of the right's
+// own places: the buffer pool, cancelled or expired units) and keeps the
+// right's and the type's totals. A registration also writes the right's
+// record. A new event type that moves units needs nothing here but a bump
+// of SchemaVersion, which rebuilds stores that skipped the event.
 package holdings
 
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/ecoregistry/ecoregistry/domain"
 	"github.com/ecoregistry/ecoregistry/eventstore"
@@ -49,35 +48,26 @@ const Name = "holdings"
 // right.
 const SchemaVersion = 4
 
-// State is a state a held unit can be in.
-type State int
+// State is a state a held unit can be in: one of the held states of
+// domain.UnitState.
+type State = domain.UnitState
 
 // The states of held units. Every unit of a right that is not in the
 // buffer pool, cancelled or expired is in exactly one state in exactly one
 // holding.
 const (
 	// Available units may be transferred, retired, pledged, frozen or reserved.
-	Available State = iota
+	Available = domain.StateAvailable
 	// Pledged units are collateral of a pledge.
-	Pledged
+	Pledged = domain.StatePledged
 	// Frozen units are blocked by a court or regulator order.
-	Frozen
+	Frozen = domain.StateFrozen
 	// Reserved units are held for a trade being settled.
-	Reserved
+	Reserved = domain.StateReserved
 	// Retired units were surrendered or retired and never move again.
-	Retired
-	numStates
+	Retired   = domain.StateRetired
+	numStates = domain.HeldStates
 )
-
-var stateNames = [numStates]string{"available", "pledged", "frozen", "reserved", "retired"}
-
-// String returns the state's lower-case name.
-func (s State) String() string {
-	if s >= 0 && s < numStates {
-		return stateNames[s]
-	}
-	return fmt.Sprintf("state(%d)", int(s))
-}
 
 // Projection is the holdings projection.
 type Projection struct{}
@@ -91,15 +81,9 @@ func (Projection) Name() string { return Name }
 // SchemaVersion returns SchemaVersion.
 func (Projection) SchemaVersion() uint32 { return SchemaVersion }
 
-// Decodes returns the event types whose payloads the projection reads.
-func (Projection) Decodes() []string {
-	return []string{domain.EventTypeRightRegistered, domain.EventTypeUnitsTransferred, domain.EventTypeUnitsRetired,
-		domain.EventTypeUnitsPledged, domain.EventTypePledgeReleased, domain.EventTypePledgeEnforced,
-		domain.EventTypeUnitsFrozen, domain.EventTypeUnitsUnfrozen,
-		domain.EventTypeUnitsReserved, domain.EventTypeReservationSettled, domain.EventTypeReservationVoided, domain.EventTypeReservationExpired,
-		domain.EventTypeUnitsCancelled, domain.EventTypeRightExpired, domain.EventTypeTransactionReversed,
-		domain.EventTypeTradeSettled}
-}
+// Decodes returns the event types whose payloads the projection reads:
+// those that move units.
+func (Projection) Decodes() []string { return domain.UnitEventTypes() }
 
 // NewBuilder returns a builder over the committed state.
 func (Projection) NewBuilder(state projections.Keyspace) projections.Builder {
@@ -151,21 +135,11 @@ func (b *builder) markHolding(h *holding) {
 
 // holding is the builder's record of one holding.
 type holding struct {
-	key    holdingKey
-	blocks [numStates][]domain.Block
-	counts [numStates]int64
+	key   holdingKey
+	units domain.Units
 	// stored tells whether the committed state has the holding (and its
 	// index entry); dirty whether it changed since the last flush.
 	stored, dirty bool
-}
-
-func (h *holding) empty() bool {
-	for _, n := range h.counts {
-		if n != 0 {
-			return false
-		}
-	}
-	return true
 }
 
 type builder struct {
@@ -196,59 +170,69 @@ type builder struct {
 
 // Apply applies one event; see projections.Builder.
 func (b *builder) Apply(ev *eventstore.RecordedEvent, e domain.Event) (bool, error) {
-	switch e := e.(type) {
-	case domain.RightRegistered:
-		return true, b.registered(e)
-	case domain.UnitsTransferred:
-		return true, b.move(e.RightID, e.From, Available, e.To, Available, e.Blocks, e.Quantity)
-	case domain.UnitsRetired:
-		return true, b.move(e.RightID, e.Holder, Available, e.Holder, Retired, e.Blocks, e.Quantity)
-	case domain.UnitsPledged:
-		return true, b.move(e.RightID, e.Pledgor, Available, e.Pledgor, Pledged, e.Blocks, e.Quantity)
-	case domain.PledgeReleased:
-		return true, b.move(e.RightID, e.Pledgor, Pledged, e.Pledgor, Available, e.Blocks, e.Quantity)
-	case domain.PledgeEnforced:
-		return true, b.move(e.RightID, e.Pledgor, Pledged, e.To, Available, e.Blocks, e.Quantity)
-	case domain.UnitsFrozen:
-		return true, b.move(e.RightID, e.Holder, Available, e.Holder, Frozen, e.Blocks, e.Quantity)
-	case domain.UnitsUnfrozen:
-		return true, b.move(e.RightID, e.Holder, Frozen, e.Holder, Available, e.Blocks, e.Quantity)
-	case domain.UnitsReserved:
-		return true, b.move(e.RightID, e.Holder, Available, e.Holder, Reserved, e.Blocks, e.Quantity)
-	case domain.ReservationSettled:
-		return true, b.move(e.RightID, e.Seller, Reserved, e.Buyer, Available, e.Blocks, e.Quantity)
-	case domain.ReservationVoided:
-		return true, b.move(e.RightID, e.Holder, Reserved, e.Holder, Available, e.Blocks, e.Quantity)
-	case domain.ReservationExpired:
-		return true, b.move(e.RightID, e.Holder, Reserved, e.Holder, Available, e.Blocks, e.Quantity)
-	case domain.TradeSettled:
-		from := Available
-		if e.ReservationID != "" {
-			from = Reserved
-		}
-		return true, b.move(e.RightID, e.Seller, from, e.Buyer, Available, e.Blocks, e.Quantity)
-	case domain.UnitsCancelled:
-		return true, b.cancel(e)
-	case domain.RightExpired:
-		return true, b.expire(e)
-	case domain.TransactionReversed:
-		return true, b.reverse(e)
-	case nil:
-		// Not one of Decodes.
-		switch ev.Type {
-		case domain.EventTypeAccountOpened, domain.EventTypeAccountStatusChanged,
-			domain.EventTypeAccountFrozen, domain.EventTypeAccountUnfrozen, domain.EventTypeTradeRefused:
-			// Holdings do not depend on accounts: an account holds what
-			// its rights' events gave it, whatever its status, and an
-			// account-wide freeze blocks commands, not units. A refused
-			// trade moves nothing.
-			return true, nil
-		}
-		return false, nil
+	if e == nil {
+		// Not one of Decodes: an event that moves no unit is known and
+		// changes nothing. Holdings do not depend on accounts: an account
+		// holds what its rights' events gave it, whatever its status, and
+		// an account-wide freeze blocks commands, not units.
+		return slices.Contains(domain.EventTypes(), ev.Type), nil
 	}
-	return false, fmt.Errorf("holdings: %s decoded as %T", ev.Type, e)
+	var buf [2]domain.Movement
+	moves, err := domain.AppendMovements(buf[:0], e)
+	if err != nil {
+		return true, err
+	}
+	if reg, ok := e.(domain.RightRegistered); ok {
+		if err := b.registered(reg); err != nil {
+			return true, err
+		}
+	}
+	for _, m := range moves {
+		if err := b.move(m); err != nil {
+			return true, err
+		}
+	}
+	if domain.VerifyingApplies() {
+		for _, m := range moves {
+			if err := b.verify(m); err != nil {
+				panic(fmt.Sprintf("holdings: %s at %s breaks an invariant: %v", ev.Type, ev.Position, err))
+			}
+		}
+	}
+	return true, nil
 }
 
+// verify checks, after a movement, the invariants of what it touched: the
+// units of both holdings are consistent, and the right's units by state
+// add up to its issuance. Tests turn it on with domain.VerifyEveryApply.
+func (b *builder) verify(m domain.Movement) error {
+	for _, p := range [2]domain.Place{m.From, m.To} {
+		if h := b.holdings[holdingKey{m.Right, p.Account}]; p.State.Held() && h != nil {
+			if err := h.units.Check(); err != nil {
+				return fmt.Errorf("%s of %s: %w", p, m.Right, err)
+			}
+		}
+	}
+	info := &b.rights[m.Right].info
+	sum := info.Buffer.Size()*boolInt(!info.Buffer.IsZero()) + info.Cancelled + info.Expired
+	for _, n := range info.Totals {
+		sum += n
+	}
+	if sum != info.Issued {
+		return fmt.Errorf("right %s: %d units by state, %d issued", m.Right, sum, info.Issued)
+	}
+	return nil
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// registered writes the record of a new right; its units come with the
+// registration's movements.
 func (b *builder) registered(e domain.RightRegistered) error {
 	r, err := b.right(e.RightID)
 	if err != nil {
@@ -257,13 +241,13 @@ func (b *builder) registered(e domain.RightRegistered) error {
 	if r != nil {
 		return fmt.Errorf("%w: right %s registered twice", domain.ErrEventDoesNotApply, e.RightID)
 	}
-	available := []domain.Block{e.Serial}
-	if !e.Buffer.IsZero() {
-		if available, err = domain.SubtractBlocks(available, []domain.Block{e.Buffer}); err != nil {
-			return fmt.Errorf("%w: buffer of %s: %v", domain.ErrEventDoesNotApply, e.RightID, err)
-		}
+	t, err := b.totalsOf(e.Type, e.Jurisdiction)
+	if err != nil {
+		return err
 	}
-	info := RightInfo{
+	t.Rights++
+	t.Issued += e.Quantity
+	r = &right{info: RightInfo{
 		RightRef: RightRef{
 			RightID:      e.RightID,
 			Type:         e.Type,
@@ -273,118 +257,78 @@ func (b *builder) registered(e domain.RightRegistered) error {
 			SerialPrefix: e.SerialPrefix,
 		},
 		Issued:       e.Quantity,
-		Buffer:       e.Buffer,
 		RegisteredAt: e.RegisteredAt,
-	}
-	t, err := b.totalsOf(e.Type, e.Jurisdiction)
-	if err != nil {
-		return err
-	}
-	t.Rights++
-	t.Issued += e.Quantity
-	if !e.Buffer.IsZero() {
-		t.Buffer += e.Buffer.Size()
-	}
-	r = &right{info: info}
+	}}
 	b.rights[e.RightID] = r
 	b.markRight(r)
 	// A right registered here has no holding in the committed state.
 	b.holders[e.RightID] = map[string]struct{}{}
-	if n := domain.BlocksTotal(available); n > 0 {
-		h, err := b.holding(e.RightID, e.HolderAccountID)
-		if err != nil {
-			return err
-		}
-		h.blocks[Available] = available
-		h.counts[Available] = n
-		b.markHolding(h)
-		info := &r.info
-		info.Holders++
-		info.Totals[Available] += n
-		t.Totals[Available] += n
-	}
 	return nil
 }
 
-// move moves blocks of a right from one holding and state to another
-// (possibly the same holding) and keeps the right's and the type's totals.
-func (b *builder) move(rightID, from string, fromState State, to string, toState State, blocks []domain.Block, quantity int64) error {
-	r, err := b.right(rightID)
+// move applies one movement of units: it takes the blocks from where they
+// were and puts them where they go, keeping the right's holders and
+// totals and its type's totals. The right's record is written again only
+// when they change: a plain transfer between two holders leaves it as it
+// is.
+func (b *builder) move(m domain.Movement) error {
+	r, err := b.right(m.Right)
 	if err != nil {
 		return err
 	}
 	if r == nil {
-		return fmt.Errorf("%w: right %s is not registered", domain.ErrEventDoesNotApply, rightID)
+		return fmt.Errorf("%w: right %s is not registered", domain.ErrEventDoesNotApply, m.Right)
 	}
-	if quantity <= 0 || domain.BlocksTotal(blocks) != quantity {
-		return fmt.Errorf("%w: %d units in blocks of %d", domain.ErrEventDoesNotApply, quantity, domain.BlocksTotal(blocks))
+	if m.From.State == domain.StateOutstanding {
+		return b.expire(r, m)
 	}
-	src, err := b.holding(rightID, from)
+	if err := b.take(r, m); err != nil {
+		return err
+	}
+	if err := b.put(r, m); err != nil {
+		return err
+	}
+	if m.From.State == m.To.State {
+		return nil
+	}
+	t, err := b.totalsOf(r.info.Type, r.info.Jurisdiction)
 	if err != nil {
 		return err
 	}
-	rest, err := domain.SubtractBlocks(src.blocks[fromState], blocks)
-	if err != nil {
-		return fmt.Errorf("%w: %s's %s units of %s: %v", domain.ErrEventDoesNotApply, from, fromState, rightID, err)
-	}
-	srcWasEmpty := src.empty()
-	src.blocks[fromState] = rest
-	src.counts[fromState] -= quantity
-	b.markHolding(src)
-	dst := src
-	if to != from {
-		if dst, err = b.holding(rightID, to); err != nil {
-			return err
+	for _, side := range [2]struct {
+		s State
+		n int64
+	}{{m.From.State, -m.Quantity}, {m.To.State, m.Quantity}} {
+		switch side.s {
+		case domain.StateBuffer:
+			t.Buffer += side.n
+		case domain.StateCancelled:
+			r.info.Cancelled += side.n
+			t.Cancelled += side.n
+		case domain.StateExpired:
+			r.info.Expired += side.n
+			t.Expired += side.n
+		case domain.StateUnissued:
+		default:
+			r.info.Totals[side.s] += side.n
+			t.Totals[side.s] += side.n
 		}
 	}
-	dstWasEmpty := dst.empty()
-	added, err := domain.AddBlocks(dst.blocks[toState], blocks)
-	if err != nil {
-		return fmt.Errorf("%w: %s's %s units of %s: %v", domain.ErrEventDoesNotApply, to, toState, rightID, err)
-	}
-	dst.blocks[toState] = added
-	dst.counts[toState] += quantity
-	b.markHolding(dst)
-	// The right's record changes only with its holders or its totals by
-	// state: a plain transfer between two holders leaves it as it is, and
-	// is not written again.
-	if to != from {
-		if srcWasEmpty != src.empty() {
-			r.info.Holders--
-			b.markRight(r)
-		}
-		if dstWasEmpty {
-			r.info.Holders++
-			b.markRight(r)
-		}
-	}
-	if fromState != toState {
-		r.info.Totals[fromState] -= quantity
-		r.info.Totals[toState] += quantity
-		t, err := b.totalsOf(r.info.Type, r.info.Jurisdiction)
-		if err != nil {
-			return err
-		}
-		t.Totals[fromState] -= quantity
-		t.Totals[toState] += quantity
-		b.markRight(r)
-	}
+	b.markRight(r)
 	return nil
 }
 
-// cancel takes cancelled units out of a holder's available units, out of
-// its frozen units (when the cancellation names the freeze order), or out
-// of the right's buffer pool (when it names no holder).
-func (b *builder) cancel(e domain.UnitsCancelled) error {
-	r, t, err := b.rightAndTotals(e.RightID, e.Blocks, e.Quantity)
-	if err != nil {
-		return err
-	}
-	if e.Holder == "" {
-		// One block at either end of the buffer, which stays one block.
-		c, buf := e.Blocks[0], r.info.Buffer
-		if len(e.Blocks) != 1 || buf.IsZero() || !buf.Contains(c) || (c.Start != buf.Start && c.End != buf.End) {
-			return fmt.Errorf("%w: cancellation %s takes %v, not one end of the buffer %s", domain.ErrEventDoesNotApply, e.CancellationID, e.Blocks, buf)
+// take takes the units of a movement from where they were: a holding, the
+// buffer pool (one block at either end of it, so that it stays one block)
+// or the cancelled units.
+func (b *builder) take(r *right, m domain.Movement) error {
+	switch m.From.State {
+	case domain.StateUnissued:
+		return nil
+	case domain.StateBuffer:
+		c, buf := m.Blocks[0], r.info.Buffer
+		if len(m.Blocks) != 1 || buf.IsZero() || !buf.Contains(c) || (c.Start != buf.Start && c.End != buf.End) {
+			return fmt.Errorf("%w: %s of %s takes %v, not one end of the buffer %s", domain.ErrEventDoesNotApply, m.To, m.Right, m.Blocks, buf)
 		}
 		switch {
 		case c == buf:
@@ -394,39 +338,66 @@ func (b *builder) cancel(e domain.UnitsCancelled) error {
 		default:
 			r.info.Buffer = domain.Block{Start: buf.Start, End: c.Start - 1}
 		}
-		t.Buffer -= e.Quantity
-	} else {
-		from := Available
-		if e.OrderNumber != "" {
-			from = Frozen
+		return nil
+	case domain.StateCancelled:
+		if r.info.Cancelled < m.Quantity {
+			return fmt.Errorf("%w: %d cancelled units of %s restored, %d are cancelled", domain.ErrEventDoesNotApply, m.Quantity, m.Right, r.info.Cancelled)
 		}
-		if err := b.take(r, t, e.Holder, from, e.Blocks, e.Quantity); err != nil {
-			return err
-		}
+		return nil
 	}
-	r.info.Cancelled += e.Quantity
-	t.Cancelled += e.Quantity
-	b.markRight(r)
-	return nil
-}
-
-// expire ends a right: every unit not retired or cancelled (available,
-// pledged, frozen, reserved, or in the buffer pool) is expired.
-func (b *builder) expire(e domain.RightExpired) error {
-	r, err := b.right(e.RightID)
+	h, err := b.holding(m.Right, m.From.Account)
 	if err != nil {
 		return err
 	}
-	if r == nil {
-		return fmt.Errorf("%w: right %s is not registered", domain.ErrEventDoesNotApply, e.RightID)
+	if err := h.units.Take(m.From.State, m.Blocks, m.Quantity); err != nil {
+		return fmt.Errorf("%w: %s of %s: %v", domain.ErrEventDoesNotApply, m.From, m.Right, err)
 	}
+	b.markHolding(h)
+	if h.units.Empty() {
+		r.info.Holders--
+		b.markRight(r)
+	}
+	return nil
+}
+
+// put puts the units of a movement where they go: a holding, or one of
+// the right's own places, which keep counts only (and the buffer's block).
+func (b *builder) put(r *right, m domain.Movement) error {
+	switch m.To.State {
+	case domain.StateBuffer:
+		r.info.Buffer = m.Blocks[0]
+		return nil
+	case domain.StateCancelled, domain.StateExpired:
+		return nil
+	}
+	h, err := b.holding(m.Right, m.To.Account)
+	if err != nil {
+		return err
+	}
+	wasEmpty := h.units.Empty()
+	if err := h.units.Put(m.To.State, m.Blocks, m.Quantity); err != nil {
+		return fmt.Errorf("%w: %s of %s: %v", domain.ErrEventDoesNotApply, m.To, m.Right, err)
+	}
+	b.markHolding(h)
+	if wasEmpty {
+		r.info.Holders++
+		b.markRight(r)
+	}
+	return nil
+}
+
+// expire applies the movement of an expiry: every unit not retired or
+// cancelled (available, pledged, frozen, reserved, or in the buffer pool)
+// is expired. The event names the serials but not whose they were, so
+// every holding of the right is visited.
+func (b *builder) expire(r *right, m domain.Movement) error {
 	t, err := b.totalsOf(r.info.Type, r.info.Jurisdiction)
 	if err != nil {
 		return err
 	}
 	// Every holding of the right: those committed, and those made since.
 	accounts := map[string]bool{}
-	prefix := holdingDataKey(e.RightID, "")
+	prefix := holdingDataKey(m.Right, "")
 	if err := b.state.Keys(prefix, func(key []byte) error {
 		accounts[string(key[len(prefix):])] = true
 		return nil
@@ -434,25 +405,25 @@ func (b *builder) expire(e domain.RightExpired) error {
 		return err
 	}
 	for k := range b.holdings {
-		if k.right == e.RightID {
+		if k.right == m.Right {
 			accounts[k.account] = true
 		}
 	}
 	var expired int64
 	for acct := range accounts {
-		h, err := b.holding(e.RightID, acct)
+		h, err := b.holding(m.Right, acct)
 		if err != nil {
 			return err
 		}
-		wasEmpty := h.empty()
+		wasEmpty := h.units.Empty()
 		for _, s := range []State{Available, Pledged, Frozen, Reserved} {
-			expired += h.counts[s]
-			r.info.Totals[s] -= h.counts[s]
-			t.Totals[s] -= h.counts[s]
-			h.blocks[s], h.counts[s] = nil, 0
+			_, n := h.units.Clear(s)
+			expired += n
+			r.info.Totals[s] -= n
+			t.Totals[s] -= n
 			b.markHolding(h)
 		}
-		if !wasEmpty && h.empty() {
+		if !wasEmpty && h.units.Empty() {
 			r.info.Holders--
 		}
 	}
@@ -461,101 +432,11 @@ func (b *builder) expire(e domain.RightExpired) error {
 		t.Buffer -= r.info.Buffer.Size()
 		r.info.Buffer = domain.Block{}
 	}
-	if expired != e.Quantity || domain.BlocksTotal(e.Blocks) != e.Quantity {
-		return fmt.Errorf("%w: expiry of right %s expires %d units, but %d are left", domain.ErrEventDoesNotApply, e.RightID, e.Quantity, expired)
+	if expired != m.Quantity {
+		return fmt.Errorf("%w: expiry of right %s expires %d units, but %d are left", domain.ErrEventDoesNotApply, m.Right, m.Quantity, expired)
 	}
-	r.info.Expired += e.Quantity
-	t.Expired += e.Quantity
-	b.markRight(r)
-	return nil
-}
-
-// reverse applies a regulator's correction: the units of a transfer,
-// settlement or trade go back from its recipient, those of a retirement from the
-// retired state, those of a cancellation from the cancelled units.
-func (b *builder) reverse(e domain.TransactionReversed) error {
-	switch e.OriginalKind {
-	case domain.TransactionKindTransfer, domain.TransactionKindSettlement, domain.TransactionKindTrade:
-		return b.move(e.RightID, e.From, Available, e.To, Available, e.Blocks, e.Quantity)
-	case domain.TransactionKindRetirement:
-		return b.move(e.RightID, e.To, Retired, e.To, Available, e.Blocks, e.Quantity)
-	case domain.TransactionKindCancellation:
-		r, t, err := b.rightAndTotals(e.RightID, e.Blocks, e.Quantity)
-		if err != nil {
-			return err
-		}
-		if r.info.Cancelled < e.Quantity {
-			return fmt.Errorf("%w: correction %s restores %d cancelled units of %s, which has %d", domain.ErrEventDoesNotApply, e.CorrectionID, e.Quantity, e.RightID, r.info.Cancelled)
-		}
-		if err := b.put(r, t, e.To, Available, e.Blocks, e.Quantity); err != nil {
-			return err
-		}
-		r.info.Cancelled -= e.Quantity
-		t.Cancelled -= e.Quantity
-		b.markRight(r)
-		return nil
-	}
-	return fmt.Errorf("%w: correction %s reverses a transaction of kind %s", domain.ErrEventDoesNotApply, e.CorrectionID, e.OriginalKind)
-}
-
-// rightAndTotals returns a registered right and its type's totals after
-// checking the blocks of an event against its quantity.
-func (b *builder) rightAndTotals(rightID string, blocks []domain.Block, quantity int64) (*right, *Totals, error) {
-	r, err := b.right(rightID)
-	if err != nil {
-		return nil, nil, err
-	}
-	if r == nil {
-		return nil, nil, fmt.Errorf("%w: right %s is not registered", domain.ErrEventDoesNotApply, rightID)
-	}
-	if quantity <= 0 || len(blocks) == 0 || domain.BlocksTotal(blocks) != quantity {
-		return nil, nil, fmt.Errorf("%w: %d units in blocks %v", domain.ErrEventDoesNotApply, quantity, blocks)
-	}
-	t, err := b.totalsOf(r.info.Type, r.info.Jurisdiction)
-	return r, t, err
-}
-
-// take removes blocks from one state of a holding, keeping the totals.
-func (b *builder) take(r *right, t *Totals, account string, s State, blocks []domain.Block, quantity int64) error {
-	h, err := b.holding(r.info.RightID, account)
-	if err != nil {
-		return err
-	}
-	rest, err := domain.SubtractBlocks(h.blocks[s], blocks)
-	if err != nil {
-		return fmt.Errorf("%w: %s's %s units of %s: %v", domain.ErrEventDoesNotApply, account, s, r.info.RightID, err)
-	}
-	h.blocks[s] = rest
-	h.counts[s] -= quantity
-	b.markHolding(h)
-	r.info.Totals[s] -= quantity
-	t.Totals[s] -= quantity
-	if h.empty() {
-		r.info.Holders--
-	}
-	b.markRight(r)
-	return nil
-}
-
-// put adds blocks to one state of a holding, keeping the totals.
-func (b *builder) put(r *right, t *Totals, account string, s State, blocks []domain.Block, quantity int64) error {
-	h, err := b.holding(r.info.RightID, account)
-	if err != nil {
-		return err
-	}
-	wasEmpty := h.empty()
-	added, err := domain.AddBlocks(h.blocks[s], blocks)
-	if err != nil {
-		return fmt.Errorf("%w: %s's %s units of %s: %v", domain.ErrEventDoesNotApply, account, s, r.info.RightID, err)
-	}
-	h.blocks[s] = added
-	h.counts[s] += quantity
-	b.markHolding(h)
-	r.info.Totals[s] += quantity
-	t.Totals[s] += quantity
-	if wasEmpty {
-		r.info.Holders++
-	}
+	r.info.Expired += m.Quantity
+	t.Expired += m.Quantity
 	b.markRight(r)
 	return nil
 }
@@ -646,7 +527,7 @@ func (b *builder) Flush(w *projections.Writer) error {
 		k := h.key
 		h.dirty = false
 		switch {
-		case h.empty():
+		case h.units.Empty():
 			if h.stored {
 				if err := w.Delete(holdingDataKey(k.right, k.account)); err != nil {
 					return err

@@ -1,6 +1,7 @@
 package holdings
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/ecoregistry/ecoregistry/domain"
@@ -188,9 +189,9 @@ func decodeAccountHolding(rightID, account string, v []byte) (Holding, error) {
 }
 
 func encodeHolding(b []byte, h *holding) []byte {
-	for s := range h.blocks {
-		b = enc.Varint(b, h.counts[s])
-		b = enc.Blocks(b, h.blocks[s])
+	for s := range State(numStates) {
+		b = enc.Varint(b, h.units.Count(s))
+		b = enc.Blocks(b, h.units.Blocks(s))
 	}
 	return b
 }
@@ -204,11 +205,26 @@ func decodeStoredHolding(v []byte, h *holding) error {
 	d.Varint()
 	d.Uvarint()
 	d.Bytes()
-	for s := range h.blocks {
-		h.counts[s] = d.Varint()
-		h.blocks[s] = d.Blocks(nil)
+	var counts [numStates]int64
+	var blocks [numStates][]domain.Block
+	for s := range blocks {
+		counts[s] = d.Varint()
+		blocks[s] = d.Blocks(nil)
 	}
-	return d.Done()
+	if err := d.Done(); err != nil {
+		return err
+	}
+	u, err := domain.UnitsOf(blocks)
+	if err != nil {
+		return err
+	}
+	for s := range State(numStates) {
+		if u.Count(s) != counts[s] {
+			return fmt.Errorf("holdings: %s units: the count says %d, the blocks hold %d", s, counts[s], u.Count(s))
+		}
+	}
+	h.units = u
+	return nil
 }
 
 func encodeTotals(b []byte, t *Totals) []byte {

@@ -60,6 +60,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"slices"
 	"strings"
 	"time"
 
@@ -248,17 +249,8 @@ func (b *builder) Apply(ev *eventstore.RecordedEvent, e domain.Event) (bool, err
 			RightType: typ, Buyer: e.Buyer, Seller: e.Seller, Quantity: e.Quantity, Price: e.TradePrice.Amount,
 			Currency: e.TradePrice.Currency, Time: e.SettledAt, Position: ev.Position})
 	case nil:
-		// Not one of Decodes.
-		switch ev.Type {
-		case domain.EventTypeAccountOpened, domain.EventTypeAccountStatusChanged, domain.EventTypeUnitsRetired,
-			domain.EventTypeAccountFrozen, domain.EventTypeAccountUnfrozen, domain.EventTypeUnitsPledged, domain.EventTypePledgeReleased,
-			domain.EventTypePledgeEnforced, domain.EventTypeUnitsFrozen, domain.EventTypeUnitsUnfrozen, domain.EventTypeReservationVoided,
-			domain.EventTypeReservationExpired, domain.EventTypeUnitsCancelled, domain.EventTypeRightExpired,
-			domain.EventTypeTransactionReversed, domain.EventTypeTradeRefused:
-			// Known, and never trades.
-			return true, nil
-		}
-		return false, nil
+		// Not one of Decodes: known, and never a trade.
+		return slices.Contains(domain.EventTypes(), ev.Type), nil
 	}
 	return false, fmt.Errorf("market: %s decoded as %T", ev.Type, e)
 }

@@ -12,14 +12,18 @@
 // the event's time in China Standard Time (UTC+8), so that a statistic
 // agrees with the calendar of the offices that publish it.
 //
-// What counts as what: a registration is issued; a transfer, a settled
-// exchange trade, a settled reservation and an enforced pledge are
-// transferred (and count as transfers); a retirement is retired; a pledge
-// is pledged; a freeze of units is frozen; a cancellation is cancelled; the
-// expiry of a right is expired. Figures are flows of their period: a later
+// What counts as what follows from how each event moves units
+// (domain.Movements): units issued by a registration are issued; units
+// that reach another account's available units (a transfer, a settled
+// exchange trade, a settled reservation, an enforced pledge) are
+// transferred, and the event counts as a transfer; units that become
+// retired are retired, and the event counts as a retirement; units that
+// become pledged, frozen, cancelled or expired are pledged, frozen,
+// cancelled or expired. Figures are flows of their period: a later
 // correction (TransactionReversed) is a fact of its own period and changes
-// no figure, and the release of a pledge or a freeze, a void or expired
-// reservation and a refused trade count nowhere.
+// no figure, and units that go back to their holder's available units (the
+// release of a pledge or a freeze, a void or expired reservation) or into a
+// reservation, and a refused trade, count nowhere.
 //
 // # Keys
 //
@@ -28,13 +32,13 @@
 //
 // # Adding event types
 //
-// Builder.Apply has one case per event type, and Decodes lists the types it
-// decodes; a new event adds its quantity to a figure through add, and bumps
-// SchemaVersion.
+// Nothing: a new event type that moves units counts by the rules above.
+// A new figure, or another rule, changes flowOf and bumps SchemaVersion.
 package statistics
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/ecoregistry/ecoregistry/domain"
@@ -173,12 +177,9 @@ func (Projection) Name() string { return Name }
 // SchemaVersion returns SchemaVersion.
 func (Projection) SchemaVersion() uint32 { return SchemaVersion }
 
-// Decodes returns the event types whose payloads the projection reads.
-func (Projection) Decodes() []string {
-	return []string{domain.EventTypeRightRegistered, domain.EventTypeUnitsTransferred, domain.EventTypeUnitsRetired,
-		domain.EventTypeTradeSettled, domain.EventTypeReservationSettled, domain.EventTypePledgeEnforced,
-		domain.EventTypeUnitsPledged, domain.EventTypeUnitsFrozen, domain.EventTypeUnitsCancelled, domain.EventTypeRightExpired}
-}
+// Decodes returns the event types whose payloads the projection reads:
+// those that move units.
+func (Projection) Decodes() []string { return domain.UnitEventTypes() }
 
 // NewBuilder returns a builder over the committed state.
 func (Projection) NewBuilder(state projections.Keyspace) projections.Builder {
@@ -192,6 +193,12 @@ type rightInfo struct {
 	jurisdiction string
 	// codes are the right's divisions at each level, National first.
 	codes [4]string
+	// rows are the rows of month's events, at each level for the month
+	// and its year, while the builder's cache of rows is the one of
+	// generation gen: most of a right's events in a row fall in one month.
+	rows  [8]*row
+	month domain.Period
+	gen   uint64
 }
 
 func newRightInfo(typ domain.RightType, jurisdiction string) *rightInfo {
@@ -221,6 +228,7 @@ type builder struct {
 	rights    map[string]*rightInfo
 	newRights []string
 	rows      map[rowID]*row
+	rowsGen   uint64
 	dirty     []*row
 	key       []byte
 	val       []byte
@@ -228,56 +236,72 @@ type builder struct {
 
 // Apply applies one event; see projections.Builder.
 func (b *builder) Apply(ev *eventstore.RecordedEvent, e domain.Event) (bool, error) {
-	switch e := e.(type) {
-	case domain.RightRegistered:
-		info := newRightInfo(e.Type, e.Jurisdiction)
-		b.rights[e.RightID] = info
-		b.newRights = append(b.newRights, e.RightID)
-		return true, b.add(info, e.RegisteredAt, [][2]int64{{int64(Issued), e.Quantity}, {int64(Issuances), 1}})
-	case domain.UnitsTransferred:
-		return true, b.count(e.RightID, e.TransferredAt, Transferred, e.Quantity, Transfers)
-	case domain.UnitsRetired:
-		return true, b.count(e.RightID, e.RetiredAt, Retired, e.Quantity, Retirements)
-	case domain.TradeSettled:
-		return true, b.count(e.RightID, e.SettledAt, Transferred, e.Quantity, Transfers)
-	case domain.ReservationSettled:
-		return true, b.count(e.RightID, e.SettledAt, Transferred, e.Quantity, Transfers)
-	case domain.PledgeEnforced:
-		return true, b.count(e.RightID, e.EnforcedAt, Transferred, e.Quantity, Transfers)
-	case domain.UnitsPledged:
-		return true, b.count(e.RightID, e.PledgedAt, Pledged, e.Quantity, -1)
-	case domain.UnitsFrozen:
-		return true, b.count(e.RightID, e.FrozenAt, Frozen, e.Quantity, -1)
-	case domain.UnitsCancelled:
-		return true, b.count(e.RightID, e.CancelledAt, Cancelled, e.Quantity, -1)
-	case domain.RightExpired:
-		return true, b.count(e.RightID, e.ExpiredAt, Expired, e.Quantity, -1)
-	case nil:
-		// Not one of Decodes.
-		switch ev.Type {
-		case domain.EventTypeAccountOpened, domain.EventTypeAccountStatusChanged, domain.EventTypeAccountFrozen, domain.EventTypeAccountUnfrozen,
-			domain.EventTypePledgeReleased, domain.EventTypeUnitsUnfrozen, domain.EventTypeUnitsReserved,
-			domain.EventTypeReservationVoided, domain.EventTypeReservationExpired, domain.EventTypeTransactionReversed, domain.EventTypeTradeRefused:
-			// Known, and counted nowhere; see the package documentation.
-			return true, nil
-		}
-		return false, nil
+	if e == nil {
+		// Not one of Decodes: an event that moves no unit counts nowhere.
+		return slices.Contains(domain.EventTypes(), ev.Type), nil
 	}
-	return false, fmt.Errorf("statistics: %s decoded as %T", ev.Type, e)
+	if reg, ok := e.(domain.RightRegistered); ok {
+		b.rights[reg.RightID] = newRightInfo(reg.Type, reg.Jurisdiction)
+		b.newRights = append(b.newRights, reg.RightID)
+	}
+	var buf [2]domain.Movement
+	moves, err := domain.AppendMovements(buf[:0], e)
+	if err != nil {
+		return true, err
+	}
+	var amounts [numFigures]int64
+	var counts [numFigures]bool
+	for _, m := range moves {
+		if f, ok := flowOf(m); ok {
+			amounts[f] += m.Quantity
+			counts[f] = true
+		}
+	}
+	var pairs [4][2]int64
+	figures := pairs[:0]
+	for f, events := range [...]Figure{Issued: Issuances, Transferred: Transfers, Retired: Retirements, Pledged: -1, Frozen: -1, Cancelled: -1, Expired: -1} {
+		if !counts[f] {
+			continue
+		}
+		figures = append(figures, [2]int64{int64(f), amounts[f]})
+		if events >= 0 {
+			figures = append(figures, [2]int64{int64(events), 1})
+		}
+	}
+	if len(figures) == 0 {
+		return true, nil
+	}
+	info, err := b.right(moves[0].Right)
+	if err != nil {
+		return true, err
+	}
+	return true, b.add(info, e.OccurredAt(), figures)
 }
 
-// count adds quantity to a figure, and one to the figure that counts
-// events of the kind (none when events is -1), for the right at time at.
-func (b *builder) count(rightID string, at time.Time, figure Figure, quantity int64, events Figure) error {
-	info, err := b.right(rightID)
-	if err != nil {
-		return err
+// flowOf returns the figure a movement of units counts in, and false when
+// it counts in none (see the package documentation).
+func flowOf(m domain.Movement) (Figure, bool) {
+	switch {
+	case m.Reversal:
+		return 0, false
+	case m.From.State == domain.StateUnissued:
+		return Issued, true
 	}
-	amounts := [][2]int64{{int64(figure), quantity}}
-	if events >= 0 {
-		amounts = append(amounts, [2]int64{int64(events), 1})
+	switch m.To.State {
+	case domain.StateRetired:
+		return Retired, true
+	case domain.StatePledged:
+		return Pledged, true
+	case domain.StateFrozen:
+		return Frozen, true
+	case domain.StateCancelled:
+		return Cancelled, true
+	case domain.StateExpired:
+		return Expired, true
+	case domain.StateAvailable:
+		return Transferred, m.From.State.Held() && m.From.Account != m.To.Account
 	}
-	return b.add(info, at, amounts)
+	return 0, false
 }
 
 func (b *builder) right(id string) (*rightInfo, error) {
@@ -300,19 +324,35 @@ func (b *builder) right(id string) (*rightInfo, error) {
 // every level, for the month and the year of at.
 func (b *builder) add(info *rightInfo, at time.Time, amounts [][2]int64) error {
 	y, m, _ := at.In(ChinaTime).Date()
-	periods := [2]domain.Period{{Year: y, Month: int(m)}, {Year: y}}
-	for l := National; l <= Division; l++ {
-		for _, p := range periods {
-			r, err := b.row(rowID{level: l, code: info.codes[l-National], typ: info.typ, period: p})
-			if err != nil {
-				return err
+	month := domain.Period{Year: y, Month: int(m)}
+	if info.month != month || info.gen != b.rowsGen || info.rows[0] == nil {
+		periods := [2]domain.Period{month, {Year: y}}
+		for l := National; l <= Division; l++ {
+			for i, p := range periods {
+				r, err := b.row(rowID{level: l, code: info.codes[l-National], typ: info.typ, period: p})
+				if err != nil {
+					return err
+				}
+				info.rows[2*int(l-National)+i] = r
 			}
-			for _, a := range amounts {
-				r.values[a[0]] += a[1]
-			}
+		}
+		info.month, info.gen = month, b.rowsGen
+	}
+	for _, r := range info.rows {
+		b.markRow(r)
+		for _, a := range amounts {
+			r.values[a[0]] += a[1]
 		}
 	}
 	return nil
+}
+
+// markRow records that r changed since the last flush.
+func (b *builder) markRow(r *row) {
+	if !r.dirty {
+		r.dirty = true
+		b.dirty = append(b.dirty, r)
+	}
 }
 
 func (b *builder) row(id rowID) (*row, error) {
@@ -330,10 +370,6 @@ func (b *builder) row(id rowID) (*row, error) {
 			}
 		}
 		b.rows[id] = r
-	}
-	if !r.dirty {
-		r.dirty = true
-		b.dirty = append(b.dirty, r)
 	}
 	return r, nil
 }
@@ -362,6 +398,8 @@ func (b *builder) Flush(w *projections.Writer) error {
 	b.dirty = b.dirty[:0]
 	if len(b.rows) > cacheLimit {
 		clear(b.rows)
+		// The rights' rows of the cleared cache are not used again.
+		b.rowsGen++
 	}
 	if len(b.rights) > cacheLimit {
 		clear(b.rights)
