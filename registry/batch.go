@@ -268,8 +268,9 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 			continue
 		}
 		// Revisions are dense, so each command's own last revision is
-		// known; the position is the batch's, which is at or after the
-		// command's own events, so waiting for it is safe.
+		// known; the position is the batch's unless the request asks for
+		// its own (the batch's is at or after it, so waiting for it is
+		// safe).
 		commit := Commit{Stream: stream, Revision: first + uint64(a.last), Position: res.Position, CorrelationID: a.req.meta.CorrelationID}
 		if a.req.exactPosition && a.last != len(data)-1 {
 			// A store with dense positions tells them all; others

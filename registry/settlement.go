@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ecoregistry/ecoregistry/domain"
-	"github.com/ecoregistry/ecoregistry/eventcodec"
 	"github.com/ecoregistry/ecoregistry/eventstore"
 )
 
@@ -113,7 +112,7 @@ type pendingTrade struct {
 // batch.
 func (s *Service) startTrade(ctx context.Context, meta Meta, cmd domain.SettleTrade) *pendingTrade {
 	p := &pendingTrade{s: s, cmd: cmd, early: true}
-	if err := domain.ValidateSettleTrade(cmd, s.clock()); err != nil {
+	if err := domain.ValidateSettleTrade(cmd, s.clock()); err != nil && !s.recordedOnItsRight(ctx, cmd) {
 		p.out = &TradeOutcome{Trade: cmd, Refusal: err}
 		return p
 	}
@@ -149,6 +148,18 @@ func (s *Service) startTrade(ctx context.Context, meta Meta, cmd domain.SettleTr
 	}
 	s.rights.start(ctx, domain.RightStream(cmd.RightID), &p.req, s.clock)
 	return p
+}
+
+// recordedOnItsRight reports whether the trade's ids are recorded on the
+// right it names. Such a trade goes to its right even when it fails a check
+// of the time (matched_at ahead of a clock that went back), so that a retry
+// is answered with its outcome: its fields were valid when it was recorded.
+func (s *Service) recordedOnItsRight(ctx context.Context, cmd domain.SettleTrade) bool {
+	if !domain.ValidID(cmd.ExchangeID) || !domain.ValidID(cmd.TradeID) || s.trades.load(ctx, s.store) != nil {
+		return false
+	}
+	right, ok := s.trades.recordedOn(domain.TradeKeyOf(cmd.ExchangeID, cmd.TradeID))
+	return ok && right == cmd.RightID
 }
 
 // decide decides the trade on its right's state, in the batch.
@@ -266,25 +277,13 @@ func (s *Service) reusedElsewhere(ctx context.Context, cmd domain.SettleTrade, o
 // stream, with the trade as it was first submitted.
 func (s *Service) readTrade(ctx context.Context, rightID string, revision int64, prefix string) (TradeOutcome, error) {
 	stream := domain.RightStream(rightID)
-	recs, err := s.store.ReadStream(ctx, stream, uint64(revision), eventstore.Forwards, 1)
+	ev, commit, err := s.readRecorded(ctx, stream, revision)
 	if err != nil {
-		return TradeOutcome{}, fmt.Errorf("registry: read the trade at %s revision %d: %w", stream, revision, err)
+		return TradeOutcome{}, err
 	}
-	if len(recs) != 1 {
-		return TradeOutcome{}, fmt.Errorf("registry: %s has no revision %d, where a trade is recorded", stream, revision)
-	}
-	rec := recs[0]
-	ev, err := eventcodec.Decode(rec.Type, rec.Data)
-	if err != nil {
-		return TradeOutcome{}, fmt.Errorf("registry: %s revision %d: %w", stream, revision, err)
-	}
-	env, err := eventcodec.DecodeMetadata(rec.Metadata)
-	if err != nil {
-		return TradeOutcome{}, fmt.Errorf("registry: %s revision %d: %w", stream, revision, err)
-	}
-	out := outcomeOf(ev, Commit{Stream: stream, Revision: rec.Revision, Position: rec.Position, CorrelationID: env.CorrelationID}, prefix)
+	out := outcomeOf(ev, commit, prefix)
 	if out.Settled == nil && out.Refusal == nil {
-		return TradeOutcome{}, fmt.Errorf("registry: %s revision %d is a %s, not the outcome of a trade", stream, revision, rec.Type)
+		return TradeOutcome{}, fmt.Errorf("registry: %s revision %d is a %s, not the outcome of a trade", stream, revision, ev.EventType())
 	}
 	return out, nil
 }

@@ -225,16 +225,6 @@ type crashRecord struct {
 	settled bool
 }
 
-// transferResponse is what the record of transfer id tells its client.
-func (r crashRecord) transferResponse(id string) *pb.TransferUnitsResponse {
-	resp := &pb.TransferUnitsResponse{TransferId: id, Quantity: r.quantity,
-		Commit: &pb.Commit{Stream: r.stream, StreamRevision: r.revision, Position: &pb.Position{Commit: r.position, Prepare: r.position}}}
-	for _, b := range r.blocks {
-		resp.Ranges = append(resp.Ranges, &pb.SerialRange{Start: b.Start, End: b.End})
-	}
-	return resp
-}
-
 // crashLog indexes the events that record transfers and trade outcomes,
 // by transfer and trade id.
 type crashLog struct {
@@ -354,8 +344,9 @@ func sameRecord(t *testing.T, what string, rec crashRecord, commit *pb.Commit, q
 }
 
 // checkServer checks a restarted server: the commands whose answers a kill
-// cut off are resubmitted with the same ids and settle once; resubmitted
-// acknowledged ones record nothing; every balance is what the acknowledged
+// cut off are resubmitted with the same ids and are recorded once (a replay
+// when the log had them); resubmitted acknowledged ones replay their first
+// answer and record nothing; every balance is what the acknowledged
 // commands left; the holdings read model equals a replay of the log.
 func (l *crashLedger) checkServer(t *testing.T, c *settlementClient, rng *rand.Rand) {
 	t.Helper()
@@ -387,8 +378,8 @@ func (l *crashLedger) resolveTrades(t *testing.T, ctx context.Context, c *settle
 }
 
 // resolveTransfers asks again for each transfer whose answer its client did
-// not learn. One recorded before the kill is refused as a duplicate
-// (E3003); its client learns what it moved from the log.
+// not learn: a replay of what the log holds exactly when the log had it
+// before the kill.
 func (l *crashLedger) resolveTransfers(t *testing.T, ctx context.Context, c *settlementClient) {
 	t.Helper()
 	for _, id := range sortedKeys(l.transfers) {
@@ -399,23 +390,26 @@ func (l *crashLedger) resolveTransfers(t *testing.T, ctx context.Context, c *set
 		resp, err := c.transfers.TransferUnits(ctx, x.req)
 		recs := l.recorded.transfers[id]
 		switch {
-		case len(recs) > 0:
-			wantCheck(t, err, codes.AlreadyExists, domain.CheckDuplicateTransferID)
-			x.resp = recs[0].transferResponse(id)
+		case err == nil && resp.GetReplay() != (len(recs) > 0):
+			t.Fatalf("transfer %s, recorded before the kill: %v; asked for again: %v", id, len(recs) > 0, resp)
 		case err == nil:
-			x.resp = resp
-		case refusalOf(err) != "":
+			if len(recs) > 0 {
+				sameRecord(t, "the replay of transfer "+id, recs[0], resp.GetCommit(), resp.GetQuantity(), resp.GetRanges(), false)
+			}
+			x.resp = proto.Clone(resp).(*pb.TransferUnitsResponse)
+			x.resp.Replay = false
+		case len(recs) == 0 && refusalOf(err) != "":
 			x.refused = refusalOf(err)
 		default:
-			t.Fatalf("transfer %s, not recorded before the kill, asked for again: %v", id, err)
+			t.Fatalf("transfer %s, recorded before the kill: %v; asked for again: %v", id, len(recs) > 0, err)
 		}
 		l.resolved++
 	}
 }
 
 // resubmit sends again the acknowledged trades and transfers not yet sent
-// again, and a sample of those that were: trades get their outcome back as
-// a replay, transfers are refused as duplicates; nothing is recorded.
+// again, and a sample of those that were: each gets its first answer back
+// as a replay, and nothing is recorded.
 func (l *crashLedger) resubmit(t *testing.T, ctx context.Context, c *settlementClient, rng *rand.Rand) {
 	t.Helper()
 	for _, id := range sample(sortedKeys(l.trades), func(id string) bool { return l.trades[id].resubmitted }, rng) {
@@ -431,8 +425,15 @@ func (l *crashLedger) resubmit(t *testing.T, ctx context.Context, c *settlementC
 		if x.resp == nil {
 			continue // a refusal is decided afresh
 		}
-		_, err := c.transfers.TransferUnits(ctx, x.req)
-		wantCheck(t, err, codes.AlreadyExists, domain.CheckDuplicateTransferID)
+		again, err := c.transfers.TransferUnits(ctx, x.req)
+		if err != nil || !again.GetReplay() {
+			t.Fatalf("acknowledged transfer %s sent again: %v %v, want a replay", id, again, err)
+		}
+		again = proto.Clone(again).(*pb.TransferUnitsResponse)
+		again.Replay = false
+		if !proto.Equal(again, x.resp) {
+			t.Fatalf("acknowledged transfer %s sent again got\n%v\nits first answer was\n%v", id, again, x.resp)
+		}
 		x.resubmitted = true
 	}
 }
