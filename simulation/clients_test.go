@@ -162,9 +162,7 @@ func (c *client) attempt(w *world) {
 	case a.err == nil:
 		w.note(fmt.Sprintf("%s %s (attempt %d): %s at %s/%d position %d, replay %v", c.name, cmd.describe(), cmd.attempts,
 			a.eventType, a.commit.Stream, a.commit.Revision, a.commit.Position.Commit, a.replay))
-		w.stats.outcomes["recorded"]++
-		w.ledger.ack(cmd, a.eventType, a.commit)
-		w.learn(cmd)
+		w.judgeSuccess(cmd, a)
 	case refusal(a.err) != "":
 		w.note(fmt.Sprintf("%s %s (attempt %d): refused %s", c.name, cmd.describe(), cmd.attempts, refusal(a.err)))
 		w.judgeRefusal(cmd, refusal(a.err))
@@ -202,9 +200,10 @@ func (w *world) expectUnknown(what string, err error) {
 	w.fatalf("%s failed with an error no fault explains: %v", what, err)
 }
 
-// Check codes a client reads as "this id was used before": with the same
-// content (a duplicate: its earlier attempt was recorded) or with other
-// content.
+// Check codes that say "this id was used before": with the same content
+// (a duplicate; since every command with an id replays its outcome, only an
+// account or a right opened or registered before is still refused so) or
+// with other content.
 var (
 	duplicateChecks = map[string]bool{domain.CheckAccountAlreadyExists.Code: true, domain.CheckRightAlreadyExists.Code: true,
 		domain.CheckDuplicateTransferID.Code: true, domain.CheckDuplicateRetirementID.Code: true, domain.CheckDuplicateOperationID.Code: true}
@@ -212,25 +211,62 @@ var (
 		domain.CheckOperationIDReused.Code: true, domain.CheckTradeIDReused.Code: true}
 )
 
+// judgeSuccess records an answer, after checking it: only a command sent
+// before (a retry, a resend) may be a replay, and a command acknowledged
+// before and sent again gets exactly its first answer back.
+func (w *world) judgeSuccess(cmd *command, a answer) {
+	// A re-used id's content may be one sent under it before: its replay.
+	first := cmd.attempts == 1 && cmd.resends == nil && !cmd.reuses
+	switch {
+	case a.replay && first:
+		w.fatalf("%s, sent for the first time, was answered as a replay", cmd.describe())
+	case cmd.resends != nil:
+		got, want := a.commit, cmd.resends.commit
+		got.Replay, want.Replay = false, false
+		if !a.replay || got != want || a.eventType != cmd.resends.eventType {
+			w.fatalf("%s, acknowledged as %s at %+v, was answered %s at %+v (replay %v) when sent again", cmd.describe(),
+				cmd.resends.eventType, want, a.eventType, got, a.replay)
+		}
+		w.stats.outcomes["resent and replayed"]++
+		return
+	case a.replay:
+		w.stats.outcomes["retried and replayed"]++
+	default:
+		w.stats.outcomes["recorded"]++
+	}
+	w.ledger.ack(cmd, a.eventType, a.commit)
+	w.learn(cmd)
+}
+
 // judgeRefusal records a refusal, after checking that it makes sense: a
-// new id is never taken already, and a command sent again unchanged is
-// never refused for changing what its id stands for. When an earlier
-// attempt's outcome was unknown, the client learns from the log whether it
-// was recorded then, as a client that reads what happened does.
+// new id is never taken already, a command sent again unchanged is never
+// refused for changing what its id stands for, and one whose earlier
+// attempt was recorded is never refused at all: it gets its outcome
+// replayed. Only an account opened or a right registered by an attempt
+// whose outcome was unknown is learnt from the log, by the refusal of its
+// id as taken.
 func (w *world) judgeRefusal(cmd *command, code string) {
 	switch {
+	case cmd.resends != nil:
+		w.fatalf("%s, acknowledged before, was refused with %s when sent again, instead of replayed", cmd.describe(), code)
+	case duplicateChecks[code] && cmd.id != "":
+		w.fatalf("%s was refused with %s: a retry must get its outcome replayed", cmd.describe(), code)
 	case cmd.creates && !cmd.unknown && (duplicateChecks[code] || reusedChecks[code]):
 		w.fatalf("%s, on a new id, was refused with %s", cmd.describe(), code)
 	case cmd.unknown && !cmd.reuses && reusedChecks[code] && !w.known.taken[cmd.id]:
 		w.fatalf("%s, sent again unchanged, was refused with %s", cmd.describe(), code)
-	case cmd.unknown && (cmd.creates || cmd.reuses):
-		if typ, commit, found := w.findRecorded(cmd); found {
+	case cmd.unknown && cmd.creates && !w.known.taken[cmd.id]:
+		typ, commit, found := w.findRecorded(cmd)
+		switch {
+		case found && cmd.id != "":
+			w.fatalf("%s was recorded by an earlier attempt (%s at %s/%d), but sent again it was refused with %s instead of replayed",
+				cmd.describe(), typ, commit.Stream, commit.Revision, code)
+		case found:
 			w.stats.outcomes["learned from the log"]++
 			w.ledger.ack(cmd, typ, commit)
 			w.learn(cmd)
 			return
-		}
-		if duplicateChecks[code] {
+		case duplicateChecks[code]:
 			w.fatalf("%s was refused with %s, but nothing is recorded under its id", cmd.describe(), code)
 		}
 	}

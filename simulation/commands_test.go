@@ -35,6 +35,9 @@ type command struct {
 	attempts int
 	// unknown is set once an attempt ended without an outcome.
 	unknown bool
+	// resends is, for a command acknowledged before and sent again
+	// unchanged, what it was acknowledged as.
+	resends *acked
 }
 
 func (c *command) describe() string { return c.kind + " " + c.desc }
@@ -54,7 +57,7 @@ func recorded(ev domain.Event, commit registry.Commit, err error) answer {
 	if err != nil {
 		return answer{err: err}
 	}
-	return answer{eventType: ev.EventType(), commit: commit}
+	return answer{eventType: ev.EventType(), commit: commit, replay: commit.Replay}
 }
 
 // generator makes one kind of command.
@@ -84,6 +87,7 @@ var generators = []generator{
 	{"reverse", 3, (*world).reverse},
 	{"trade", 14, (*world).trade},
 	{"reuse", 3, (*world).reuse},
+	{"resend", 3, (*world).resend},
 	{"open", 1, (*world).openAccount},
 	{"register", 1, (*world).registerRight},
 	{"status", 1, (*world).changeStatus},
@@ -221,7 +225,7 @@ func accountCommand(id, account string, creates bool, desc string, eventType str
 			if err != nil {
 				return answer{err: err}
 			}
-			return answer{eventType: eventType, commit: commit}
+			return answer{eventType: eventType, commit: commit, replay: commit.Replay}
 		}}
 }
 
@@ -351,7 +355,14 @@ func (w *world) reuse() *command {
 		}
 	}
 	if tr, ok := w.known.transfers[w.pickID("transfer")]; ok {
-		tr.Quantity, tr.Range = tr.Quantity+1+w.rng.Int64N(3), nil
+		// Other content for the domain: a quantity of the same size as a
+		// range, or the same range by quantity, would be the same transfer.
+		if tr.Range != nil {
+			shifted := domain.Block{Start: tr.Range.Start + 1, End: tr.Range.End + 1}
+			tr.Range = &shifted
+		} else {
+			tr.Quantity += 1 + w.rng.Int64N(3)
+		}
 		cmd := transferCommand(tr)
 		cmd.kind, cmd.creates, cmd.reuses, cmd.remember = "transfer", false, true, nil
 		return cmd
@@ -359,6 +370,29 @@ func (w *world) reuse() *command {
 	cmd := w.transfer()
 	cmd.kind = "transfer"
 	return cmd
+}
+
+// resend sends again, unchanged, a command acknowledged before, as a
+// client unsure of what it sent does; it must get its first answer back.
+func (w *world) resend() *command {
+	var with []int
+	for i, a := range w.ledger.acked {
+		// Only a command with an id of its own replays: a release, void or
+		// unfreeze names the pledge, reservation or order it ends.
+		if a.cmd.id != "" && a.cmd.creates && a.cmd.resends == nil {
+			with = append(with, i)
+		}
+	}
+	if len(with) == 0 {
+		cmd := w.transfer()
+		cmd.kind = "transfer"
+		return cmd
+	}
+	a := w.ledger.acked[with[w.rng.IntN(len(with))]]
+	again := *a.cmd
+	again.attempts, again.unknown, again.creates, again.remember, again.resends = 0, false, false, nil, &a
+	again.desc += " (sent again)"
+	return &again
 }
 
 func (w *world) openAccount() *command {
