@@ -41,6 +41,8 @@ type accountOrder struct {
 	reason    string
 	frozenAt  time.Time
 	active    bool
+	// revision is the account stream's revision of the AccountFrozen event.
+	revision int64
 }
 
 // ID returns the account's id.
@@ -118,7 +120,7 @@ func (a *Account) Apply(e Event) error {
 		if orders == nil {
 			orders = make(map[string]accountOrder)
 		}
-		orders[e.OrderNumber] = accountOrder{authority: e.Authority, reason: e.Reason, frozenAt: e.FrozenAt, active: true}
+		orders[e.OrderNumber] = accountOrder{authority: e.Authority, reason: e.Reason, frozenAt: e.FrozenAt, active: true, revision: a.version}
 		a.orders = orders
 	case AccountUnfrozen:
 		o, ok := a.orders[e.OrderNumber]

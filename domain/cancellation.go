@@ -71,8 +71,9 @@ func (UnitsCancelled) isEvent() {}
 // of the buffer pool, which are taken from its lowest serials, or by a range
 // at either end of it. The holder may have any status but closed.
 //
-// It returns one UnitsCancelled event, a *ValidationError, or a *Rejection:
-// CheckRightNotFound, CheckDuplicateOperationID, CheckOperationIDReused,
+// It returns one UnitsCancelled event, a *RecordedBefore (a retry), a
+// *ValidationError, or a *Rejection: CheckRightNotFound,
+// CheckOperationIDReused (an *IDReused),
 // CheckRightExpired (after the expiry was recorded), CheckAccountNotFound,
 // CheckAccountClosed, CheckFreezeOrderNotFound, CheckFreezeOrderLifted,
 // CheckInsufficientAvailableUnits or a serial range check.
@@ -134,7 +135,7 @@ func (cmd CancelUnits) check(v *violations, _ time.Time) {
 	checkQuantityOrRange(v, cmd.Quantity, cmd.Range)
 }
 
-func (cmd CancelUnits) seen(r *Right) *Rejection {
+func (cmd CancelUnits) seen(r *Right) error {
 	return r.seenOp(opCancellation, cmd.CancellationID, "cancellation_id", cmd.Quantity, cmd.Range, cancellationFingerprint(cmd.Holder, cmd.OrderNumber, cmd.Authority, cmd.Reason))
 }
 

@@ -192,27 +192,27 @@ var (
 	// CheckRightAlreadyExists refuses registering a right under an id already taken.
 	CheckRightAlreadyExists = Check{"E3002", "RIGHT_ALREADY_EXISTS", ClassAlreadyExists,
 		"A right with this id exists already."}
-	// CheckDuplicateTransferID refuses a transfer whose id was already recorded on the right
-	// with the same fields: the request is a retry of a transfer that has happened.
+	// CheckDuplicateTransferID names a retry of a transfer: its id was recorded on the right with
+	// the same fields. A retry is not refused: the decision answers it with a *RecordedBefore, and
+	// the registry with the recorded outcome, marked as a replay.
 	CheckDuplicateTransferID = Check{"E3003", "DUPLICATE_TRANSFER_ID", ClassAlreadyExists,
-		"A transfer with this id and the same fields was already recorded on this right."}
+		"Names a retry of a transfer recorded on this right with the same id and fields; never a refusal: the registry answers with the recorded outcome, marked as a replay."}
 	// CheckTransferIDReused refuses a transfer whose id was already recorded on the right with different fields.
 	CheckTransferIDReused = Check{"E3004", "TRANSFER_ID_REUSED", ClassAlreadyExists,
-		"A different transfer was already recorded on this right under this id."}
-	// CheckDuplicateRetirementID refuses a retirement whose id was already recorded on the right
-	// with the same fields: the request is a retry of a retirement that has happened.
+		"A different transfer was already recorded on this right under this id; the refusal carries the original's outcome."}
+	// CheckDuplicateRetirementID names a retry of a retirement, answered as CheckDuplicateTransferID's is.
 	CheckDuplicateRetirementID = Check{"E3005", "DUPLICATE_RETIREMENT_ID", ClassAlreadyExists,
-		"A retirement with this id and the same fields was already recorded on this right."}
+		"Names a retry of a retirement recorded on this right with the same id and fields; never a refusal: the registry answers with the recorded outcome, marked as a replay."}
 	// CheckRetirementIDReused refuses a retirement whose id was already recorded on the right with different fields.
 	CheckRetirementIDReused = Check{"E3006", "RETIREMENT_ID_REUSED", ClassAlreadyExists,
-		"A different retirement was already recorded on this right under this id."}
-	// CheckDuplicateOperationID refuses a lifecycle command (pledge, freeze, reservation, settlement,
-	// cancellation, correction) whose id was already recorded with the same fields: a retry.
+		"A different retirement was already recorded on this right under this id; the refusal carries the original's outcome."}
+	// CheckDuplicateOperationID names a retry of a pledge, freeze order, reservation, settlement,
+	// cancellation or correction, answered as CheckDuplicateTransferID's is.
 	CheckDuplicateOperationID = Check{"E3007", "DUPLICATE_OPERATION_ID", ClassAlreadyExists,
-		"An operation of this kind with this id and the same fields was already recorded."}
+		"Names a retry of an operation recorded with the same id and fields; never a refusal: the registry answers with the recorded outcome, marked as a replay."}
 	// CheckOperationIDReused refuses a lifecycle command whose id was already recorded with different fields.
 	CheckOperationIDReused = Check{"E3008", "OPERATION_ID_REUSED", ClassAlreadyExists,
-		"A different operation of this kind was already recorded under this id."}
+		"A different operation of this kind was already recorded under this id; the refusal carries the original's outcome."}
 	// CheckTradeIDReused refuses a trade whose exchange and trade id were submitted before with different fields;
 	// the outcome shows the trade first submitted under them.
 	CheckTradeIDReused = Check{"E3009", "TRADE_ID_REUSED", ClassAlreadyExists,

@@ -116,9 +116,9 @@ func (TransactionReversed) isEvent() {}
 // retirements and cancellations of a holder's units can always be reversed
 // once; buffer-pool cancellations cannot.
 //
-// It returns one TransactionReversed event, a *ValidationError, or a
-// *Rejection: CheckRightNotFound, CheckDuplicateOperationID,
-// CheckOperationIDReused, CheckTransactionNotFound,
+// It returns one TransactionReversed event, a *RecordedBefore (a retry), a
+// *ValidationError, or a *Rejection: CheckRightNotFound,
+// CheckOperationIDReused (an *IDReused), CheckTransactionNotFound,
 // CheckTransactionAlreadyReversed, CheckTransactionNotReversible,
 // CheckRightExpired, CheckAccountNotFound, CheckAccountClosed or
 // CheckReversalBlocked.
@@ -227,7 +227,7 @@ func (cmd ReverseTransaction) check(v *violations, _ time.Time) {
 	checkText(v, "reason", cmd.Reason, true, MaxReasonLength)
 }
 
-func (cmd ReverseTransaction) seen(r *Right) *Rejection {
+func (cmd ReverseTransaction) seen(r *Right) error {
 	return r.seenOp(opCorrection, cmd.CorrectionID, "correction_id", 0, nil, correctionFingerprint(cmd.Kind, cmd.ExchangeID, cmd.OriginalID, cmd.Authority, cmd.Reason))
 }
 

@@ -15,34 +15,39 @@ import (
 // programming error of the caller, not a refusal of the command.
 var errZeroTime = errors.New("domain: decision time is zero")
 
-// open runs the opening every decision on an existing right shares, in
-// this order: the time must be given; every malformed field of the command
-// is reported at once (check adds a violation for each, right_id
-// included); the right must be the registered right the command names;
-// and, for a command with an id of its own, an id the right recorded before
-// is answered as a retry or as a re-used id (seen; nil for commands that
-// name an existing operation instead). An id seen before is answered
-// before anything that may have changed since, so that a retry of a
-// completed command is always recognised. After it, each capability's
-// decision holds only its own rule.
-func (r *Right) open(now time.Time, rightID string, check func(v *violations, now time.Time), seen func(r *Right) *Rejection) error {
+// open runs the opening every decision on an existing right shares: the
+// time must be given; every malformed field of the command is reported at
+// once (check adds a violation for each, right_id included); the right
+// must be the registered right the command names; and, for a command with
+// an id of its own, an id the right recorded before is answered as a retry
+// (*RecordedBefore) or refused as a re-used id (*IDReused) (seen; nil for
+// commands that name an existing operation instead). A retry is recognised
+// first, before anything that may have changed since it was recorded, so
+// that a retry of a completed command is always answered with its outcome.
+// After it, each capability's decision holds only its own rule.
+func (r *Right) open(now time.Time, rightID string, check func(v *violations, now time.Time), seen func(r *Right) error) error {
 	if now.IsZero() {
 		return errZeroTime
 	}
 	var v violations
 	check(&v, now)
+	var seenErr error
+	if seen != nil && rightFor(r, rightID) == nil {
+		// A retry is answered as one even when the clock has since made a
+		// field invalid (a reservation's timeout now past): the command was
+		// valid when it was recorded, and its fields are the same.
+		var before *RecordedBefore
+		if seenErr = seen(r); errors.As(seenErr, &before) {
+			return seenErr
+		}
+	}
 	if err := v.err(); err != nil {
 		return err
 	}
 	if rej := rightFor(r, rightID); rej != nil {
 		return rej
 	}
-	if seen != nil {
-		if rej := seen(r); rej != nil {
-			return rej
-		}
-	}
-	return nil
+	return seenErr
 }
 
 // rightFor checks that r is the registered right the command names.

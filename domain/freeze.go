@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -253,8 +254,9 @@ func (a *Account) Frozen() bool {
 // a holding. The holder may have any status but closed; the right must be
 // within its validity.
 //
-// It returns one UnitsFrozen event, a *ValidationError, or a *Rejection:
-// CheckRightNotFound, CheckDuplicateOperationID, CheckOperationIDReused,
+// It returns one UnitsFrozen event, a *RecordedBefore (a retry), a
+// *ValidationError, or a *Rejection: CheckRightNotFound,
+// CheckOperationIDReused (an *IDReused),
 // CheckAccountNotFound, CheckAccountClosed, CheckRightNotYetValid,
 // CheckRightExpired, CheckInsufficientAvailableUnits or a serial range check.
 func DecideFreezeUnits(r Right, cmd FreezeUnits, accounts AccountLookup, now time.Time) ([]Event, error) {
@@ -281,7 +283,7 @@ func (cmd FreezeUnits) check(v *violations, _ time.Time) {
 	checkText(v, "reason", cmd.Reason, false, MaxReasonLength)
 }
 
-func (cmd FreezeUnits) seen(r *Right) *Rejection {
+func (cmd FreezeUnits) seen(r *Right) error {
 	return r.seenOp(opFreeze, cmd.OrderNumber, "order_number", cmd.Quantity, cmd.Range, freezeFingerprint(cmd.Authority, cmd.Holder, cmd.Reason))
 }
 
@@ -327,19 +329,19 @@ func (cmd UnfreezeUnits) check(v *violations, _ time.Time) {
 // DecideFreezeAccount decides whether an order may freeze a whole account.
 // Any account but a closed one may be frozen, under several orders at once.
 //
-// It returns one AccountFrozen event, a *ValidationError, or a *Rejection:
-// CheckAccountNotFound, CheckAccountClosed, CheckDuplicateOperationID (the
-// order was recorded with the same fields: a retry) or
-// CheckOperationIDReused.
+// It returns one AccountFrozen event, a *RecordedBefore (the order was
+// recorded with the same fields: a retry), a *ValidationError, or a
+// *Rejection: CheckAccountNotFound, CheckAccountClosed or
+// CheckOperationIDReused (an *IDReused). An order recorded before is
+// answered so also once the account is closed.
 func DecideFreezeAccount(a Account, cmd FreezeAccount, now time.Time) ([]Event, error) {
-	if err := a.open(now, cmd.AccountID, func(v *violations) { checkOrder(v, cmd.AccountID, cmd.OrderNumber, cmd.Authority, cmd.Reason) }); err != nil {
-		return nil, err
+	err := a.open(now, cmd.AccountID, func(v *violations) { checkOrder(v, cmd.AccountID, cmd.OrderNumber, cmd.Authority, cmd.Reason) })
+	if o, ok := a.orders[cmd.OrderNumber]; ok && (err == nil || errors.Is(err, CheckAccountClosed)) {
+		return nil, seenBefore(CheckDuplicateOperationID, CheckOperationIDReused, "order_number",
+			fmt.Sprintf("freeze order %s of account %s", cmd.OrderNumber, a.id), o.revision, o.authority == cmd.Authority && o.reason == cmd.Reason)
 	}
-	if o, ok := a.orders[cmd.OrderNumber]; ok {
-		if o.authority == cmd.Authority && o.reason == cmd.Reason {
-			return nil, reject(CheckDuplicateOperationID, "order_number", "order %s was already recorded on account %s", cmd.OrderNumber, a.id)
-		}
-		return nil, reject(CheckOperationIDReused, "order_number", "order %s was recorded on account %s with different fields", cmd.OrderNumber, a.id)
+	if err != nil {
+		return nil, err
 	}
 	return []Event{AccountFrozen{AccountID: a.id, OrderNumber: cmd.OrderNumber, Authority: cmd.Authority, Reason: cmd.Reason, FrozenAt: utc(now)}}, nil
 }

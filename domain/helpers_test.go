@@ -55,11 +55,20 @@ func asTheRegistryApplies(b *testing.B) {
 
 // expectCheck fails unless err is a rejection by check want (directly or
 // among the violations of a *ValidationError) and, when field is not empty,
-// names that field.
+// names that field. A retry's *RecordedBefore counts as the check that
+// names it.
 func expectCheck(t *testing.T, err error, want Check, field string) {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got no error, want %s %s", want.Code, want.Name)
+	}
+	var before *RecordedBefore
+	if errors.As(err, &before) {
+		if before.Check != want || (field != "" && before.Field != field) {
+			t.Fatalf("got %v (%s on %q), want %s %s on %q", err, before.Check.Code, before.Field, want.Code, want.Name, field)
+		}
+		seenChecks.Store(want.Code, true)
+		return
 	}
 	if !errors.Is(err, want) {
 		t.Fatalf("got %v, want %s %s", err, want.Code, want.Name)

@@ -3,6 +3,7 @@ package domain
 import (
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,23 @@ func must(t *testing.T, r *Right, d decision) []Event {
 }
 
 // refused decides on r and expects a refusal by want on field; r must not change.
+// retried checks that d is answered as a retry of the operation recorded
+// at revision (a *RecordedBefore naming the retry's check), and changes
+// nothing.
+func retried(t *testing.T, r *Right, d decision, want Check, revision int64) {
+	t.Helper()
+	before := r.Clone()
+	evs, err := d(*r)
+	var rb *RecordedBefore
+	if len(evs) > 0 || !errors.As(err, &rb) || rb.Check != want || rb.Revision != revision {
+		t.Fatalf("decided %v, %v; want a retry (%s) of revision %d", evs, err, want.Code, revision)
+	}
+	seenChecks.Store(want.Code, true)
+	if !reflect.DeepEqual(before, *r) {
+		t.Fatal("a retry changed the right")
+	}
+}
+
 func refused(t *testing.T, r *Right, d decision, want Check, field string) error {
 	t.Helper()
 	before := r.Clone()
@@ -101,8 +119,11 @@ func TestPledges(t *testing.T) {
 	t.Run("a retried pledge is recognised and a re-used id is refused", func(t *testing.T) {
 		r := lifecycleRight(t)
 		must(t, &r, pledgeOf(pledgeCmd("P1", 10), allOpen))
-		refused(t, &r, pledgeOf(pledgeCmd("P1", 10), allOpen), CheckDuplicateOperationID, "pledge_id")
-		refused(t, &r, pledgeOf(pledgeCmd("P1", 11), allOpen), CheckOperationIDReused, "pledge_id")
+		retried(t, &r, pledgeOf(pledgeCmd("P1", 10), allOpen), CheckDuplicateOperationID, 3)
+		err := refused(t, &r, pledgeOf(pledgeCmd("P1", 11), allOpen), CheckOperationIDReused, "pledge_id")
+		if reused := new(IDReused); !errors.As(err, &reused) || reused.Revision != 3 {
+			t.Fatalf("a re-used pledge id does not say where the original is: %v", err)
+		}
 	})
 
 	t.Run("release returns the units to the pledgor", func(t *testing.T) {
@@ -230,6 +251,16 @@ func TestFreezes(t *testing.T) {
 		}
 		_, err = DecideFreezeAccount(a, fr, t0)
 		expectCheck(t, err, CheckDuplicateOperationID, "order_number")
+		if rb := new(RecordedBefore); !errors.As(err, &rb) || rb.Revision != 1 {
+			t.Fatalf("a retried account freeze does not name the revision of the first: %v", err)
+		}
+		closed, err := DecideChangeAccountStatus(a, ChangeAccountStatus{AccountID: "a", To: AccountStatusClosed, Reason: "wound up"}, t0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := DecideFreezeAccount(rebuildAccount(t, append(slices.Clone(evs), closed...)), fr, t0); !errors.As(err, new(*RecordedBefore)) {
+			t.Fatalf("a retried account freeze after the account closed: %v, want it recognised as a retry", err)
+		}
 		fr2 := fr
 		fr2.Reason = "something else"
 		_, err = DecideFreezeAccount(a, fr2, t0)
@@ -355,6 +386,16 @@ func TestReservations(t *testing.T) {
 		must(t, &r, void)
 		refused(t, &r, void, CheckReservationNotOpen, "reservation_id")
 		refused(t, &r, reserveOf(reserveCmd("V1", 100), allOpen), CheckDuplicateOperationID, "reservation_id")
+	})
+
+	t.Run("a retried reservation is recognised after its timeout has passed, and a malformed re-use is refused as malformed", func(t *testing.T) {
+		r := lifecycleRight(t)
+		must(t, &r, reserveOf(reserveCmd("V1", 100), allOpen))
+		late := func(cmd ReserveUnits) decision {
+			return func(r Right) ([]Event, error) { return DecideReserve(r, cmd, allOpen, t0.Add(2*time.Hour)) }
+		}
+		retried(t, &r, late(reserveCmd("V1", 100)), CheckDuplicateOperationID, 3)
+		refused(t, &r, late(reserveCmd("V1", 101)), CheckInvalidTimeout, "timeout")
 	})
 
 	t.Run("a timeout must lie ahead, within a year", func(t *testing.T) {

@@ -258,8 +258,9 @@ func (r *Right) Pledge(id string) (PledgeView, bool) {
 // right within its validity, and the units available (not pledged, frozen
 // or reserved already).
 //
-// It returns one UnitsPledged event, a *ValidationError, or a *Rejection:
-// CheckRightNotFound, CheckDuplicateOperationID, CheckOperationIDReused,
+// It returns one UnitsPledged event, a *RecordedBefore (a retry), a
+// *ValidationError, or a *Rejection: CheckRightNotFound,
+// CheckOperationIDReused (an *IDReused),
 // CheckSameAccount, CheckAccountNotFound, an account status check,
 // CheckAccountFrozen, CheckRightNotYetValid, CheckRightExpired,
 // CheckInsufficientAvailableUnits or a serial range check (E5002, E5003,
@@ -297,7 +298,7 @@ func (cmd PledgeUnits) check(v *violations, now time.Time) {
 	}
 }
 
-func (cmd PledgeUnits) seen(r *Right) *Rejection {
+func (cmd PledgeUnits) seen(r *Right) error {
 	return r.seenOp(opPledge, cmd.PledgeID, "pledge_id", cmd.Quantity, cmd.Range, pledgeFingerprint(cmd.Pledgor, cmd.Pledgee, cmd.LoanReference, cmd.Maturity))
 }
 

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -24,8 +25,9 @@ const (
 )
 
 // opKinds names each kind in messages and says which checks answer a
-// command whose id was recorded before: one for a retry (the same fields),
-// one for a re-used id (other fields).
+// command whose id was recorded before: one names a retry (the same
+// fields), answered with a *RecordedBefore, the other a re-used id (other
+// fields), refused with an *IDReused.
 var opKinds = [...]struct {
 	name          string
 	retry, reused Check
@@ -38,6 +40,57 @@ var opKinds = [...]struct {
 	opSettlement:   {"settlement", CheckDuplicateOperationID, CheckOperationIDReused},
 	opCancellation: {"cancellation", CheckDuplicateOperationID, CheckOperationIDReused},
 	opCorrection:   {"correction", CheckDuplicateOperationID, CheckOperationIDReused},
+}
+
+// RecordedBefore is a decision's answer to a command whose id its right or
+// account recorded before with the same fields: a retry. It is not a
+// refusal (RejectionOf does not see it): nothing is to be recorded, and
+// the caller answers with the outcome recorded at Revision of the stream,
+// as a replay. errors.Is matches it with Check, the check that names a
+// retry of its kind (CheckDuplicateTransferID, CheckDuplicateRetirementID,
+// CheckDuplicateOperationID).
+type RecordedBefore struct {
+	// Check names the kind of retry; Field is the command's id field.
+	Check Check
+	Field string
+	// Detail says which operation was recorded, and where.
+	Detail string
+	// Revision is the stream revision of the event that recorded it.
+	Revision int64
+}
+
+// Error says what was recorded before.
+func (e *RecordedBefore) Error() string { return "domain: " + e.Detail }
+
+// Is matches the check that names the retry.
+func (e *RecordedBefore) Is(target error) bool {
+	c, ok := target.(Check)
+	return ok && c == e.Check
+}
+
+// IDReused refuses a command whose id its right or account recorded before
+// with other fields (CheckTransferIDReused, CheckRetirementIDReused,
+// CheckOperationIDReused). It is a *Rejection to errors.As and RejectionOf,
+// and tells where the original is recorded, for the caller to show it.
+type IDReused struct {
+	*Rejection
+	// Revision is the stream revision of the event that recorded the
+	// original.
+	Revision int64
+}
+
+// Unwrap returns the rejection.
+func (e *IDReused) Unwrap() error { return e.Rejection }
+
+// seenBefore answers a command whose id was recorded at revision: a retry
+// when same, a re-used id otherwise.
+func seenBefore(retry, reused Check, field, what string, revision int64, same bool) error {
+	if same {
+		return &RecordedBefore{Check: retry, Field: field, Revision: revision,
+			Detail: fmt.Sprintf("%s was recorded before, with the same fields, at revision %d", what, revision)}
+	}
+	return &IDReused{Revision: revision,
+		Rejection: reject(reused, field, "%s was recorded with different fields, at revision %d", what, revision)}
 }
 
 // opKey names one lifecycle operation of a right.
@@ -101,9 +154,10 @@ func (r *Right) remember(kind opKind, id string, rec opRecord) {
 }
 
 // seenOp answers a command whose id the right already recorded: a retry
-// when the fields agree (the fingerprint, and the quantity or range when
-// the command gives one), a re-used id otherwise; nil for a new id.
-func (r *Right) seenOp(kind opKind, id, field string, quantity int64, serials *Block, fp uint64) *Rejection {
+// (*RecordedBefore) when the fields agree (the fingerprint, and the
+// quantity or range when the command gives one), a re-used id (*IDReused)
+// otherwise; nil for a new id.
+func (r *Right) seenOp(kind opKind, id, field string, quantity int64, serials *Block, fp uint64) error {
 	rec, ok := r.record(kind, id)
 	if !ok {
 		return nil
@@ -113,10 +167,8 @@ func (r *Right) seenOp(kind opKind, id, field string, quantity int64, serials *B
 		qty = serials.Size()
 	}
 	k := opKinds[kind]
-	if rec.fingerprint == fp && (qty == 0 || rec.quantity == qty) && (serials == nil || rec.span == *serials) {
-		return reject(k.retry, field, "%s %s was already recorded on right %s", k.name, id, r.id)
-	}
-	return reject(k.reused, field, "%s %s was recorded on right %s with different fields", k.name, id, r.id)
+	same := rec.fingerprint == fp && (qty == 0 || rec.quantity == qty) && (serials == nil || rec.span == *serials)
+	return seenBefore(k.retry, k.reused, field, fmt.Sprintf("%s %s of right %s", k.name, id, r.id), rec.revision, same)
 }
 
 // fingerprint is an FNV-1a hash over length-prefixed strings and integers,

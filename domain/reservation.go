@@ -246,8 +246,9 @@ func (r *Right) Reservations() []ReservationView {
 // its validity, the timeout after now and at most MaxReservationTimeout
 // ahead, and the units available.
 //
-// It returns one UnitsReserved event, a *ValidationError, or a *Rejection:
-// CheckRightNotFound, CheckDuplicateOperationID, CheckOperationIDReused,
+// It returns one UnitsReserved event, a *RecordedBefore (a retry), a
+// *ValidationError, or a *Rejection: CheckRightNotFound,
+// CheckOperationIDReused (an *IDReused),
 // CheckAccountNotFound, an account status check, CheckAccountFrozen,
 // CheckRightNotYetValid, CheckRightExpired, CheckInsufficientAvailableUnits
 // or a serial range check.
@@ -282,7 +283,7 @@ func (cmd ReserveUnits) check(v *violations, now time.Time) {
 	}
 }
 
-func (cmd ReserveUnits) seen(r *Right) *Rejection {
+func (cmd ReserveUnits) seen(r *Right) error {
 	return r.seenOp(opReservation, cmd.ReservationID, "reservation_id", cmd.Quantity, cmd.Range, reservationFingerprint(cmd.Holder, cmd.Exchange, cmd.OrderReference, cmd.Timeout))
 }
 
@@ -309,9 +310,9 @@ func (r *Right) openReservation(id string, now time.Time) (*reservation, *Reject
 // restricted, the reservation open and before its timeout, and the right
 // within its validity.
 //
-// It returns one ReservationSettled event, a *ValidationError, or a
-// *Rejection: CheckRightNotFound, CheckDuplicateOperationID,
-// CheckOperationIDReused, CheckReservationNotFound, CheckReservationNotOpen,
+// It returns one ReservationSettled event, a *RecordedBefore (a retry), a
+// *ValidationError, or a *Rejection: CheckRightNotFound,
+// CheckOperationIDReused (an *IDReused), CheckReservationNotFound, CheckReservationNotOpen,
 // CheckReservationTimedOut, CheckSameAccount, CheckAccountNotFound, an
 // account status check, CheckAccountFrozen, CheckRightNotYetValid,
 // CheckRightExpired or CheckSettlementExceedsReservation.
@@ -360,7 +361,7 @@ func (cmd SettleReservation) check(v *violations, _ time.Time) {
 
 // A settlement id seen before is answered first, so that a retry of a
 // settlement that emptied the reservation is still recognised.
-func (cmd SettleReservation) seen(r *Right) *Rejection {
+func (cmd SettleReservation) seen(r *Right) error {
 	return r.seenOp(opSettlement, cmd.SettlementID, "settlement_id", cmd.Quantity, nil, settlementFingerprint(cmd.ReservationID, cmd.Buyer, cmd.Price))
 }
 

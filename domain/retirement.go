@@ -72,9 +72,10 @@ func (UnitsRetired) isEvent() {}
 // period, and the units available to the holder. Allowances surrendered for
 // compliance must not be of a later vintage than the period's last year.
 //
-// It returns one UnitsRetired event, a *ValidationError, or a *Rejection:
-// CheckRightNotFound, CheckDuplicateRetirementID (a retry),
-// CheckRetirementIDReused, CheckAccountNotFound, an account status check,
+// It returns one UnitsRetired event, a *RecordedBefore (a retry), a
+// *ValidationError, or a *Rejection: CheckRightNotFound,
+// CheckRetirementIDReused (an *IDReused), CheckAccountNotFound, an account
+// status check,
 // CheckRightNotYetValid, CheckRightExpired, CheckVintageNotEligible,
 // CheckInsufficientAvailableUnits, CheckSerialRangeOutsideIssuance,
 // CheckBufferUnitsNotTransferable, CheckUnitsAlreadyRetired or
@@ -137,7 +138,7 @@ func (cmd RetireUnits) check(v *violations, _ time.Time) {
 	checkText(v, "reason", cmd.Reason, false, MaxReasonLength)
 }
 
-func (cmd RetireUnits) seen(r *Right) *Rejection {
+func (cmd RetireUnits) seen(r *Right) error {
 	return r.seenOp(opRetirement, cmd.RetirementID, "retirement_id", cmd.Quantity, cmd.Range,
 		retirementFingerprint(cmd.Holder, cmd.Purpose, cmd.Beneficiary, cmd.CompliancePeriod, cmd.Reason))
 }

@@ -119,6 +119,18 @@ func TestSettleTrade(t *testing.T) {
 		}
 	})
 
+	t.Run("a retry is recognised after the clock went back past its matched_at, a new trade is refused", func(t *testing.T) {
+		r := lifecycleRight(t)
+		mustSettle(t, &r, tradeOn("X-1"), allOpen)
+		back := t0.Add(-time.Hour)
+		evs, prior, err := settleAt(t, &r, tradeOn("X-1"), allOpen, back)
+		if err != nil || len(evs) != 0 || prior == nil || prior.Revision != 3 {
+			t.Fatalf("the retry an hour earlier: events %v, prior %+v, error %v", evs, prior, err)
+		}
+		_, _, err = settleAt(t, &r, tradeOn("X-2"), allOpen, back)
+		expectCheck(t, err, CheckInvalidMatchedAt, "matched_at")
+	})
+
 	t.Run("a retry with the same fields records nothing and answers the first outcome", func(t *testing.T) {
 		r := lifecycleRight(t)
 		mustSettle(t, &r, tradeOn("X-1"), allOpen)

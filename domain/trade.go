@@ -383,11 +383,18 @@ func (c SettleTrade) check(v *violations, now time.Time) {
 // first submitted, so a retry always gets the first answer. It costs
 // O(log n + k) for a seller with n blocks of which k move.
 func DecideSettleTrade(r Right, cmd SettleTrade, accounts AccountLookup, now time.Time) ([]Event, *PriorTrade, error) {
+	key := TradeKeyOf(cmd.ExchangeID, cmd.TradeID)
+	// A retry is recognised before its fields are checked against the time
+	// (matched_at now ahead of a clock that went back): they are the fields
+	// recorded, which were valid then.
+	if rec, ok := r.trades[key]; ok && !now.IsZero() && rightFor(&r, cmd.RightID) == nil && rec.fingerprint == cmd.Fingerprint() {
+		return nil, &PriorTrade{RightID: r.id, Revision: rec.revision, Settled: rec.settled}, nil
+	}
 	if err := r.open(now, cmd.RightID, cmd.check, nil); err != nil {
 		return nil, nil, err
 	}
 	// A trade answers its prior outcome, so it is not seen by open.
-	if rec, ok := r.trades[TradeKeyOf(cmd.ExchangeID, cmd.TradeID)]; ok {
+	if rec, ok := r.trades[key]; ok {
 		prior := &PriorTrade{RightID: r.id, Revision: rec.revision, Settled: rec.settled}
 		if rec.fingerprint == cmd.Fingerprint() {
 			return nil, prior, nil

@@ -90,10 +90,10 @@ func (UnitsTransferred) isEvent() {}
 // and the acquiring one open or restricted; the right must be within its
 // validity period; the units must be available to the transferring account.
 //
-// It returns one UnitsTransferred event, a *ValidationError listing every
+// It returns one UnitsTransferred event, a *RecordedBefore (the same
+// transfer was recorded before: a retry), a *ValidationError listing every
 // malformed field, or a *Rejection: CheckRightNotFound,
-// CheckDuplicateTransferID (the same transfer was recorded before: a retry),
-// CheckTransferIDReused, CheckSameAccount, CheckAccountNotFound, an account
+// CheckTransferIDReused (an *IDReused), CheckSameAccount, CheckAccountNotFound, an account
 // status check, CheckRightNotYetValid, CheckRightExpired,
 // CheckInsufficientAvailableUnits, CheckSerialRangeOutsideIssuance,
 // CheckBufferUnitsNotTransferable, CheckUnitsAlreadyRetired or
@@ -147,7 +147,7 @@ func (c TransferUnits) check(v *violations, _ time.Time) {
 	checkPrice(v, c.Price, quantityOf(c.Quantity, c.Range))
 }
 
-func (c TransferUnits) seen(r *Right) *Rejection {
+func (c TransferUnits) seen(r *Right) error {
 	return r.seenOp(opTransfer, c.TransferID, "transfer_id", c.Quantity, c.Range,
 		transferFingerprint(c.From, c.To, c.Reference, c.Reason, c.Price))
 }

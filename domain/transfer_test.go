@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -141,7 +142,7 @@ func TestTransferRefusals(t *testing.T) {
 			time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC), CheckRightExpired, ""},
 		{"a transfer of a right not yet valid is refused with E6002", window, TransferUnits{RightID: window.ID(), TransferID: "T9", From: "issuer", To: "b", Quantity: 1}, nil,
 			time.Date(2024, 12, 31, 23, 59, 59, 0, time.UTC), CheckRightNotYetValid, ""},
-		{"a retried transfer with the same id and fields is refused with E3003", r, TransferUnits{RightID: r.ID(), TransferID: "T1", From: "issuer", To: "a", Quantity: 100, Reference: "ref", Price: &Price{100, "CNY"}}, nil, t0, CheckDuplicateTransferID, "transfer_id"},
+		{"a retried transfer with the same id and fields is answered as recorded before (E3003)", r, TransferUnits{RightID: r.ID(), TransferID: "T1", From: "issuer", To: "a", Quantity: 100, Reference: "ref", Price: &Price{100, "CNY"}}, nil, t0, CheckDuplicateTransferID, "transfer_id"},
 		{"a transfer id reused with another quantity is refused with E3004", r, TransferUnits{RightID: r.ID(), TransferID: "T1", From: "issuer", To: "a", Quantity: 99, Reference: "ref", Price: &Price{100, "CNY"}}, nil, t0, CheckTransferIDReused, "transfer_id"},
 		{"a transfer id reused with another price is refused with E3004", r, TransferUnits{RightID: r.ID(), TransferID: "T1", From: "issuer", To: "a", Quantity: 100, Reference: "ref", Price: &Price{101, "CNY"}}, nil, t0, CheckTransferIDReused, "transfer_id"},
 		{"a transfer id reused for another range is refused with E3004", r, TransferUnits{RightID: r.ID(), TransferID: "T1", From: "issuer", To: "a", Range: rng(2, 101), Reference: "ref", Price: &Price{100, "CNY"}}, nil, t0, CheckTransferIDReused, "transfer_id"},
@@ -160,6 +161,23 @@ func TestTransferRefusals(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a retry is not a refusal: it names the revision of the recorded transfer; a re-used id names the original's", func(t *testing.T) {
+		retry := TransferUnits{RightID: r.ID(), TransferID: "T1", From: "issuer", To: "a", Quantity: 100, Reference: "ref", Price: &Price{100, "CNY"}}
+		_, err := DecideTransfer(r, retry, allOpen, t0)
+		var before *RecordedBefore
+		if !errors.As(err, &before) || before.Revision != 1 {
+			t.Fatalf("a retry of the transfer recorded at revision 1: %v", err)
+		}
+		if _, isRefusal := RejectionOf(err); isRefusal || len(ViolationsOf(err)) > 0 {
+			t.Fatalf("a retry reads as a refusal: %v", err)
+		}
+		retry.Quantity = 99
+		_, err = DecideTransfer(r, retry, allOpen, t0)
+		var reused *IDReused
+		if !errors.As(err, &reused) || reused.Revision != 1 || !errors.Is(err, CheckTransferIDReused) {
+			t.Fatalf("a re-used id: %v", err)
+		}
+	})
 	t.Run("a retry by range of a transfer recorded by range is recognised as the same", func(t *testing.T) {
 		r := rightWithHistory(t)
 		c := TransferUnits{RightID: r.ID(), TransferID: "T2", From: "issuer", To: "b", Range: rng(500, 520)}
@@ -277,7 +295,7 @@ func TestRetirement(t *testing.T) {
 			time.Date(2031, 1, 1, 0, 0, 0, 0, time.UTC), CheckRightExpired, ""},
 		{"a retirement of a right not yet valid is refused with E6002", window, RetireUnits{RightID: window.ID(), RetirementID: "R9", Holder: "issuer", Quantity: 5, Purpose: RetirementPurposeCompliance, CompliancePeriod: "2024"}, nil,
 			time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), CheckRightNotYetValid, ""},
-		{"a retried retirement with the same id and fields is refused with E3005", r, RetireUnits{RightID: r.ID(), RetirementID: "R1", Holder: "a", Quantity: 10, Purpose: RetirementPurposeCompliance, CompliancePeriod: "2025"}, nil, t0, CheckDuplicateRetirementID, "retirement_id"},
+		{"a retried retirement with the same id and fields is answered as recorded before (E3005)", r, RetireUnits{RightID: r.ID(), RetirementID: "R1", Holder: "a", Quantity: 10, Purpose: RetirementPurposeCompliance, CompliancePeriod: "2025"}, nil, t0, CheckDuplicateRetirementID, "retirement_id"},
 		{"a retirement id reused with another beneficiary is refused with E3006", r, RetireUnits{RightID: r.ID(), RetirementID: "R1", Holder: "a", Quantity: 10, Purpose: RetirementPurposeCompliance, CompliancePeriod: "2025", Beneficiary: "x"}, nil, t0, CheckRetirementIDReused, "retirement_id"},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,9 @@ import (
 	"github.com/ecoregistry/ecoregistry/registry"
 	"go.uber.org/zap"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/protoadapt"
 )
 
 // lifecycleServices names the services registerLifecycle adds, for health.
@@ -44,60 +47,62 @@ type lifecycleHandlers struct {
 // programming error, answered as Internal.
 var errUnexpectedEvent = errors.New("grpcserver: the registry recorded an unexpected event")
 
-// record runs a lifecycle command with the call's metadata and returns the
-// event it recorded as type E.
-func record[E domain.Event](ctx context.Context, h *lifecycleHandlers, method string, run func(registry.Meta) (registry.Recorded, error)) (E, registry.Recorded, error) {
-	var zero E
+// record runs a lifecycle command with the call's metadata and answers
+// with respond's response to the event it recorded, of type E. The refusal
+// of a re-used id carries, as a detail, respond's response to the original.
+func record[E domain.Event, R proto.Message](ctx context.Context, h *lifecycleHandlers, method string,
+	run func(registry.Meta) (registry.Recorded, error), respond func(E, registry.Recorded) R) (R, error) {
+	var zero R
 	meta, err := h.meta(ctx)
 	if err != nil {
-		return zero, registry.Recorded{}, h.fail(ctx, method, err)
+		return zero, h.fail(ctx, method, err)
 	}
 	rec, err := run(meta)
 	if err != nil {
-		return zero, registry.Recorded{}, h.fail(ctx, method, err)
+		return zero, h.failReused(ctx, method, err, func(o registry.Recorded) (proto.Message, bool) {
+			e, ok := o.Event.(E)
+			if !ok {
+				return nil, false
+			}
+			return respond(e, o), true
+		})
 	}
 	e, ok := rec.Event.(E)
 	if !ok {
 		h.log.Error("unexpected event", zap.String("method", method), zap.String("type", rec.Event.EventType()))
-		return zero, registry.Recorded{}, h.fail(ctx, method, errUnexpectedEvent)
+		return zero, h.fail(ctx, method, errUnexpectedEvent)
 	}
-	return e, rec, nil
+	return respond(e, rec), nil
 }
 
 func (h *lifecycleHandlers) PledgeUnits(ctx context.Context, req *pb.PledgeUnitsRequest) (*pb.PledgeUnitsResponse, error) {
-	e, rec, err := record[domain.UnitsPledged](ctx, h, "PledgeUnits", func(m registry.Meta) (registry.Recorded, error) {
+	return record(ctx, h, "PledgeUnits", func(m registry.Meta) (registry.Recorded, error) {
 		return h.svc.PledgeUnits(ctx, m, pledgeFromProto(req))
+	}, func(e domain.UnitsPledged, rec registry.Recorded) *pb.PledgeUnitsResponse {
+		p := domain.PledgeView{PledgeID: e.PledgeID, Pledgor: e.Pledgor, Pledgee: e.Pledgee, LoanReference: e.LoanReference,
+			Maturity: e.Maturity, PledgedAt: e.PledgedAt, Blocks: e.Blocks, Quantity: e.Quantity}
+		return &pb.PledgeUnitsResponse{Pledge: pledgeToProto(e.RightID, rec.SerialPrefix, p), Commit: commitToProto(rec.Commit), Replay: rec.Commit.Replay}
 	})
-	if err != nil {
-		return nil, err
-	}
-	p := domain.PledgeView{PledgeID: e.PledgeID, Pledgor: e.Pledgor, Pledgee: e.Pledgee, LoanReference: e.LoanReference,
-		Maturity: e.Maturity, PledgedAt: e.PledgedAt, Blocks: e.Blocks, Quantity: e.Quantity}
-	return &pb.PledgeUnitsResponse{Pledge: pledgeToProto(e.RightID, rec.SerialPrefix, p), Commit: commitToProto(rec.Commit)}, nil
 }
 
 func (h *lifecycleHandlers) ReleasePledge(ctx context.Context, req *pb.ReleasePledgeRequest) (*pb.ReleasePledgeResponse, error) {
-	e, rec, err := record[domain.PledgeReleased](ctx, h, "ReleasePledge", func(m registry.Meta) (registry.Recorded, error) {
+	return record(ctx, h, "ReleasePledge", func(m registry.Meta) (registry.Recorded, error) {
 		return h.svc.ReleasePledge(ctx, m, domain.ReleasePledge{RightID: req.GetRightId(), PledgeID: req.GetPledgeId(),
 			ReleasedBy: domain.PledgeReleaser(req.GetReleasedBy()), OfficeReference: req.GetOfficeReference(), Reason: req.GetReason()})
+	}, func(e domain.PledgeReleased, rec registry.Recorded) *pb.ReleasePledgeResponse {
+		return &pb.ReleasePledgeResponse{PledgeId: e.PledgeID, PledgorAccountId: e.Pledgor, Quantity: e.Quantity,
+			Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit)}
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &pb.ReleasePledgeResponse{PledgeId: e.PledgeID, PledgorAccountId: e.Pledgor, Quantity: e.Quantity,
-		Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit)}, nil
 }
 
 func (h *lifecycleHandlers) EnforcePledge(ctx context.Context, req *pb.EnforcePledgeRequest) (*pb.EnforcePledgeResponse, error) {
-	e, rec, err := record[domain.PledgeEnforced](ctx, h, "EnforcePledge", func(m registry.Meta) (registry.Recorded, error) {
+	return record(ctx, h, "EnforcePledge", func(m registry.Meta) (registry.Recorded, error) {
 		return h.svc.EnforcePledge(ctx, m, domain.EnforcePledge{RightID: req.GetRightId(), PledgeID: req.GetPledgeId(),
 			To: req.GetToAccountId(), DefaultReference: req.GetDefaultReference(), Reason: req.GetReason()})
+	}, func(e domain.PledgeEnforced, rec registry.Recorded) *pb.EnforcePledgeResponse {
+		return &pb.EnforcePledgeResponse{PledgeId: e.PledgeID, ToAccountId: e.To, Quantity: e.Quantity,
+			Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit)}
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &pb.EnforcePledgeResponse{PledgeId: e.PledgeID, ToAccountId: e.To, Quantity: e.Quantity,
-		Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit)}, nil
 }
 
 func (h *lifecycleHandlers) ListPledges(ctx context.Context, req *pb.ListPledgesRequest) (*pb.ListPledgesResponse, error) {
@@ -131,26 +136,22 @@ func (h *lifecycleHandlers) listAccountPledges(ctx context.Context, accountID st
 }
 
 func (h *lifecycleHandlers) FreezeUnits(ctx context.Context, req *pb.FreezeUnitsRequest) (*pb.FreezeUnitsResponse, error) {
-	e, rec, err := record[domain.UnitsFrozen](ctx, h, "FreezeUnits", func(m registry.Meta) (registry.Recorded, error) {
+	return record(ctx, h, "FreezeUnits", func(m registry.Meta) (registry.Recorded, error) {
 		return h.svc.FreezeUnits(ctx, m, freezeFromProto(req))
+	}, func(e domain.UnitsFrozen, rec registry.Recorded) *pb.FreezeUnitsResponse {
+		return &pb.FreezeUnitsResponse{OrderNumber: e.OrderNumber, Quantity: e.Quantity,
+			Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit), Replay: rec.Commit.Replay}
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &pb.FreezeUnitsResponse{OrderNumber: e.OrderNumber, Quantity: e.Quantity,
-		Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit)}, nil
 }
 
 func (h *lifecycleHandlers) UnfreezeUnits(ctx context.Context, req *pb.UnfreezeUnitsRequest) (*pb.UnfreezeUnitsResponse, error) {
-	e, rec, err := record[domain.UnitsUnfrozen](ctx, h, "UnfreezeUnits", func(m registry.Meta) (registry.Recorded, error) {
+	return record(ctx, h, "UnfreezeUnits", func(m registry.Meta) (registry.Recorded, error) {
 		return h.svc.UnfreezeUnits(ctx, m, domain.UnfreezeUnits{RightID: req.GetRightId(), OrderNumber: req.GetOrderNumber(),
 			Authority: req.GetAuthority(), Reason: req.GetReason()})
+	}, func(e domain.UnitsUnfrozen, rec registry.Recorded) *pb.UnfreezeUnitsResponse {
+		return &pb.UnfreezeUnitsResponse{OrderNumber: e.OrderNumber, HolderAccountId: e.Holder, Quantity: e.Quantity,
+			Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit)}
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &pb.UnfreezeUnitsResponse{OrderNumber: e.OrderNumber, HolderAccountId: e.Holder, Quantity: e.Quantity,
-		Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit)}, nil
 }
 
 func (h *lifecycleHandlers) FreezeAccount(ctx context.Context, req *pb.FreezeAccountRequest) (*pb.FreezeAccountResponse, error) {
@@ -162,9 +163,17 @@ func (h *lifecycleHandlers) FreezeAccount(ctx context.Context, req *pb.FreezeAcc
 	a, commit, err := h.svc.FreezeAccount(ctx, meta, domain.FreezeAccount{AccountID: req.GetAccountId(), OrderNumber: req.GetOrderNumber(),
 		Authority: req.GetAuthority(), Reason: req.GetReason()})
 	if err != nil {
-		return nil, h.fail(ctx, method, err)
+		// The original of a re-used order number is shown with the account
+		// as it is now.
+		return nil, h.failReused(ctx, method, err, func(o registry.Recorded) (proto.Message, bool) {
+			now, rev, rerr := h.svc.Account(ctx, req.GetAccountId())
+			if rerr != nil {
+				return nil, false
+			}
+			return &pb.FreezeAccountResponse{Account: accountToProto(now, rev, now.StatusReason()), Commit: commitToProto(o.Commit)}, true
+		})
 	}
-	return &pb.FreezeAccountResponse{Account: accountToProto(a, commit.Revision, a.StatusReason()), Commit: commitToProto(commit)}, nil
+	return &pb.FreezeAccountResponse{Account: accountToProto(a, commit.Revision, a.StatusReason()), Commit: commitToProto(commit), Replay: commit.Replay}, nil
 }
 
 func (h *lifecycleHandlers) UnfreezeAccount(ctx context.Context, req *pb.UnfreezeAccountRequest) (*pb.UnfreezeAccountResponse, error) {
@@ -182,58 +191,67 @@ func (h *lifecycleHandlers) UnfreezeAccount(ctx context.Context, req *pb.Unfreez
 }
 
 func (h *lifecycleHandlers) ReserveUnits(ctx context.Context, req *pb.ReserveUnitsRequest) (*pb.ReserveUnitsResponse, error) {
-	e, rec, err := record[domain.UnitsReserved](ctx, h, "ReserveUnits", func(m registry.Meta) (registry.Recorded, error) {
+	return record(ctx, h, "ReserveUnits", func(m registry.Meta) (registry.Recorded, error) {
 		return h.svc.ReserveUnits(ctx, m, reserveFromProto(req))
+	}, func(e domain.UnitsReserved, rec registry.Recorded) *pb.ReserveUnitsResponse {
+		return &pb.ReserveUnitsResponse{ReservationId: e.ReservationID, Quantity: e.Quantity, Timeout: ts(e.Timeout),
+			Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit), Replay: rec.Commit.Replay}
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &pb.ReserveUnitsResponse{ReservationId: e.ReservationID, Quantity: e.Quantity, Timeout: ts(e.Timeout),
-		Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit)}, nil
 }
 
 func (h *lifecycleHandlers) SettleReservation(ctx context.Context, req *pb.SettleReservationRequest) (*pb.SettleReservationResponse, error) {
-	e, rec, err := record[domain.ReservationSettled](ctx, h, "SettleReservation", func(m registry.Meta) (registry.Recorded, error) {
+	return record(ctx, h, "SettleReservation", func(m registry.Meta) (registry.Recorded, error) {
 		return h.svc.SettleReservation(ctx, m, settleFromProto(req))
+	}, func(e domain.ReservationSettled, rec registry.Recorded) *pb.SettleReservationResponse {
+		return &pb.SettleReservationResponse{SettlementId: e.SettlementID, Quantity: e.Quantity, Remaining: e.Remaining,
+			Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit), Replay: rec.Commit.Replay}
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &pb.SettleReservationResponse{SettlementId: e.SettlementID, Quantity: e.Quantity, Remaining: e.Remaining,
-		Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit)}, nil
 }
 
 func (h *lifecycleHandlers) VoidReservation(ctx context.Context, req *pb.VoidReservationRequest) (*pb.VoidReservationResponse, error) {
-	e, rec, err := record[domain.ReservationVoided](ctx, h, "VoidReservation", func(m registry.Meta) (registry.Recorded, error) {
+	return record(ctx, h, "VoidReservation", func(m registry.Meta) (registry.Recorded, error) {
 		return h.svc.VoidReservation(ctx, m, domain.VoidReservation{RightID: req.GetRightId(), ReservationID: req.GetReservationId(), Reason: req.GetReason()})
+	}, func(e domain.ReservationVoided, rec registry.Recorded) *pb.VoidReservationResponse {
+		return &pb.VoidReservationResponse{ReservationId: e.ReservationID, Quantity: e.Quantity,
+			Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit)}
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &pb.VoidReservationResponse{ReservationId: e.ReservationID, Quantity: e.Quantity,
-		Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit)}, nil
 }
 
 func (h *lifecycleHandlers) CancelUnits(ctx context.Context, req *pb.CancelUnitsRequest) (*pb.CancelUnitsResponse, error) {
-	e, rec, err := record[domain.UnitsCancelled](ctx, h, "CancelUnits", func(m registry.Meta) (registry.Recorded, error) {
+	return record(ctx, h, "CancelUnits", func(m registry.Meta) (registry.Recorded, error) {
 		return h.svc.CancelUnits(ctx, m, cancelFromProto(req))
+	}, func(e domain.UnitsCancelled, rec registry.Recorded) *pb.CancelUnitsResponse {
+		return &pb.CancelUnitsResponse{CancellationId: e.CancellationID, Quantity: e.Quantity,
+			Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit), Replay: rec.Commit.Replay}
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &pb.CancelUnitsResponse{CancellationId: e.CancellationID, Quantity: e.Quantity,
-		Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit)}, nil
 }
 
 func (h *lifecycleHandlers) ReverseTransaction(ctx context.Context, req *pb.ReverseTransactionRequest) (*pb.ReverseTransactionResponse, error) {
-	e, rec, err := record[domain.TransactionReversed](ctx, h, "ReverseTransaction", func(m registry.Meta) (registry.Recorded, error) {
+	return record(ctx, h, "ReverseTransaction", func(m registry.Meta) (registry.Recorded, error) {
 		return h.svc.ReverseTransaction(ctx, m, domain.ReverseTransaction{RightID: req.GetRightId(), CorrectionID: req.GetCorrectionId(),
 			Kind: domain.TransactionKind(req.GetKind()), OriginalID: req.GetOriginalId(), ExchangeID: req.GetExchangeId(),
 			Authority: req.GetAuthority(), Reason: req.GetReason()})
+	}, func(e domain.TransactionReversed, rec registry.Recorded) *pb.ReverseTransactionResponse {
+		return &pb.ReverseTransactionResponse{CorrectionId: e.CorrectionID, FromAccountId: e.From, ToAccountId: e.To, Quantity: e.Quantity,
+			Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit), Replay: rec.Commit.Replay}
 	})
-	if err != nil {
-		return nil, err
+}
+
+// failReused is fail for a command with an id of its own: the refusal of
+// a re-used id carries, as a detail, the response to the original that
+// original builds (when it can).
+func (h *handlers) failReused(ctx context.Context, method string, err error, original func(registry.Recorded) (proto.Message, bool)) error {
+	failed := h.fail(ctx, method, err)
+	var reused *registry.IDReusedError
+	if !errors.As(err, &reused) {
+		return failed
 	}
-	return &pb.ReverseTransactionResponse{CorrectionId: e.CorrectionID, FromAccountId: e.From, ToAccountId: e.To, Quantity: e.Quantity,
-		Ranges: prefixedRanges(rec.SerialPrefix, e.Blocks), Commit: commitToProto(rec.Commit)}, nil
+	msg, ok := original(reused.Original)
+	if !ok {
+		return failed
+	}
+	if st, derr := status.Convert(failed).WithDetails(protoadapt.MessageV1Of(msg)); derr == nil {
+		return st.Err()
+	}
+	return failed
 }

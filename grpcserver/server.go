@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/protobuf/proto"
 )
 
 // New returns a gRPC server with the registry's services, the standard
@@ -185,9 +186,17 @@ func (h *handlers) TransferUnits(ctx context.Context, req *pb.TransferUnitsReque
 	}
 	t, err := h.svc.TransferUnits(ctx, meta, transferFromProto(req))
 	if err != nil {
-		return nil, h.fail(ctx, method, err)
+		return nil, h.failReused(ctx, method, err, func(o registry.Recorded) (proto.Message, bool) {
+			e, ok := o.Event.(domain.UnitsTransferred)
+			return transferResponse(registry.Transferred{Event: e, SerialPrefix: o.SerialPrefix, Commit: o.Commit}), ok
+		})
 	}
-	return &pb.TransferUnitsResponse{TransferId: t.Event.TransferID, Quantity: t.Event.Quantity, Ranges: prefixedRanges(t.SerialPrefix, t.Event.Blocks), Commit: commitToProto(t.Commit)}, nil
+	return transferResponse(t), nil
+}
+
+func transferResponse(t registry.Transferred) *pb.TransferUnitsResponse {
+	return &pb.TransferUnitsResponse{TransferId: t.Event.TransferID, Quantity: t.Event.Quantity, Ranges: prefixedRanges(t.SerialPrefix, t.Event.Blocks),
+		Commit: commitToProto(t.Commit), Replay: t.Commit.Replay}
 }
 
 func (h *handlers) RetireUnits(ctx context.Context, req *pb.RetireUnitsRequest) (*pb.RetireUnitsResponse, error) {
@@ -198,7 +207,15 @@ func (h *handlers) RetireUnits(ctx context.Context, req *pb.RetireUnitsRequest) 
 	}
 	r, err := h.svc.RetireUnits(ctx, meta, retireFromProto(req))
 	if err != nil {
-		return nil, h.fail(ctx, method, err)
+		return nil, h.failReused(ctx, method, err, func(o registry.Recorded) (proto.Message, bool) {
+			e, ok := o.Event.(domain.UnitsRetired)
+			return retireResponse(registry.Retired{Event: e, SerialPrefix: o.SerialPrefix, Commit: o.Commit}), ok
+		})
 	}
-	return &pb.RetireUnitsResponse{RetirementId: r.Event.RetirementID, Quantity: r.Event.Quantity, Ranges: prefixedRanges(r.SerialPrefix, r.Event.Blocks), Commit: commitToProto(r.Commit)}, nil
+	return retireResponse(r), nil
+}
+
+func retireResponse(r registry.Retired) *pb.RetireUnitsResponse {
+	return &pb.RetireUnitsResponse{RetirementId: r.Event.RetirementID, Quantity: r.Event.Quantity, Ranges: prefixedRanges(r.SerialPrefix, r.Event.Blocks),
+		Commit: commitToProto(r.Commit), Replay: r.Commit.Replay}
 }

@@ -134,6 +134,19 @@ func (c *streams[S, P]) runBatch(stream string, batch []*request[S], clock func(
 	}
 }
 
+// appendFailed is the error of an append that failed in a way that does
+// not say whether it was written: a timeout of the store's own, an I/O
+// error, storage that stopped taking writes.
+type appendFailed struct {
+	stream string
+	err    error
+}
+
+func (e *appendFailed) Error() string {
+	return fmt.Sprintf("registry: append to %s: %v", e.stream, e.err)
+}
+func (e *appendFailed) Unwrap() error { return e.err }
+
 // failUnfinished finishes with err every request of reqs still waiting.
 func failUnfinished[S any](reqs []*request[S], err error) {
 	for _, r := range reqs {
@@ -249,7 +262,7 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 		// The append may or may not have happened (an I/O error, a closing
 		// store): forget the cached state and read it again next time.
 		e.loaded = false
-		return n, nil, fmt.Errorf("registry: append to %s: %w", stream, aerr)
+		return n, nil, &appendFailed{stream: stream, err: aerr}
 	}
 	first := res.NextExpectedRevision + 1 - uint64(len(data))
 	e.exists, e.rev, e.head = true, res.NextExpectedRevision, head
@@ -260,8 +273,9 @@ func (c *streams[S, P]) tryBatch(ctx context.Context, stream string, e *entry[S]
 			continue
 		}
 		// Revisions are dense, so each command's own last revision is
-		// known; the position is the batch's, which is at or after the
-		// command's own events, so waiting for it is safe.
+		// known; the position is the batch's unless the request asks for
+		// its own (the batch's is at or after it, so waiting for it is
+		// safe).
 		commit := Commit{Stream: stream, Revision: first + uint64(a.last), Position: res.Position, CorrelationID: a.req.meta.CorrelationID}
 		if a.req.exactPosition && a.last != len(data)-1 {
 			// A store with dense positions tells them all; others

@@ -58,7 +58,9 @@ func (s *Service) onRightWithAccounts(ctx context.Context, rightID string, meta 
 	if len(evs) == 0 {
 		return Recorded{}, errors.New("registry: a lifecycle command was decided without an event")
 	}
-	s.deadlines.noteEvents(evs)
+	if !commit.Replay {
+		s.deadlines.noteEvents(evs)
+	}
 	return Recorded{Event: evs[0], SerialPrefix: prefix, Commit: commit}, nil
 }
 
@@ -153,7 +155,10 @@ func (s *Service) ReverseTransaction(ctx context.Context, meta Meta, cmd domain.
 	})
 }
 
-// FreezeAccount freezes a whole account under an authority order.
+// FreezeAccount freezes a whole account under an authority order. A retry
+// of an order recorded before gets the account as it is now and the
+// original's Commit, with Replay set; an order number re-used with other
+// fields is refused with an *IDReusedError.
 func (s *Service) FreezeAccount(ctx context.Context, meta Meta, cmd domain.FreezeAccount) (domain.Account, Commit, error) {
 	if !domain.ValidID(cmd.AccountID) {
 		_, err := domain.DecideFreezeAccount(domain.Account{}, cmd, s.clock())
@@ -162,10 +167,15 @@ func (s *Service) FreezeAccount(ctx context.Context, meta Meta, cmd domain.Freez
 	if meta.CommandID == "" {
 		meta.CommandID = cmd.OrderNumber
 	}
-	_, commit, err := s.accounts.execute(ctx, domain.AccountStream(cmd.AccountID), meta, s.clock,
+	stream := domain.AccountStream(cmd.AccountID)
+	var seen earlier
+	_, commit, err := s.accounts.execute(ctx, stream, meta, s.clock,
 		func(a *domain.Account, _ bool, now time.Time) ([]domain.Event, error) {
-			return domain.DecideFreezeAccount(*a, cmd, now)
+			return seen.sift(domain.DecideFreezeAccount(*a, cmd, now))
 		})
+	if err == nil && seen.found() {
+		_, commit, err = seen.answer(ctx, s, stream)
+	}
 	if err != nil {
 		return domain.Account{}, Commit{}, err
 	}

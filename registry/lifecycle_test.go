@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -264,4 +265,25 @@ func TestLifecycleThroughTheService(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// Expiries due at one moment come out of the index in one order, whatever
+// order they went in: a restart indexes them from a map, and a replay of a
+// run (the simulation's) must record them in the same order.
+func TestExpiriesDueAtOneMomentComeInOneOrder(t *testing.T) {
+	at := time.Date(2026, 3, 2, 8, 0, 0, 0, time.UTC)
+	ds := []deadline{{at: at, rightID: "R1"}, {at: at, rightID: "R2", reservationID: "V1"}, {at: at, rightID: "R0", reservationID: "V9"}, {at: at, rightID: "R2"}}
+	var orders []string
+	for _, perm := range [][]int{{0, 1, 2, 3}, {3, 2, 1, 0}, {1, 3, 0, 2}, {2, 0, 3, 1}} {
+		idx := newDeadlines()
+		for _, i := range perm {
+			idx.add(ds[i])
+		}
+		orders = append(orders, fmt.Sprint(idx.due(at)))
+	}
+	for _, o := range orders[1:] {
+		if o != orders[0] {
+			t.Fatalf("the same expiries indexed in other orders come out as %v", orders)
+		}
+	}
 }

@@ -86,10 +86,18 @@ func (ds *deadlines) next() (time.Time, bool) {
 
 type deadlineHeap []deadline
 
-func (h deadlineHeap) Len() int           { return len(h) }
-func (h deadlineHeap) Less(i, j int) bool { return h[i].at.Before(h[j].at) }
-func (h deadlineHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *deadlineHeap) Push(x any)        { *h = append(*h, x.(deadline)) }
+func (h deadlineHeap) Len() int { return len(h) }
+func (h deadlineHeap) Less(i, j int) bool {
+	if !h[i].at.Equal(h[j].at) {
+		return h[i].at.Before(h[j].at)
+	}
+	// Expiries due at one moment come in one order, whatever order they
+	// were indexed in (a restart indexes them from a map), so that a run
+	// replays exactly.
+	return h[i].key() < h[j].key()
+}
+func (h deadlineHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *deadlineHeap) Push(x any)   { *h = append(*h, x.(deadline)) }
 func (h *deadlineHeap) Pop() any {
 	old := *h
 	d := old[len(old)-1]

@@ -47,10 +47,13 @@ type Commit struct {
 	Stream string
 	// Revision is the stream revision of the last event written.
 	Revision uint64
-	// Position is the global position of the last event written.
+	// Position is the global position of the command's last event.
 	Position eventstore.Position
 	// CorrelationID is the correlation id recorded in the envelope.
 	CorrelationID string
+	// Replay is true when the events were recorded for an earlier request
+	// with the same command id (a retry) and this one recorded nothing.
+	Replay bool
 }
 
 // Options tune a Service. The zero value is usable.
@@ -298,7 +301,9 @@ func (s *Service) RetireUnits(ctx context.Context, meta Meta, cmd domain.RetireU
 	return Retired{}, errors.New("registry: retirement decided without a UnitsRetired event")
 }
 
-// onRight runs a decision on an existing right.
+// onRight runs a decision on an existing right. A command whose id the
+// right recorded before gets the recorded event back, with Commit.Replay
+// set, or an *IDReusedError (see earlier).
 func (s *Service) onRight(ctx context.Context, rightID string, meta Meta, decide func(*domain.Right, time.Time) ([]domain.Event, error)) ([]domain.Event, Commit, error) {
 	if !domain.ValidID(rightID) {
 		// Let the domain describe the malformed command on an empty right.
@@ -308,10 +313,17 @@ func (s *Service) onRight(ctx context.Context, rightID string, meta Meta, decide
 		}
 		return nil, Commit{}, err
 	}
-	return s.rights.execute(ctx, domain.RightStream(rightID), meta, s.clock,
+	stream := domain.RightStream(rightID)
+	var seen earlier
+	evs, commit, err := s.rights.execute(ctx, stream, meta, s.clock,
 		func(r *domain.Right, _ bool, now time.Time) ([]domain.Event, error) {
-			return decide(r, now)
+			seen.prefix = r.SerialPrefix()
+			return seen.sift(decide(r, now))
 		})
+	if err != nil || !seen.found() {
+		return evs, commit, err
+	}
+	return seen.answer(ctx, s, stream)
 }
 
 // Right reads a right, with all its holdings, from its stream, including

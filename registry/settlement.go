@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/ecoregistry/ecoregistry/domain"
-	"github.com/ecoregistry/ecoregistry/eventcodec"
 	"github.com/ecoregistry/ecoregistry/eventstore"
 )
 
@@ -113,7 +112,7 @@ type pendingTrade struct {
 // batch.
 func (s *Service) startTrade(ctx context.Context, meta Meta, cmd domain.SettleTrade) *pendingTrade {
 	p := &pendingTrade{s: s, cmd: cmd, early: true}
-	if err := domain.ValidateSettleTrade(cmd, s.clock()); err != nil {
+	if err := domain.ValidateSettleTrade(cmd, s.clock()); err != nil && !s.recordedOnItsRight(ctx, cmd) {
 		p.out = &TradeOutcome{Trade: cmd, Refusal: err}
 		return p
 	}
@@ -149,6 +148,18 @@ func (s *Service) startTrade(ctx context.Context, meta Meta, cmd domain.SettleTr
 	}
 	s.rights.start(ctx, domain.RightStream(cmd.RightID), &p.req, s.clock)
 	return p
+}
+
+// recordedOnItsRight reports whether the trade's ids are recorded on the
+// right it names. Such a trade goes to its right even when it fails a check
+// of the time (matched_at ahead of a clock that went back), so that a retry
+// is answered with its outcome: its fields were valid when it was recorded.
+func (s *Service) recordedOnItsRight(ctx context.Context, cmd domain.SettleTrade) bool {
+	if !domain.ValidID(cmd.ExchangeID) || !domain.ValidID(cmd.TradeID) || s.trades.load(ctx, s.store) != nil {
+		return false
+	}
+	right, ok := s.trades.recordedOn(domain.TradeKeyOf(cmd.ExchangeID, cmd.TradeID))
+	return ok && right == cmd.RightID
 }
 
 // decide decides the trade on its right's state, in the batch.
@@ -215,19 +226,18 @@ func (s *Service) finishTrade(ctx context.Context, p *pendingTrade) (TradeOutcom
 }
 
 // recordedBy tells whether a decision of a trade left its outcome recorded
-// on the right: a new outcome appended, or a prior one found. When the
-// append failed for an unknown reason the outcome may be recorded, so the
-// trade stays tied to the right rather than risk a second settlement
-// elsewhere.
+// on the right: a new outcome appended, or a prior one found. When its
+// append failed without saying whether it was written, the outcome may be
+// recorded, so the trade stays tied to the right rather than risk a second
+// settlement elsewhere; that includes a store's own timeout, which comes as
+// the context's error although the caller's context never reaches the
+// append. Any other failure came before an append or instead of one.
 func recordedBy(decided bool, evs []domain.Event, prior *domain.PriorTrade, err error) bool {
-	switch {
-	case err == nil:
+	if err == nil {
 		return len(evs) > 0 || prior != nil
-	case !decided, errors.Is(err, ErrContention), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded),
-		len(domain.ViolationsOf(err)) > 0:
-		return false
 	}
-	return true
+	var unknown *appendFailed
+	return decided && errors.As(err, &unknown)
 }
 
 // reusedElsewhere answers a trade whose ids are recorded on another right.
@@ -267,25 +277,13 @@ func (s *Service) reusedElsewhere(ctx context.Context, cmd domain.SettleTrade, o
 // stream, with the trade as it was first submitted.
 func (s *Service) readTrade(ctx context.Context, rightID string, revision int64, prefix string) (TradeOutcome, error) {
 	stream := domain.RightStream(rightID)
-	recs, err := s.store.ReadStream(ctx, stream, uint64(revision), eventstore.Forwards, 1)
+	ev, commit, err := s.readRecorded(ctx, stream, revision)
 	if err != nil {
-		return TradeOutcome{}, fmt.Errorf("registry: read the trade at %s revision %d: %w", stream, revision, err)
+		return TradeOutcome{}, err
 	}
-	if len(recs) != 1 {
-		return TradeOutcome{}, fmt.Errorf("registry: %s has no revision %d, where a trade is recorded", stream, revision)
-	}
-	rec := recs[0]
-	ev, err := eventcodec.Decode(rec.Type, rec.Data)
-	if err != nil {
-		return TradeOutcome{}, fmt.Errorf("registry: %s revision %d: %w", stream, revision, err)
-	}
-	env, err := eventcodec.DecodeMetadata(rec.Metadata)
-	if err != nil {
-		return TradeOutcome{}, fmt.Errorf("registry: %s revision %d: %w", stream, revision, err)
-	}
-	out := outcomeOf(ev, Commit{Stream: stream, Revision: rec.Revision, Position: rec.Position, CorrelationID: env.CorrelationID}, prefix)
+	out := outcomeOf(ev, commit, prefix)
 	if out.Settled == nil && out.Refusal == nil {
-		return TradeOutcome{}, fmt.Errorf("registry: %s revision %d is a %s, not the outcome of a trade", stream, revision, rec.Type)
+		return TradeOutcome{}, fmt.Errorf("registry: %s revision %d is a %s, not the outcome of a trade", stream, revision, ev.EventType())
 	}
 	return out, nil
 }

@@ -40,6 +40,22 @@ func mustSettle(t testing.TB, s *Service, cmd domain.SettleTrade) TradeOutcome {
 	return out
 }
 
+// timeoutOnce writes the first append after it is armed and answers it
+// with DeadlineExceeded, as a store whose own deadline passed while the
+// write went through does.
+type timeoutOnce struct {
+	eventstore.Store
+	armed atomic.Bool
+}
+
+func (s *timeoutOnce) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events ...eventstore.EventData) (eventstore.AppendResult, error) {
+	res, err := s.Store.Append(ctx, stream, expected, events...)
+	if err == nil && s.armed.CompareAndSwap(true, false) {
+		return eventstore.AppendResult{}, context.DeadlineExceeded
+	}
+	return res, err
+}
+
 // storedOutcomes reads the TradeSettled and TradeRefused events of a right's stream.
 func storedOutcomes(t testing.TB, st eventstore.Store, right string) []eventstore.RecordedEvent {
 	t.Helper()
@@ -165,6 +181,24 @@ func TestSettleTradeIdempotency(t *testing.T) {
 		}
 		if got := len(storedOutcomes(t, st, "CEA1")) + len(storedOutcomes(t, st, "CEA2")); got != 2 {
 			t.Fatalf("%d outcomes recorded, want 2", got)
+		}
+	})
+
+	t.Run("a trade whose append timed out after it was written stays on its right: its ids are refused on another", func(t *testing.T) {
+		st := &timeoutOnce{Store: openStore(t)}
+		s := New(st, Options{})
+		setup(t, s, 2, 1000)
+		registerAllowance(t, s, "CEA2", "ACC0", 100)
+		st.armed.Store(true)
+		if _, err := s.SettleTrade(context.Background(), meta, trade("CEA1", "X-1", 10)); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("the trade whose append timed out: %v", err)
+		}
+		elsewhere := mustSettle(t, s, trade("CEA2", "X-1", 10))
+		if !errors.Is(elsewhere.Refusal, domain.CheckTradeIDReused) || elsewhere.Recorded {
+			t.Fatalf("the same ids on another right after the timeout: %+v", elsewhere)
+		}
+		if got := len(storedOutcomes(t, st, "CEA1")) + len(storedOutcomes(t, st, "CEA2")); got != 1 {
+			t.Fatalf("%d outcomes recorded for one trade, want 1", got)
 		}
 	})
 

@@ -210,8 +210,20 @@ type decideFunc[S any] func(state *S, exists bool, now time.Time) ([]domain.Even
 // with another writer the batch catches up with what that writer appended
 // and is decided again, up to maxRetries times, then refused with
 // ErrContention.
+//
+// The Commit tells the position of the command's own last event, so that a
+// replay of the command, which reads that event back, tells the same.
 func (c *streams[S, P]) execute(ctx context.Context, stream string, meta Meta, clock func() time.Time, decide decideFunc[S]) ([]domain.Event, Commit, error) {
-	return c.run(ctx, stream, &request[S]{ctx: ctx, meta: meta, decide: decide}, clock)
+	evs, commit, err := c.run(ctx, stream, &request[S]{ctx: ctx, meta: meta, decide: decide, exactPosition: true}, clock)
+	if err == nil && len(evs) > 0 && commit.Position == (eventstore.Position{}) {
+		// The batch could not read its positions back; read this one. Should
+		// that fail too, the command is recorded but its answer unknown: a
+		// retry gets it as a replay.
+		if commit.Position = c.readPositions(ctx, stream, commit.Revision, 1)[0]; commit.Position == (eventstore.Position{}) {
+			return nil, Commit{}, fmt.Errorf("registry: read the position of %s revision %d", stream, commit.Revision)
+		}
+	}
+	return evs, commit, err
 }
 
 // run is execute for a request the caller built, with its options. It

@@ -193,6 +193,19 @@ func (idx *tradeIndex) claim(ctx context.Context, key domain.TradeKey, right str
 	}
 }
 
+// recordedOn returns the right on which trade key is recorded, and false
+// when it is recorded on none.
+func (x *tradeIndex) recordedOn(key domain.TradeKey) (string, bool) {
+	s := x.shard(key)
+	s.mu.Lock()
+	n, ok := s.recorded[key]
+	s.mu.Unlock()
+	if !ok {
+		return "", false
+	}
+	return x.rightID(n), true
+}
+
 // release gives back a claim on trade key on right; recorded tells whether
 // the decision recorded the trade's outcome there (or found it recorded).
 func (idx *tradeIndex) release(key domain.TradeKey, right string, recorded bool) {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,8 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/code"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 )
 
 // rejection is what ecoctl shows of a failed call: the gRPC status and the
@@ -26,6 +29,9 @@ type rejection struct {
 	Metadata map[string]string `json:"metadata,omitempty"`
 	// Violations are the google.rpc.BadRequest field violations.
 	Violations []violation `json:"violations"`
+	// Original is, for a refusal of an id re-used with other fields, the
+	// response the command first recorded under the id got, as protojson.
+	Original json.RawMessage `json:"original,omitempty"`
 }
 
 type violation struct {
@@ -50,6 +56,12 @@ func rejectionOf(err error) rejection {
 			for _, v := range d.GetFieldViolations() {
 				r.Violations = append(r.Violations, violation{Field: v.GetField(), Description: v.GetDescription()})
 			}
+		case proto.Message:
+			// Any other detail the registry sends is the original of a
+			// re-used id.
+			if b, err := protojson.Marshal(d); err == nil {
+				r.Original = b
+			}
 		}
 	}
 	return r
@@ -73,6 +85,12 @@ func writeErrorText(w io.Writer, err error) {
 		fmt.Fprintln(w, line)
 		for _, k := range slices.Sorted(maps.Keys(r.Metadata)) {
 			fmt.Fprintf(w, "  %s: %s\n", k, r.Metadata[k])
+		}
+	}
+	if len(r.Original) > 0 {
+		var indented bytes.Buffer
+		if json.Indent(&indented, r.Original, "  ", "  ") == nil {
+			fmt.Fprintf(w, "original (recorded under this id):\n  %s\n", indented.String())
 		}
 	}
 	if len(r.Violations) > 0 {

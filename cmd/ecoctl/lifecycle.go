@@ -28,6 +28,15 @@ var (
 
 // writeRecorded prints the key facts of a lifecycle command, where it was
 // committed, and the serial blocks it concerned.
+// replayed says what a response's replay flag means; empty when it is not
+// set, so that writeRecorded leaves the line out.
+func replayed(replay bool) string {
+	if !replay {
+		return ""
+	}
+	return "yes: recorded before under this id; nothing new was recorded"
+}
+
 func writeRecorded(w io.Writer, facts [][2]any, c *ecov1.Commit, ranges []*ecov1.SerialRange) error {
 	f := newFields(w)
 	for _, kv := range facts {
@@ -52,7 +61,7 @@ units cannot be transferred, retired, reserved or pledged again until the
 pledge is released or enforced.
 
 The pledge id is the caller's, unique within the right: repeating the command
-never pledges twice (the registry answers ALREADY_EXISTS).`,
+never pledges twice; it shows the first outcome, marked "Replay: yes".`,
 	example: `ecoctl pledge create --right HB2025A --id PL-0001 --pledgor HB001 --pledgee ICBC-HB --loan ICBC-2025-0042 --quantity 5000 --maturity 2026-06-30`,
 	define: func(fs *flagSet) func([]string) (proto.Message, error) {
 		req := &ecov1.PledgeUnitsRequest{}
@@ -92,7 +101,7 @@ never pledges twice (the registry answers ALREADY_EXISTS).`,
 			maturity = formatTime(p.GetMaturity())
 		}
 		return writeRecorded(w, [][2]any{{"Pledge", p.GetPledgeId()}, {"Right", p.GetRightId()}, {"Pledgor", p.GetPledgorAccountId()},
-			{"Pledgee", p.GetPledgeeAccountId()}, {"Loan reference", p.GetLoanReference()}, {"Maturity", maturity}, {"Quantity", p.GetQuantity()}},
+			{"Pledgee", p.GetPledgeeAccountId()}, {"Loan reference", p.GetLoanReference()}, {"Maturity", maturity}, {"Quantity", p.GetQuantity()}, {"Replay", replayed(resp.GetReplay())}},
 			resp.GetCommit(), p.GetRanges())
 	}),
 }
@@ -267,11 +276,14 @@ every right: its units may then not be sent, retired, pledged or reserved
 	render: func(w io.Writer, req, resp proto.Message) error {
 		switch resp := resp.(type) {
 		case *ecov1.FreezeAccountResponse:
+			if resp.GetReplay() {
+				fmt.Fprintf(w, "Replay: %s\n", replayed(true))
+			}
 			return writeAccount(w, resp.GetAccount(), resp.GetCommit())
 		case *ecov1.FreezeUnitsResponse:
 			r := req.(*ecov1.FreezeUnitsRequest)
 			return writeRecorded(w, [][2]any{{"Frozen under order", resp.GetOrderNumber()}, {"Right", r.GetRightId()},
-				{"Holder", r.GetHolderAccountId()}, {"Quantity", resp.GetQuantity()}}, resp.GetCommit(), resp.GetRanges())
+				{"Holder", r.GetHolderAccountId()}, {"Quantity", resp.GetQuantity()}, {"Replay", replayed(resp.GetReplay())}}, resp.GetCommit(), resp.GetRanges())
 		}
 		return fmt.Errorf("unexpected response %T", resp)
 	},
@@ -380,7 +392,8 @@ expires at --until (its timeout), which the registry records by itself.`,
 	}),
 	render: view(func(w io.Writer, req *ecov1.ReserveUnitsRequest, resp *ecov1.ReserveUnitsResponse) error {
 		return writeRecorded(w, [][2]any{{"Reservation", resp.GetReservationId()}, {"Right", req.GetRightId()},
-			{"Holder", req.GetHolderAccountId()}, {"Quantity", resp.GetQuantity()}, {"Timeout", formatTime(resp.GetTimeout())}},
+			{"Holder", req.GetHolderAccountId()}, {"Quantity", resp.GetQuantity()}, {"Timeout", formatTime(resp.GetTimeout())},
+			{"Replay", replayed(resp.GetReplay())}},
 			resp.GetCommit(), resp.GetRanges())
 	}),
 }
@@ -391,7 +404,7 @@ var reservationSettleCommand = &command{
 	about: `Delivers --quantity of the units reserved under --reservation (the lowest
 reserved serials) to --buyer. What is not settled stays reserved until a
 later settlement, a void or the timeout. The settlement id makes a retry
-safe: the registry answers ALREADY_EXISTS to a repeat.`,
+safe: a repeat shows the first outcome, marked "Replay: yes".`,
 	example: `ecoctl reservation settle --right HB2025A --reservation RSV-77 --id STL-77-1 --buyer HB002 --quantity 200 --price 58.25`,
 	define: func(fs *flagSet) func([]string) (proto.Message, error) {
 		req := &ecov1.SettleReservationRequest{}
@@ -422,7 +435,8 @@ safe: the registry answers ALREADY_EXISTS to a repeat.`,
 	}),
 	render: view(func(w io.Writer, req *ecov1.SettleReservationRequest, resp *ecov1.SettleReservationResponse) error {
 		return writeRecorded(w, [][2]any{{"Settlement", resp.GetSettlementId()}, {"Reservation", req.GetReservationId()},
-			{"Right", req.GetRightId()}, {"Buyer", req.GetBuyerAccountId()}, {"Quantity", resp.GetQuantity()}, {"Still reserved", resp.GetRemaining()}},
+			{"Right", req.GetRightId()}, {"Buyer", req.GetBuyerAccountId()}, {"Quantity", resp.GetQuantity()}, {"Still reserved", resp.GetRemaining()},
+			{"Replay", replayed(resp.GetReplay())}},
 			resp.GetCommit(), resp.GetRanges())
 	}),
 }
@@ -493,7 +507,7 @@ units never move again. A reason is required.`,
 			from = "buffer pool"
 		}
 		return writeRecorded(w, [][2]any{{"Cancellation", resp.GetCancellationId()}, {"Right", req.GetRightId()},
-			{"From", from}, {"Quantity", resp.GetQuantity()}}, resp.GetCommit(), resp.GetRanges())
+			{"From", from}, {"Quantity", resp.GetQuantity()}, {"Replay", replayed(resp.GetReplay())}}, resp.GetCommit(), resp.GetRanges())
 	}),
 }
 
@@ -533,7 +547,8 @@ exchange resubmitting it gets its original outcome and nothing moves.`,
 	}),
 	render: view(func(w io.Writer, req *ecov1.ReverseTransactionRequest, resp *ecov1.ReverseTransactionResponse) error {
 		return writeRecorded(w, [][2]any{{"Correction", resp.GetCorrectionId()}, {"Reversed", reversedName(req)},
-			{"Right", req.GetRightId()}, {"From", resp.GetFromAccountId()}, {"To", resp.GetToAccountId()}, {"Quantity", resp.GetQuantity()}},
+			{"Right", req.GetRightId()}, {"From", resp.GetFromAccountId()}, {"To", resp.GetToAccountId()}, {"Quantity", resp.GetQuantity()},
+			{"Replay", replayed(resp.GetReplay())}},
 			resp.GetCommit(), resp.GetRanges())
 	}),
 }

@@ -214,6 +214,7 @@ func writeTransfer(w io.Writer, req *ecov1.TransferUnitsRequest, resp *ecov1.Tra
 		f.add("Price per unit", formatPrice(p))
 	}
 	f.addIf("Reference", req.GetReference())
+	f.addIf("Replay", replayed(resp.GetReplay()))
 	f.commit(resp.GetCommit())
 	if err := f.flush(); err != nil {
 		return err
@@ -230,6 +231,7 @@ func writeRetirement(w io.Writer, req *ecov1.RetireUnitsRequest, resp *ecov1.Ret
 	f.add("Purpose", retirementPurposes.nameOf(req.GetPurpose()))
 	f.addIf("Compliance period", req.GetCompliancePeriod())
 	f.addIf("Beneficiary", req.GetBeneficiary())
+	f.addIf("Replay", replayed(resp.GetReplay()))
 	f.commit(resp.GetCommit())
 	if err := f.flush(); err != nil {
 		return err

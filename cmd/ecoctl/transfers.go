@@ -49,8 +49,10 @@ range, of one right from one account to another, and prints the serial blocks
 that moved and where the transfer was committed.
 
 The transfer id is the caller's, unique within the right: repeating a command
-with the same id never transfers twice (the registry answers ALREADY_EXISTS),
-so a command whose outcome is unknown, e.g. after a timeout, is safe to rerun.
+with the same id and fields never transfers twice; the registry answers with
+the first outcome, marked "Replay: yes", so a command whose outcome is
+unknown, e.g. after a timeout, is safe to rerun. The same id with other
+fields is refused (E3004) and the refusal shows the original.
 
 --price is the price per unit in major currency units (yuan for CNY) as a
 decimal string, e.g. 58.25; it is read exactly, without floating point, and
@@ -106,7 +108,8 @@ range, of one right held by an account. Retired units never move again.
 Compliance retirements (清缴) name the compliance period they surrender for.
 
 The retirement id is the caller's, unique within the right: repeating a
-command with the same id never retires twice.`,
+command with the same id and fields never retires twice; it shows the first
+outcome, marked "Replay: yes".`,
 	example: `ecoctl retire --right HB2025A --id R-2025-001 --holder HB001 --quantity 9000 --purpose compliance --compliance-period 2025-2026 --beneficiary "Hubei Steel Co."`,
 	define: func(fs *flagSet) func([]string) (proto.Message, error) {
 		req := &ecov1.RetireUnitsRequest{}

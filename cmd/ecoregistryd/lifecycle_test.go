@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -75,8 +76,7 @@ func startClockedServer(t *testing.T, dir string, clock *testClock) (*Main, *lif
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &client{conn: conn, accounts: pb.NewAccountServiceClient(conn), rights: pb.NewRightServiceClient(conn),
-		transfers: pb.NewTransferServiceClient(conn), retirements: pb.NewRetirementServiceClient(conn)}
+	c := clientOf(conn)
 	t.Cleanup(func() {
 		conn.Close()
 		m.Close()
@@ -232,9 +232,11 @@ func TestLifecycle(t *testing.T) {
 		if err != nil || s.GetRemaining() != 70 {
 			t.Fatalf("settle %v %v", s, err)
 		}
-		_, err = c.reservations.SettleReservation(ctx, &pb.SettleReservationRequest{RightId: cea, ReservationId: "V-1", SettlementId: "S-1",
+		again, err := c.reservations.SettleReservation(ctx, &pb.SettleReservationRequest{RightId: cea, ReservationId: "V-1", SettlementId: "S-1",
 			BuyerAccountId: "B", Quantity: 30, Price: &pb.Price{AmountMinor: 5850, Currency: "CNY"}})
-		wantCheck(t, err, codes.AlreadyExists, domain.CheckDuplicateOperationID)
+		if err != nil || !again.GetReplay() || again.GetRemaining() != 70 || !proto.Equal(again.GetCommit(), s.GetCommit()) {
+			t.Fatalf("the settlement sent again: %v %v, want the first's outcome replayed", again, err)
+		}
 		_, err = c.reservations.SettleReservation(ctx, &pb.SettleReservationRequest{RightId: cea, ReservationId: "V-1", SettlementId: "S-2", BuyerAccountId: "B", Quantity: 71})
 		wantCheck(t, err, codes.FailedPrecondition, domain.CheckSettlementExceedsReservation)
 		if h := holding(t, cea, "A"); h.GetReserved() != 70 {

@@ -65,13 +65,18 @@ func startServerOn(t *testing.T, cfg Config, opts pebblestore.Options) (*Main, *
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &client{conn: conn, accounts: pb.NewAccountServiceClient(conn), rights: pb.NewRightServiceClient(conn),
-		transfers: pb.NewTransferServiceClient(conn), retirements: pb.NewRetirementServiceClient(conn)}
+	c := clientOf(conn)
 	t.Cleanup(func() {
 		conn.Close()
 		m.Close()
 	})
 	return m, c
+}
+
+// clientOf returns the generated API over conn.
+func clientOf(conn *grpc.ClientConn) *client {
+	return &client{conn: conn, accounts: pb.NewAccountServiceClient(conn), rights: pb.NewRightServiceClient(conn),
+		transfers: pb.NewTransferServiceClient(conn), retirements: pb.NewRetirementServiceClient(conn)}
 }
 
 // as returns a context whose calls name the given actor.

@@ -394,9 +394,12 @@ func (*PledgeUnitsRequest_Range) isPledgeUnitsRequest_Amount() {}
 
 // PledgeUnitsResponse returns the pledge.
 type PledgeUnitsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Pledge        *Pledge                `protobuf:"bytes,1,opt,name=pledge,proto3" json:"pledge,omitempty"`
-	Commit        *Commit                `protobuf:"bytes,2,opt,name=commit,proto3" json:"commit,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Pledge *Pledge                `protobuf:"bytes,1,opt,name=pledge,proto3" json:"pledge,omitempty"`
+	Commit *Commit                `protobuf:"bytes,2,opt,name=commit,proto3" json:"commit,omitempty"`
+	// True when a request with the same id and fields was recorded before
+	// (a retry): this is its recorded outcome, and nothing new was recorded.
+	Replay        bool `protobuf:"varint,3,opt,name=replay,proto3" json:"replay,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -443,6 +446,13 @@ func (x *PledgeUnitsResponse) GetCommit() *Commit {
 		return x.Commit
 	}
 	return nil
+}
+
+func (x *PledgeUnitsResponse) GetReplay() bool {
+	if x != nil {
+		return x.Replay
+	}
+	return false
 }
 
 // ReleasePledgeRequest asks to release a pledge.
@@ -998,11 +1008,14 @@ func (*FreezeUnitsRequest_Range) isFreezeUnitsRequest_Amount() {}
 
 // FreezeUnitsResponse tells which serials were frozen.
 type FreezeUnitsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	OrderNumber   string                 `protobuf:"bytes,1,opt,name=order_number,json=orderNumber,proto3" json:"order_number,omitempty"`
-	Quantity      int64                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	Ranges        []*SerialRange         `protobuf:"bytes,3,rep,name=ranges,proto3" json:"ranges,omitempty"`
-	Commit        *Commit                `protobuf:"bytes,4,opt,name=commit,proto3" json:"commit,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	OrderNumber string                 `protobuf:"bytes,1,opt,name=order_number,json=orderNumber,proto3" json:"order_number,omitempty"`
+	Quantity    int64                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	Ranges      []*SerialRange         `protobuf:"bytes,3,rep,name=ranges,proto3" json:"ranges,omitempty"`
+	Commit      *Commit                `protobuf:"bytes,4,opt,name=commit,proto3" json:"commit,omitempty"`
+	// True when a request with the same id and fields was recorded before
+	// (a retry): this is its recorded outcome, and nothing new was recorded.
+	Replay        bool `protobuf:"varint,5,opt,name=replay,proto3" json:"replay,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1063,6 +1076,13 @@ func (x *FreezeUnitsResponse) GetCommit() *Commit {
 		return x.Commit
 	}
 	return nil
+}
+
+func (x *FreezeUnitsResponse) GetReplay() bool {
+	if x != nil {
+		return x.Replay
+	}
+	return false
 }
 
 // UnfreezeUnitsRequest asks to lift the freeze of an order on a right.
@@ -1283,9 +1303,12 @@ func (x *FreezeAccountRequest) GetReason() string {
 // FreezeAccountResponse returns the account; its freeze_orders list the
 // orders in effect.
 type FreezeAccountResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Account       *Account               `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
-	Commit        *Commit                `protobuf:"bytes,2,opt,name=commit,proto3" json:"commit,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Account *Account               `protobuf:"bytes,1,opt,name=account,proto3" json:"account,omitempty"`
+	Commit  *Commit                `protobuf:"bytes,2,opt,name=commit,proto3" json:"commit,omitempty"`
+	// True when a request with the same id and fields was recorded before
+	// (a retry): this is its recorded outcome, and nothing new was recorded.
+	Replay        bool `protobuf:"varint,3,opt,name=replay,proto3" json:"replay,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1332,6 +1355,13 @@ func (x *FreezeAccountResponse) GetCommit() *Commit {
 		return x.Commit
 	}
 	return nil
+}
+
+func (x *FreezeAccountResponse) GetReplay() bool {
+	if x != nil {
+		return x.Replay
+	}
+	return false
 }
 
 // UnfreezeAccountRequest asks to lift an account-wide freeze order.
@@ -1603,6 +1633,9 @@ type ReserveUnitsResponse struct {
 	Ranges        []*SerialRange         `protobuf:"bytes,3,rep,name=ranges,proto3" json:"ranges,omitempty"`
 	Timeout       *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=timeout,proto3" json:"timeout,omitempty"`
 	Commit        *Commit                `protobuf:"bytes,5,opt,name=commit,proto3" json:"commit,omitempty"`
+	// True when a request with the same id and fields was recorded before
+	// (a retry): this is its recorded outcome, and nothing new was recorded.
+	Replay        bool `protobuf:"varint,6,opt,name=replay,proto3" json:"replay,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1672,13 +1705,20 @@ func (x *ReserveUnitsResponse) GetCommit() *Commit {
 	return nil
 }
 
+func (x *ReserveUnitsResponse) GetReplay() bool {
+	if x != nil {
+		return x.Replay
+	}
+	return false
+}
+
 // SettleReservationRequest asks to deliver reserved units to a buyer.
 type SettleReservationRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	RightId       string                 `protobuf:"bytes,1,opt,name=right_id,json=rightId,proto3" json:"right_id,omitempty"`
 	ReservationId string                 `protobuf:"bytes,2,opt,name=reservation_id,json=reservationId,proto3" json:"reservation_id,omitempty"`
 	// The exchange's id for this settlement, unique within the right; a retry
-	// with the same id and fields is answered ALREADY_EXISTS.
+	// with the same id and fields gets the recorded outcome back (replay).
 	SettlementId   string `protobuf:"bytes,3,opt,name=settlement_id,json=settlementId,proto3" json:"settlement_id,omitempty"`
 	BuyerAccountId string `protobuf:"bytes,4,opt,name=buyer_account_id,json=buyerAccountId,proto3" json:"buyer_account_id,omitempty"`
 	// Units to deliver, at most what remains reserved.
@@ -1764,12 +1804,15 @@ func (x *SettleReservationRequest) GetPrice() *Price {
 // SettleReservationResponse tells which serials were delivered and how many
 // stay reserved.
 type SettleReservationResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	SettlementId  string                 `protobuf:"bytes,1,opt,name=settlement_id,json=settlementId,proto3" json:"settlement_id,omitempty"`
-	Quantity      int64                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	Ranges        []*SerialRange         `protobuf:"bytes,3,rep,name=ranges,proto3" json:"ranges,omitempty"`
-	Remaining     int64                  `protobuf:"varint,4,opt,name=remaining,proto3" json:"remaining,omitempty"`
-	Commit        *Commit                `protobuf:"bytes,5,opt,name=commit,proto3" json:"commit,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	SettlementId string                 `protobuf:"bytes,1,opt,name=settlement_id,json=settlementId,proto3" json:"settlement_id,omitempty"`
+	Quantity     int64                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	Ranges       []*SerialRange         `protobuf:"bytes,3,rep,name=ranges,proto3" json:"ranges,omitempty"`
+	Remaining    int64                  `protobuf:"varint,4,opt,name=remaining,proto3" json:"remaining,omitempty"`
+	Commit       *Commit                `protobuf:"bytes,5,opt,name=commit,proto3" json:"commit,omitempty"`
+	// True when a request with the same id and fields was recorded before
+	// (a retry): this is its recorded outcome, and nothing new was recorded.
+	Replay        bool `protobuf:"varint,6,opt,name=replay,proto3" json:"replay,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1837,6 +1880,13 @@ func (x *SettleReservationResponse) GetCommit() *Commit {
 		return x.Commit
 	}
 	return nil
+}
+
+func (x *SettleReservationResponse) GetReplay() bool {
+	if x != nil {
+		return x.Replay
+	}
+	return false
 }
 
 // VoidReservationRequest asks to void a reservation.
@@ -2113,8 +2163,11 @@ type CancelUnitsResponse struct {
 	Quantity       int64                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
 	Ranges         []*SerialRange         `protobuf:"bytes,3,rep,name=ranges,proto3" json:"ranges,omitempty"`
 	Commit         *Commit                `protobuf:"bytes,4,opt,name=commit,proto3" json:"commit,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// True when a request with the same id and fields was recorded before
+	// (a retry): this is its recorded outcome, and nothing new was recorded.
+	Replay        bool `protobuf:"varint,5,opt,name=replay,proto3" json:"replay,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CancelUnitsResponse) Reset() {
@@ -2173,6 +2226,13 @@ func (x *CancelUnitsResponse) GetCommit() *Commit {
 		return x.Commit
 	}
 	return nil
+}
+
+func (x *CancelUnitsResponse) GetReplay() bool {
+	if x != nil {
+		return x.Replay
+	}
+	return false
 }
 
 // ReverseTransactionRequest asks to reverse a completed transaction.
@@ -2285,6 +2345,9 @@ type ReverseTransactionResponse struct {
 	Quantity      int64          `protobuf:"varint,4,opt,name=quantity,proto3" json:"quantity,omitempty"`
 	Ranges        []*SerialRange `protobuf:"bytes,5,rep,name=ranges,proto3" json:"ranges,omitempty"`
 	Commit        *Commit        `protobuf:"bytes,6,opt,name=commit,proto3" json:"commit,omitempty"`
+	// True when a request with the same id and fields was recorded before
+	// (a retry): this is its recorded outcome, and nothing new was recorded.
+	Replay        bool `protobuf:"varint,7,opt,name=replay,proto3" json:"replay,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2361,6 +2424,13 @@ func (x *ReverseTransactionResponse) GetCommit() *Commit {
 	return nil
 }
 
+func (x *ReverseTransactionResponse) GetReplay() bool {
+	if x != nil {
+		return x.Replay
+	}
+	return false
+}
+
 var File_ecoregistry_v1_lifecycle_proto protoreflect.FileDescriptor
 
 const file_ecoregistry_v1_lifecycle_proto_rawDesc = "" +
@@ -2386,10 +2456,11 @@ const file_ecoregistry_v1_lifecycle_proto_rawDesc = "" +
 	"\bmaturity\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bmaturity\x12\x1c\n" +
 	"\bquantity\x18\a \x01(\x03H\x00R\bquantity\x123\n" +
 	"\x05range\x18\b \x01(\v2\x1b.ecoregistry.v1.SerialRangeH\x00R\x05rangeB\b\n" +
-	"\x06amount\"u\n" +
+	"\x06amount\"\x8d\x01\n" +
 	"\x13PledgeUnitsResponse\x12.\n" +
 	"\x06pledge\x18\x01 \x01(\v2\x16.ecoregistry.v1.PledgeR\x06pledge\x12.\n" +
-	"\x06commit\x18\x02 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\"\xd2\x01\n" +
+	"\x06commit\x18\x02 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\x12\x16\n" +
+	"\x06replay\x18\x03 \x01(\bR\x06replay\"\xd2\x01\n" +
 	"\x14ReleasePledgeRequest\x12\x19\n" +
 	"\bright_id\x18\x01 \x01(\tR\arightId\x12\x1b\n" +
 	"\tpledge_id\x18\x02 \x01(\tR\bpledgeId\x12?\n" +
@@ -2430,12 +2501,13 @@ const file_ecoregistry_v1_lifecycle_proto_rawDesc = "" +
 	"\bquantity\x18\x05 \x01(\x03H\x00R\bquantity\x123\n" +
 	"\x05range\x18\x06 \x01(\v2\x1b.ecoregistry.v1.SerialRangeH\x00R\x05range\x12\x16\n" +
 	"\x06reason\x18\a \x01(\tR\x06reasonB\b\n" +
-	"\x06amount\"\xb9\x01\n" +
+	"\x06amount\"\xd1\x01\n" +
 	"\x13FreezeUnitsResponse\x12!\n" +
 	"\forder_number\x18\x01 \x01(\tR\vorderNumber\x12\x1a\n" +
 	"\bquantity\x18\x02 \x01(\x03R\bquantity\x123\n" +
 	"\x06ranges\x18\x03 \x03(\v2\x1b.ecoregistry.v1.SerialRangeR\x06ranges\x12.\n" +
-	"\x06commit\x18\x04 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\"\x8a\x01\n" +
+	"\x06commit\x18\x04 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\x12\x16\n" +
+	"\x06replay\x18\x05 \x01(\bR\x06replay\"\x8a\x01\n" +
 	"\x14UnfreezeUnitsRequest\x12\x19\n" +
 	"\bright_id\x18\x01 \x01(\tR\arightId\x12!\n" +
 	"\forder_number\x18\x02 \x01(\tR\vorderNumber\x12\x1c\n" +
@@ -2452,10 +2524,11 @@ const file_ecoregistry_v1_lifecycle_proto_rawDesc = "" +
 	"account_id\x18\x01 \x01(\tR\taccountId\x12!\n" +
 	"\forder_number\x18\x02 \x01(\tR\vorderNumber\x12\x1c\n" +
 	"\tauthority\x18\x03 \x01(\tR\tauthority\x12\x16\n" +
-	"\x06reason\x18\x04 \x01(\tR\x06reason\"z\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\"\x92\x01\n" +
 	"\x15FreezeAccountResponse\x121\n" +
 	"\aaccount\x18\x01 \x01(\v2\x17.ecoregistry.v1.AccountR\aaccount\x12.\n" +
-	"\x06commit\x18\x02 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\"\x90\x01\n" +
+	"\x06commit\x18\x02 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\x12\x16\n" +
+	"\x06replay\x18\x03 \x01(\bR\x06replay\"\x90\x01\n" +
 	"\x16UnfreezeAccountRequest\x12\x1d\n" +
 	"\n" +
 	"account_id\x18\x01 \x01(\tR\taccountId\x12!\n" +
@@ -2474,26 +2547,28 @@ const file_ecoregistry_v1_lifecycle_proto_rawDesc = "" +
 	"\bquantity\x18\x06 \x01(\x03H\x00R\bquantity\x123\n" +
 	"\x05range\x18\a \x01(\v2\x1b.ecoregistry.v1.SerialRangeH\x00R\x05range\x124\n" +
 	"\atimeout\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\atimeoutB\b\n" +
-	"\x06amount\"\xf4\x01\n" +
+	"\x06amount\"\x8c\x02\n" +
 	"\x14ReserveUnitsResponse\x12%\n" +
 	"\x0ereservation_id\x18\x01 \x01(\tR\rreservationId\x12\x1a\n" +
 	"\bquantity\x18\x02 \x01(\x03R\bquantity\x123\n" +
 	"\x06ranges\x18\x03 \x03(\v2\x1b.ecoregistry.v1.SerialRangeR\x06ranges\x124\n" +
 	"\atimeout\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\atimeout\x12.\n" +
-	"\x06commit\x18\x05 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\"\xf4\x01\n" +
+	"\x06commit\x18\x05 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\x12\x16\n" +
+	"\x06replay\x18\x06 \x01(\bR\x06replay\"\xf4\x01\n" +
 	"\x18SettleReservationRequest\x12\x19\n" +
 	"\bright_id\x18\x01 \x01(\tR\arightId\x12%\n" +
 	"\x0ereservation_id\x18\x02 \x01(\tR\rreservationId\x12#\n" +
 	"\rsettlement_id\x18\x03 \x01(\tR\fsettlementId\x12(\n" +
 	"\x10buyer_account_id\x18\x04 \x01(\tR\x0ebuyerAccountId\x12\x1a\n" +
 	"\bquantity\x18\x05 \x01(\x03R\bquantity\x12+\n" +
-	"\x05price\x18\x06 \x01(\v2\x15.ecoregistry.v1.PriceR\x05price\"\xdf\x01\n" +
+	"\x05price\x18\x06 \x01(\v2\x15.ecoregistry.v1.PriceR\x05price\"\xf7\x01\n" +
 	"\x19SettleReservationResponse\x12#\n" +
 	"\rsettlement_id\x18\x01 \x01(\tR\fsettlementId\x12\x1a\n" +
 	"\bquantity\x18\x02 \x01(\x03R\bquantity\x123\n" +
 	"\x06ranges\x18\x03 \x03(\v2\x1b.ecoregistry.v1.SerialRangeR\x06ranges\x12\x1c\n" +
 	"\tremaining\x18\x04 \x01(\x03R\tremaining\x12.\n" +
-	"\x06commit\x18\x05 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\"r\n" +
+	"\x06commit\x18\x05 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\x12\x16\n" +
+	"\x06replay\x18\x06 \x01(\bR\x06replay\"r\n" +
 	"\x16VoidReservationRequest\x12\x19\n" +
 	"\bright_id\x18\x01 \x01(\tR\arightId\x12%\n" +
 	"\x0ereservation_id\x18\x02 \x01(\tR\rreservationId\x12\x16\n" +
@@ -2512,12 +2587,13 @@ const file_ecoregistry_v1_lifecycle_proto_rawDesc = "" +
 	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x1c\n" +
 	"\bquantity\x18\a \x01(\x03H\x00R\bquantity\x123\n" +
 	"\x05range\x18\b \x01(\v2\x1b.ecoregistry.v1.SerialRangeH\x00R\x05rangeB\b\n" +
-	"\x06amount\"\xbf\x01\n" +
+	"\x06amount\"\xd7\x01\n" +
 	"\x13CancelUnitsResponse\x12'\n" +
 	"\x0fcancellation_id\x18\x01 \x01(\tR\x0ecancellationId\x12\x1a\n" +
 	"\bquantity\x18\x02 \x01(\x03R\bquantity\x123\n" +
 	"\x06ranges\x18\x03 \x03(\v2\x1b.ecoregistry.v1.SerialRangeR\x06ranges\x12.\n" +
-	"\x06commit\x18\x04 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\"\x88\x02\n" +
+	"\x06commit\x18\x04 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\x12\x16\n" +
+	"\x06replay\x18\x05 \x01(\bR\x06replay\"\x88\x02\n" +
 	"\x19ReverseTransactionRequest\x12\x19\n" +
 	"\bright_id\x18\x01 \x01(\tR\arightId\x12#\n" +
 	"\rcorrection_id\x18\x02 \x01(\tR\fcorrectionId\x123\n" +
@@ -2527,14 +2603,15 @@ const file_ecoregistry_v1_lifecycle_proto_rawDesc = "" +
 	"\tauthority\x18\x05 \x01(\tR\tauthority\x12\x16\n" +
 	"\x06reason\x18\x06 \x01(\tR\x06reason\x12\x1f\n" +
 	"\vexchange_id\x18\a \x01(\tR\n" +
-	"exchangeId\"\x8e\x02\n" +
+	"exchangeId\"\xa6\x02\n" +
 	"\x1aReverseTransactionResponse\x12#\n" +
 	"\rcorrection_id\x18\x01 \x01(\tR\fcorrectionId\x12&\n" +
 	"\x0ffrom_account_id\x18\x02 \x01(\tR\rfromAccountId\x12\"\n" +
 	"\rto_account_id\x18\x03 \x01(\tR\vtoAccountId\x12\x1a\n" +
 	"\bquantity\x18\x04 \x01(\x03R\bquantity\x123\n" +
 	"\x06ranges\x18\x05 \x03(\v2\x1b.ecoregistry.v1.SerialRangeR\x06ranges\x12.\n" +
-	"\x06commit\x18\x06 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit*w\n" +
+	"\x06commit\x18\x06 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\x12\x16\n" +
+	"\x06replay\x18\a \x01(\bR\x06replay*w\n" +
 	"\x0ePledgeReleaser\x12\x1f\n" +
 	"\x1bPLEDGE_RELEASER_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17PLEDGE_RELEASER_PLEDGEE\x10\x01\x12'\n" +

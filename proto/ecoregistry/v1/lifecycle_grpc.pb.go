@@ -37,6 +37,14 @@ const (
 //
 // PledgeService records pledges of units as loan collateral and answers
 // which units of an account are pledged, and to whom.
+//
+// Every command of this file that carries an id of its own (a pledge, a
+// freeze order, a reservation, a settlement, a cancellation, a correction)
+// is idempotent: sent again with the same id and fields (a retry), it
+// records nothing and answers with the recorded outcome, replay set; the
+// same id with other fields is refused with ALREADY_EXISTS
+// (OPERATION_ID_REUSED, E3008), and the status carries the original's
+// response as a detail.
 type PledgeServiceClient interface {
 	// PledgeUnits pledges available units of the pledgor to the pledgee.
 	// Pledged units cannot be transferred, retired, reserved or pledged again.
@@ -108,6 +116,14 @@ func (c *pledgeServiceClient) ListPledges(ctx context.Context, in *ListPledgesRe
 //
 // PledgeService records pledges of units as loan collateral and answers
 // which units of an account are pledged, and to whom.
+//
+// Every command of this file that carries an id of its own (a pledge, a
+// freeze order, a reservation, a settlement, a cancellation, a correction)
+// is idempotent: sent again with the same id and fields (a retry), it
+// records nothing and answers with the recorded outcome, replay set; the
+// same id with other fields is refused with ALREADY_EXISTS
+// (OPERATION_ID_REUSED, E3008), and the status carries the original's
+// response as a detail.
 type PledgeServiceServer interface {
 	// PledgeUnits pledges available units of the pledgor to the pledgee.
 	// Pledged units cannot be transferred, retired, reserved or pledged again.

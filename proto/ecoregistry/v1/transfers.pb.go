@@ -170,11 +170,14 @@ func (*TransferUnitsRequest_Range) isTransferUnitsRequest_Amount() {}
 
 // TransferUnitsResponse tells which serials moved.
 type TransferUnitsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TransferId    string                 `protobuf:"bytes,1,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
-	Quantity      int64                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	Ranges        []*SerialRange         `protobuf:"bytes,3,rep,name=ranges,proto3" json:"ranges,omitempty"`
-	Commit        *Commit                `protobuf:"bytes,4,opt,name=commit,proto3" json:"commit,omitempty"`
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	TransferId string                 `protobuf:"bytes,1,opt,name=transfer_id,json=transferId,proto3" json:"transfer_id,omitempty"`
+	Quantity   int64                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	Ranges     []*SerialRange         `protobuf:"bytes,3,rep,name=ranges,proto3" json:"ranges,omitempty"`
+	Commit     *Commit                `protobuf:"bytes,4,opt,name=commit,proto3" json:"commit,omitempty"`
+	// True when a request with the same id and fields was recorded before
+	// (a retry): this is its recorded outcome, and nothing new was recorded.
+	Replay        bool `protobuf:"varint,5,opt,name=replay,proto3" json:"replay,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -235,6 +238,13 @@ func (x *TransferUnitsResponse) GetCommit() *Commit {
 		return x.Commit
 	}
 	return nil
+}
+
+func (x *TransferUnitsResponse) GetReplay() bool {
+	if x != nil {
+		return x.Replay
+	}
+	return false
 }
 
 // RetireUnitsRequest asks to retire units.
@@ -383,11 +393,14 @@ func (*RetireUnitsRequest_Range) isRetireUnitsRequest_Amount() {}
 
 // RetireUnitsResponse tells which serials were retired.
 type RetireUnitsResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	RetirementId  string                 `protobuf:"bytes,1,opt,name=retirement_id,json=retirementId,proto3" json:"retirement_id,omitempty"`
-	Quantity      int64                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
-	Ranges        []*SerialRange         `protobuf:"bytes,3,rep,name=ranges,proto3" json:"ranges,omitempty"`
-	Commit        *Commit                `protobuf:"bytes,4,opt,name=commit,proto3" json:"commit,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	RetirementId string                 `protobuf:"bytes,1,opt,name=retirement_id,json=retirementId,proto3" json:"retirement_id,omitempty"`
+	Quantity     int64                  `protobuf:"varint,2,opt,name=quantity,proto3" json:"quantity,omitempty"`
+	Ranges       []*SerialRange         `protobuf:"bytes,3,rep,name=ranges,proto3" json:"ranges,omitempty"`
+	Commit       *Commit                `protobuf:"bytes,4,opt,name=commit,proto3" json:"commit,omitempty"`
+	// True when a request with the same id and fields was recorded before
+	// (a retry): this is its recorded outcome, and nothing new was recorded.
+	Replay        bool `protobuf:"varint,5,opt,name=replay,proto3" json:"replay,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -450,6 +463,13 @@ func (x *RetireUnitsResponse) GetCommit() *Commit {
 	return nil
 }
 
+func (x *RetireUnitsResponse) GetReplay() bool {
+	if x != nil {
+		return x.Replay
+	}
+	return false
+}
+
 var File_ecoregistry_v1_transfers_proto protoreflect.FileDescriptor
 
 const file_ecoregistry_v1_transfers_proto_rawDesc = "" +
@@ -466,13 +486,14 @@ const file_ecoregistry_v1_transfers_proto_rawDesc = "" +
 	"\treference\x18\a \x01(\tR\treference\x12\x16\n" +
 	"\x06reason\x18\b \x01(\tR\x06reason\x12+\n" +
 	"\x05price\x18\t \x01(\v2\x15.ecoregistry.v1.PriceR\x05priceB\b\n" +
-	"\x06amount\"\xb9\x01\n" +
+	"\x06amount\"\xd1\x01\n" +
 	"\x15TransferUnitsResponse\x12\x1f\n" +
 	"\vtransfer_id\x18\x01 \x01(\tR\n" +
 	"transferId\x12\x1a\n" +
 	"\bquantity\x18\x02 \x01(\x03R\bquantity\x123\n" +
 	"\x06ranges\x18\x03 \x03(\v2\x1b.ecoregistry.v1.SerialRangeR\x06ranges\x12.\n" +
-	"\x06commit\x18\x04 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\"\x81\x03\n" +
+	"\x06commit\x18\x04 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\x12\x16\n" +
+	"\x06replay\x18\x05 \x01(\bR\x06replay\"\x81\x03\n" +
 	"\x12RetireUnitsRequest\x12\x19\n" +
 	"\bright_id\x18\x01 \x01(\tR\arightId\x12#\n" +
 	"\rretirement_id\x18\x02 \x01(\tR\fretirementId\x12*\n" +
@@ -483,12 +504,13 @@ const file_ecoregistry_v1_transfers_proto_rawDesc = "" +
 	"\vbeneficiary\x18\a \x01(\tR\vbeneficiary\x12+\n" +
 	"\x11compliance_period\x18\b \x01(\tR\x10compliancePeriod\x12\x16\n" +
 	"\x06reason\x18\t \x01(\tR\x06reasonB\b\n" +
-	"\x06amount\"\xbb\x01\n" +
+	"\x06amount\"\xd3\x01\n" +
 	"\x13RetireUnitsResponse\x12#\n" +
 	"\rretirement_id\x18\x01 \x01(\tR\fretirementId\x12\x1a\n" +
 	"\bquantity\x18\x02 \x01(\x03R\bquantity\x123\n" +
 	"\x06ranges\x18\x03 \x03(\v2\x1b.ecoregistry.v1.SerialRangeR\x06ranges\x12.\n" +
-	"\x06commit\x18\x04 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit2o\n" +
+	"\x06commit\x18\x04 \x01(\v2\x16.ecoregistry.v1.CommitR\x06commit\x12\x16\n" +
+	"\x06replay\x18\x05 \x01(\bR\x06replay2o\n" +
 	"\x0fTransferService\x12\\\n" +
 	"\rTransferUnits\x12$.ecoregistry.v1.TransferUnitsRequest\x1a%.ecoregistry.v1.TransferUnitsResponse2k\n" +
 	"\x11RetirementService\x12V\n" +

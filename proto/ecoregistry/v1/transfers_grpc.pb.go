@@ -31,8 +31,11 @@ const (
 // TransferService moves units between accounts.
 type TransferServiceClient interface {
 	// TransferUnits moves a quantity, or an explicit serial range, of one right
-	// from one account to another. A transfer id already used on the right is
-	// refused with ALREADY_EXISTS.
+	// from one account to another. Sent again with the same transfer id and
+	// fields (a retry), it records nothing and answers with the recorded
+	// outcome, replay set; the same id with other fields is refused with
+	// ALREADY_EXISTS (TRANSFER_ID_REUSED, E3004), and the status carries the
+	// original's TransferUnitsResponse as a detail.
 	TransferUnits(ctx context.Context, in *TransferUnitsRequest, opts ...grpc.CallOption) (*TransferUnitsResponse, error)
 }
 
@@ -61,8 +64,11 @@ func (c *transferServiceClient) TransferUnits(ctx context.Context, in *TransferU
 // TransferService moves units between accounts.
 type TransferServiceServer interface {
 	// TransferUnits moves a quantity, or an explicit serial range, of one right
-	// from one account to another. A transfer id already used on the right is
-	// refused with ALREADY_EXISTS.
+	// from one account to another. Sent again with the same transfer id and
+	// fields (a retry), it records nothing and answers with the recorded
+	// outcome, replay set; the same id with other fields is refused with
+	// ALREADY_EXISTS (TRANSFER_ID_REUSED, E3004), and the status carries the
+	// original's TransferUnitsResponse as a detail.
 	TransferUnits(context.Context, *TransferUnitsRequest) (*TransferUnitsResponse, error)
 	mustEmbedUnimplementedTransferServiceServer()
 }
@@ -143,7 +149,9 @@ const (
 // RetirementService retires (surrenders) units.
 type RetirementServiceClient interface {
 	// RetireUnits retires a quantity, or an explicit serial range, of one
-	// right held by an account. Retired units never move again.
+	// right held by an account. Retired units never move again. A retry
+	// replays and a re-used retirement id is refused (E3006) as for
+	// TransferUnits.
 	RetireUnits(ctx context.Context, in *RetireUnitsRequest, opts ...grpc.CallOption) (*RetireUnitsResponse, error)
 }
 
@@ -172,7 +180,9 @@ func (c *retirementServiceClient) RetireUnits(ctx context.Context, in *RetireUni
 // RetirementService retires (surrenders) units.
 type RetirementServiceServer interface {
 	// RetireUnits retires a quantity, or an explicit serial range, of one
-	// right held by an account. Retired units never move again.
+	// right held by an account. Retired units never move again. A retry
+	// replays and a re-used retirement id is refused (E3006) as for
+	// TransferUnits.
 	RetireUnits(context.Context, *RetireUnitsRequest) (*RetireUnitsResponse, error)
 	mustEmbedUnimplementedRetirementServiceServer()
 }
