@@ -105,7 +105,7 @@ func TestCommandsWithAnIDReplayTheirOutcome(t *testing.T) {
 	for _, c := range idCommands() {
 		t.Run(c.name, func(t *testing.T) {
 			st := openStore(t)
-			s := New(st, Options{})
+			s := newService(t, st, Options{})
 			setup(t, s, 4, 1000)
 			if c.prepare != nil {
 				c.prepare(t, s)
@@ -115,7 +115,7 @@ func TestCommandsWithAnIDReplayTheirOutcome(t *testing.T) {
 				t.Fatalf("first: %v %+v", err, first)
 			}
 			head := streamHead(t, s, first.Stream)
-			for name, svc := range map[string]*Service{"the same service": s, "a restarted service": New(st, Options{})} {
+			for name, svc := range map[string]*Service{"the same service": s, "a restarted service": newService(t, st, Options{})} {
 				again, replay, err := c.run(svc, false)
 				want := first
 				want.Replay = true
@@ -158,7 +158,7 @@ func streamHead(t *testing.T, s *Service, stream string) uint64 {
 // others replay it.
 func TestRetriesRacingTheirOriginalReplayIt(t *testing.T) {
 	st := openStore(t)
-	s := New(st, Options{})
+	s := newService(t, st, Options{})
 	setup(t, s, 2, 1000)
 	cmd := domain.TransferUnits{RightID: "CEA1", TransferID: "T-race", From: "ACC0", To: "ACC1", Quantity: 25}
 	const n = 32
@@ -197,7 +197,7 @@ func TestRetriesRacingTheirOriginalReplayIt(t *testing.T) {
 // all the same: it replays.
 func TestATradeRetriedAfterTheClockWentBackReplays(t *testing.T) {
 	now := time.Now().UTC()
-	s := New(openStore(t), Options{Clock: func() time.Time { return now }})
+	s := newService(t, openStore(t), Options{Clock: func() time.Time { return now }})
 	setup(t, s, 2, 1000)
 	cmd := trade("CEA1", "X-back", 10)
 	first := mustSettle(t, s, cmd)

@@ -186,7 +186,7 @@ func TestSettleTradeIdempotency(t *testing.T) {
 
 	t.Run("a trade whose append timed out after it was written stays on its right: its ids are refused on another", func(t *testing.T) {
 		st := &timeoutOnce{Store: openStore(t)}
-		s := New(st, Options{})
+		s := newService(t, st, Options{})
 		setup(t, s, 2, 1000)
 		registerAllowance(t, s, "CEA2", "ACC0", 100)
 		st.armed.Store(true)

@@ -53,6 +53,7 @@ func (w *world) check() {
 	w.checkOnce(all, envs)
 	w.checkLedger(all, envs)
 	fresh := registry.New(st, registry.Options{Clock: w.clock})
+	defer fresh.Close()
 	var rights []string
 	for _, e := range all {
 		switch e.Type {

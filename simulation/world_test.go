@@ -152,6 +152,8 @@ func (w *world) stop() {
 	if err := w.proc.proj.Close(); err != nil {
 		w.fatalf("close the read models: %v", err)
 	}
+	// Its goroutines end with it; no command of its is in flight.
+	w.proc.svc.Close()
 	_ = w.proc.store.Close()
 	_ = w.proc.reads.Close()
 	w.proc = nil
