@@ -137,7 +137,10 @@ func openStore(dir, prefix string, walSync time.Duration) (*pebblestore.Store, s
 func (s *registryServer) close() {
 	if s.server != nil {
 		s.server.Stop()
-		<-s.served
+		// A start that failed after the server was made never served.
+		if s.served != nil {
+			<-s.served
+		}
 	}
 	if s.svc != nil {
 		s.svc.Close()
